@@ -1,0 +1,5 @@
+"""Allow ``python -m factdb``."""
+
+from factdb.cli import main
+
+main()

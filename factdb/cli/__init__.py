@@ -1,0 +1,123 @@
+"""The root ``factdb`` group: global options, lazy loading of subcommands, error translation.
+
+Subcommand modules are imported only when their command runs (or its help is asked for), and
+they import SQLAlchemy only inside command bodies, so ``factdb --help`` and
+``factdb claim --help`` stay as fast as click alone.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sqlite3
+import sys
+
+import click
+
+from factdb import __version__
+from factdb.errors import FactdbError
+
+# name -> (module, attribute, short help); the short help is here so that the root --help
+# need not import every module
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("factdb.cli.setup", "init", "Create or upgrade the database; --seed loads seeds/."),
+    "db": ("factdb.cli.dbcmd", "db", "Schema migrations, copies and backups."),
+    "seed": ("factdb.cli.setup", "seed", "Load a seed file (loading twice changes nothing)."),
+    "claim": ("factdb.cli.claim", "claim", "Add, list, show, edit and track claims."),
+    "speaker": ("factdb.cli.speaker", "speaker", "People and organisations who say things."),
+    "source": ("factdb.cli.source", "source", "Where statements appeared or were reported."),
+    "status": ("factdb.cli.status", "status", "The allegation-status vocabulary."),
+    "import": ("factdb.cli.importcmd", "import_cmd", "Import claims from CSV, JSONL, ClaimReview."),
+    "export": ("factdb.cli.exportcmd", "export", "Export claims as CSV, JSONL or ClaimReview."),
+    "report": ("factdb.cli.reportcmd", "report", "Write a Markdown or HTML report."),
+    "sql": ("factdb.cli.sqlcmd", "sql", "Run a read-only SQL query."),
+    "schema": ("factdb.cli.sqlcmd", "schema", "Describe the tables and views for SQL users."),
+}
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """True for errors raised by the database layer (SQLAlchemy or a DB-API driver)."""
+    if isinstance(exc, sqlite3.Error):
+        return True
+    module = type(exc).__module__
+    return module.startswith(("sqlalchemy", "psycopg"))
+
+
+def _one_line(exc: BaseException) -> str:
+    """A single line describing a database error, without SQLAlchemy's SQL echo."""
+    orig = getattr(exc, "orig", None) or exc
+    message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    return f"database error: {message}"
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use; errors become one line."""
+
+    def __init__(self, *args, lazy: dict[str, tuple[str, str, str]] | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module_name, attribute, _ = self.lazy[cmd_name]
+            command = getattr(importlib.import_module(module_name), attribute)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            if name in self.lazy and name not in self.commands:
+                rows.append((name, self.lazy[name][2]))
+            else:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except FactdbError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if _is_database_error(exc):
+                raise click.ClickException(_one_line(exc)) from None
+            raise
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.option(
+    "--db",
+    "db",
+    envvar="FACTDB_DATABASE",
+    metavar="PATH|URL",
+    help="SQLite file or SQLAlchemy URL (env FACTDB_DATABASE; "
+    "default ~/.local/share/factdb/factdb.db).",
+)
+@click.version_option(__version__, prog_name="factdb")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None) -> None:
+    """factdb: record what was said, by whom, how we know, and where each allegation stands."""
+    from factdb.cli.common import AppContext
+
+    ctx.obj = AppContext(db)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="factdb")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""``factdb db …``: schema migrations and whole-database operations."""
+
+from __future__ import annotations
+
+import click
+
+from factdb.cli.common import AppContext, pass_app
+from factdb.cli.setup import prepare_database
+
+
+@click.group()
+def db() -> None:
+    """Schema migrations (upgrade, downgrade, current, history, check)."""
+
+
+@db.command()
+@pass_app
+def upgrade(app: AppContext) -> None:
+    """Upgrade the database schema to this version of factdb."""
+    click.echo(prepare_database(app), err=True)
+
+
+@db.command()
+@click.argument("revision", default="-1")
+@pass_app
+def downgrade(app: AppContext, revision: str) -> None:
+    """Downgrade the schema to REVISION (default: one step back; 'base' empties it)."""
+    from factdb import migrate
+
+    engine = app.engine(write=True, check=False)
+    before = migrate.database_revision(engine)
+    migrate.downgrade(engine, revision)
+    after = migrate.database_revision(engine)
+    click.echo(f"downgraded database {app.url} from {before} to {after or 'base'}", err=True)
+
+
+@db.command()
+@pass_app
+def current(app: AppContext) -> None:
+    """Print the schema revision of the database and whether it is current."""
+    from factdb import migrate
+
+    revision = migrate.database_revision(app.engine(write=False, check=False))
+    head = migrate.head_revision()
+    state = "head" if revision == head else f"behind head {head}" if revision else "empty"
+    click.echo(f"{revision or 'base'} ({state})")
+
+
+@db.command()
+def history() -> None:
+    """List the schema revisions, oldest first."""
+    from factdb import migrate
+
+    for revision, down, message in migrate.history():
+        click.echo(f"{down or 'base'} -> {revision}  {message}")
+
+
+@db.command()
+@pass_app
+def check(app: AppContext) -> None:
+    """Check that the database is at head and matches the models exactly."""
+    from factdb import migrate
+    from factdb.errors import FactdbError
+
+    engine = app.engine(write=False, check=True)
+    diffs = migrate.pending_model_changes(engine)
+    if diffs:
+        raise FactdbError(f"schema differs from the models: {'; '.join(diffs)}")
+    click.echo(f"ok: schema at {migrate.head_revision()} and in step with the models")

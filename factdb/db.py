@@ -1,0 +1,118 @@
+"""Engine creation, SQLite connection settings, the schema-version gate and the session scope.
+
+SQLite connections get ``foreign_keys=ON``, WAL and a busy timeout on every connect. Write
+transactions start with ``BEGIN IMMEDIATE`` so that concurrent writers queue on the busy
+timeout instead of failing half-way with "database is locked"; read-only sessions start a
+plain deferred ``BEGIN``, which in WAL mode gives them a consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from factdb.errors import FactdbError, SchemaMismatch
+from factdb.schema_version import HEAD_REVISION, KNOWN_REVISIONS
+
+BUSY_TIMEOUT_MS = 60_000
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def check_sqlite_file(path: Path, *, must_exist: bool) -> None:
+    """Refuse a path that is missing (when it must exist) or is not a SQLite database file."""
+    if not path.exists():
+        if must_exist:
+            raise FactdbError(f"no database at {path}; create it with 'factdb init'")
+        if not path.parent.exists():
+            raise FactdbError(f"directory {path.parent} does not exist")
+        return
+    if path.is_dir():
+        raise FactdbError(f"{path} is a directory, not a database file")
+    try:
+        with path.open("rb") as f:
+            header = f.read(16)
+    except OSError as exc:
+        raise FactdbError(f"cannot read {path}: {exc.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise FactdbError(f"{path} is not a SQLite database")
+
+
+def _configure_sqlite(engine: Engine, *, write: bool) -> None:
+    """Install the per-connection PRAGMAs and the BEGIN flavour on a SQLite engine."""
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        # the driver's own implicit BEGIN is turned off so that ours (below) is the only one
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if write:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(url: str, *, write: bool = True) -> Engine:
+    """Create an engine for ``url``; SQLite engines get the PRAGMAs and BEGIN flavour above."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        _configure_sqlite(engine, write=write)
+        return engine
+    return create_engine(url, pool_pre_ping=False)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The Alembic revision recorded in the database, or None for an empty database."""
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except (OperationalError, DBAPIError):
+            return None
+    return row[0] if row else None
+
+
+def check_schema(engine: Engine) -> None:
+    """Refuse a database whose schema is behind or ahead of this version of factdb.
+
+    One cheap query against the revision this version expects: Alembic is not imported.
+    """
+    revision = current_revision(engine)
+    if revision == HEAD_REVISION:
+        return
+    if revision is None:
+        raise SchemaMismatch("the database has no factdb schema; create it with 'factdb init'")
+    if revision in KNOWN_REVISIONS:
+        raise SchemaMismatch(
+            f"the database schema is at revision {revision}, behind this factdb "
+            f"({HEAD_REVISION}); upgrade it with 'factdb db upgrade'"
+        )
+    raise SchemaMismatch(
+        f"the database schema is at revision {revision}, which this factdb does not know "
+        "(it was made by a newer factdb); upgrade factdb instead"
+    )
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """One transaction: commit when the block succeeds, roll everything back when it raises."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

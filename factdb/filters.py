@@ -1,0 +1,27 @@
+"""The filters shared by ``claim list``, ``export`` and ``report`` (plain data, no SQLAlchemy)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ClaimFilter:
+    """Which claims to select; every field left as None selects everything.
+
+    ``status`` is judged at ``as_of`` when that is given (from the status history), otherwise
+    against the current status. ``since``/``until`` bound the date said, inclusive, comparing a
+    partial date by its first day.
+    """
+
+    speaker: str | None = None
+    status: str | None = None
+    verdict: str | None = None
+    source: str | None = None
+    tag: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None
+    as_of: dt.date | None = None
+    search: str | None = None
+    limit: int | None = None

@@ -1,0 +1,87 @@
+"""All output formatting in one place: table (any tabulate style), csv, tsv, json, jsonl.
+
+Rows are dicts keyed by column name. csv/tsv/jsonl stream row by row; json streams an array.
+NULL is an empty cell in table/csv/tsv and ``null`` in JSON.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO, Any
+
+FORMATS = ("table", "csv", "tsv", "json", "jsonl")
+DEFAULT_STYLE = "simple"
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def render(
+    rows: Iterable[Mapping[str, Any]],
+    columns: Sequence[str],
+    fmt: str = "table",
+    style: str = DEFAULT_STYLE,
+    out: IO[str] | None = None,
+) -> None:
+    """Write ``rows`` (only ``columns``, in that order) to ``out`` in the chosen format."""
+    out = out or sys.stdout
+    if fmt in ("csv", "tsv"):
+        writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+    elif fmt == "jsonl":
+        for row in rows:
+            record = {c: _jsonable(row.get(c)) for c in columns}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    elif fmt == "json":
+        out.write("[")
+        for i, row in enumerate(rows):
+            record = {c: _jsonable(row.get(c)) for c in columns}
+            out.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+        out.write("\n]\n")
+    elif fmt == "table":
+        from tabulate import tabulate
+
+        body = [[_cell(row.get(c)) for c in columns] for row in rows]
+        out.write(tabulate(body, headers=list(columns), tablefmt=style, disable_numparse=True))
+        out.write("\n")
+    else:
+        raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_record(
+    record: Mapping[str, Any], fmt: str = "table", out: IO[str] | None = None
+) -> None:
+    """Write one record: as ``key: value`` lines for table, as a JSON object otherwise."""
+    out = out or sys.stdout
+    if fmt in ("json", "jsonl"):
+        out.write(
+            json.dumps(
+                record, ensure_ascii=False, default=_jsonable, indent=None if fmt == "jsonl" else 2
+            )
+            + "\n"
+        )
+        return
+    width = max((len(k) for k in record), default=0)
+    for key, value in record.items():
+        out.write(f"{key.ljust(width)}  {_cell(value)}\n")

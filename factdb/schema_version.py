@@ -1,0 +1,8 @@
+"""The Alembic revision this version of factdb expects (kept equal to the head by a test).
+
+Ordinary commands compare the database against this constant with one query instead of
+importing Alembic, which keeps start-up fast.
+"""
+
+HEAD_REVISION = "0001_core"
+KNOWN_REVISIONS = frozenset({"0001_core"})

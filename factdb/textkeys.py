@@ -1,0 +1,35 @@
+"""Name and text keys: what "the same name" and "the same claim" mean.
+
+Names compare case-, accent- and whitespace-insensitively: ``name_key("  SERGÉY   lavrov")``
+equals ``name_key("Sergey Lavrov")``. Scripts are kept as they are (Cyrillic stays Cyrillic);
+aliases bridge scripts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_SPACE = re.compile(r"\s+")
+
+
+def clean_text(value: str) -> str:
+    """Unicode NFC with runs of spaces and tabs collapsed on each line and the ends trimmed."""
+    value = unicodedata.normalize("NFC", value)
+    lines = [_SPACE.sub(" ", line).strip() for line in value.splitlines()]
+    return "\n".join(lines).strip()
+
+
+def name_key(name: str) -> str:
+    """Case-, accent- and whitespace-insensitive comparison key for a name."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _SPACE.sub(" ", stripped.casefold()).strip()
+
+
+def content_key(speaker_id: int, text: str, said_on: str | None) -> str:
+    """Stable key of a claim: the same speaker saying the same words on the same date."""
+    normalised = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    payload = f"{speaker_id}\x1f{normalised}\x1f{said_on or ''}"
+    return hashlib.sha1(payload.encode("utf-8")).hexdigest()

@@ -1,0 +1,1 @@
+"""Alembic migrations for factdb (installed as ``factdb._migrations``)."""
