@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,13 +20,18 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from factdb.cli import cli
 from factdb.db import make_engine
 from factdb.migrate import upgrade
 
 PG_ENV = "FACTDB_TEST_POSTGRES_URL"
+PG_PREFIX = "factdb_test_"
+# a database of a killed run older than this is dropped when the next run starts
+PG_STALE_HOURS = 6.0
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -34,7 +40,9 @@ def _pg_admin_url() -> str | None:
 
 
 def _pg_admin_engine() -> Engine:
-    return create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")  # type: ignore[arg-type]
+    # NullPool: every admin connection is really closed when its block ends, so none lingers
+    # on a database that is about to be used as a template or dropped
+    return create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)  # type: ignore[arg-type]
 
 
 def _pg_url_for(database: str) -> str:
@@ -42,13 +50,22 @@ def _pg_url_for(database: str) -> str:
 
 
 def create_pg_database(template: str | None = None) -> str:
-    """Create a uniquely named PostgreSQL database (optionally from a template); return its URL."""
-    name = f"factdb_test_{uuid.uuid4().hex[:12]}"
+    """Create a uniquely named PostgreSQL database (optionally from a template); return its URL.
+
+    The name carries its creation time (``factdb_test_<unix time>_<random>``) so that databases
+    left behind by a killed run can be recognised as stale and dropped by a later run.
+    PostgreSQL refuses to copy a template that has a session open on it (it waits up to 5 s
+    for sessions to end first); nothing in these fixtures keeps one open.
+    """
+    name = f"{PG_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:10]}"
+    # without a template, copy template0: template1 may have someone connected to it
+    source = template or "template0"
     admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        suffix = f" TEMPLATE {template}" if template else ""
-        conn.execute(text(f'CREATE DATABASE "{name}"{suffix}'))
-    admin.dispose()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+    finally:
+        admin.dispose()
     return _pg_url_for(name)
 
 
@@ -56,9 +73,41 @@ def drop_pg_database(url: str) -> None:
     """Drop a database made by create_pg_database, ending any session still connected."""
     name = make_url(url).database
     admin = _pg_admin_engine()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+def drop_stale_pg_databases(max_age_hours: float = PG_STALE_HOURS) -> list[str]:
+    """Drop test databases left by runs that were killed more than ``max_age_hours`` ago.
+
+    Only names made by create_pg_database are considered, only when their embedded creation
+    time is old enough, and only when nobody is connected (no FORCE): a long run still using
+    its databases keeps them. Returns the names dropped.
+    """
+    cutoff = time.time() - max_age_hours * 3600
+    admin = _pg_admin_engine()
+    dropped = []
+    try:
+        with admin.connect() as conn:
+            names = conn.execute(
+                text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                {"p": PG_PREFIX.replace("_", r"\_") + "%"},
+            ).scalars()
+            for name in list(names):
+                stamp = name[len(PG_PREFIX) :].split("_", 1)[0]
+                if not stamp.isdigit() or int(stamp) > cutoff:
+                    continue
+                try:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+                    dropped.append(name)
+                except DBAPIError:  # in use (or already being dropped): leave it
+                    pass
+    finally:
+        admin.dispose()
+    return dropped
 
 
 @pytest.fixture(scope="session")
@@ -80,12 +129,18 @@ def pg_template() -> Iterator[str]:
         pytest.skip(
             f"PostgreSQL tests need {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1/postgres)"
         )
+    drop_stale_pg_databases()
     url = create_pg_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
-    yield url
-    drop_pg_database(url)
+    try:
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+        finally:
+            # closes the pooled connection: CREATE DATABASE ... TEMPLATE needs it gone
+            engine.dispose()
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture
@@ -106,8 +161,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         return
     template = request.getfixturevalue("pg_template")
     url = create_pg_database(template=make_url(template).database)
-    yield url
-    drop_pg_database(url)
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
 
 
 @pytest.fixture
