@@ -8,6 +8,7 @@ plain deferred ``BEGIN``, which in WAL mode gives them a consistent snapshot.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from factdb.schema_version import HEAD_REVISION, KNOWN_REVISIONS
 
 BUSY_TIMEOUT_MS = 60_000
 SQLITE_HEADER = b"SQLite format 3\x00"
+MAX_PAGE_COUNT_ENV = "FACTDB_SQLITE_MAX_PAGE_COUNT"
 
 
 def check_sqlite_file(path: Path, *, must_exist: bool) -> None:
@@ -44,8 +46,19 @@ def check_sqlite_file(path: Path, *, must_exist: bool) -> None:
         raise FactdbError(f"{path} is not a SQLite database")
 
 
+def _max_page_count() -> int | None:
+    """Test hook: ``FACTDB_SQLITE_MAX_PAGE_COUNT`` caps the file's size in pages.
+
+    Only the robustness tests set it, to simulate a full disk without filling one; it is not a
+    user setting. A value that is not a positive integer is ignored.
+    """
+    value = os.environ.get(MAX_PAGE_COUNT_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
 def _configure_sqlite(engine: Engine, *, write: bool) -> None:
     """Install the per-connection PRAGMAs and the BEGIN flavour on a SQLite engine."""
+    max_pages = _max_page_count()
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -57,6 +70,9 @@ def _configure_sqlite(engine: Engine, *, write: bool) -> None:
         if write:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
+        if max_pages:
+            # test hook: a page ceiling makes SQLite report "database or disk is full"
+            cursor.execute(f"PRAGMA max_page_count = {max_pages}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

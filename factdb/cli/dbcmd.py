@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from factdb.cli.common import AppContext, pass_app
@@ -67,3 +69,24 @@ def check(app: AppContext) -> None:
     if diffs:
         raise FactdbError(f"schema differs from the models: {'; '.join(diffs)}")
     click.echo(f"ok: schema at {migrate.head_revision()} and in step with the models")
+
+
+@db.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace FILE if it already exists.")
+@pass_app
+def backup(app: AppContext, file: Path, force: bool) -> None:
+    """Copy the live SQLite database to FILE (online backup API, integrity-checked).
+
+    Safe while others write: the copy is one consistent snapshot, written to a temporary file
+    and renamed into place only after it passes PRAGMA integrity_check.
+    """
+    from factdb.backup import backup_database
+
+    result = backup_database(app.url, file, overwrite=force)
+    claims = "" if result.claims is None else f", {result.claims} claims"
+    click.echo(
+        f"backed up {app.path} to {result.path} ({result.size} bytes{claims}, "
+        f"revision {result.revision or 'none'}, integrity ok)",
+        err=True,
+    )
