@@ -86,6 +86,10 @@ def make_engine(url: str, *, write: bool = True) -> Engine:
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         _configure_sqlite(engine, write=write)
         return engine
+    if url.startswith("postgresql"):
+        # naive DateTime columns default to CURRENT_TIMESTAMP: pin the session to UTC so that
+        # stamps mean what SQLite's do, whatever time zone the server is set to
+        return create_engine(url, connect_args={"options": "-c timezone=UTC"})
     return create_engine(url, pool_pre_ping=False)
 
 
