@@ -1,0 +1,410 @@
+"""Claims (statements): adding, editing and deleting them, and their attribution chains.
+
+A claim identical to an existing one by the same speaker (same normalised text on the same
+date, see :func:`factdb.textkeys.content_key`), or one carrying an ``origin`` + ``external_id``
+already used, is reported as a :class:`DuplicateClaim` naming the existing id, never stored twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from factdb.dates import PartialDate, parse_partial
+from factdb.errors import Conflict, FactdbError, NotFound
+from factdb.models import (
+    ATTRIBUTION_ROLES,
+    QUOTE_KINDS,
+    Attribution,
+    Statement,
+    StatementLink,
+    StatusEvent,
+    Tag,
+)
+from factdb.textkeys import clean_text, content_key
+
+# BCP 47-ish: "en", "ru", "pt-BR", "zh-Hant", "und"
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+
+
+@dataclass(frozen=True)
+class AttributionInput:
+    """One link of an attribution chain as entered: the source and how it carries the claim."""
+
+    source: str  # source/outlet name, e.g. "Associated Press"
+    url: str | None = None
+    kind: str = "outlet"  # a models.SOURCE_KINDS value
+    role: str = "reported_by"  # a models.ATTRIBUTION_ROLES value
+    verb: str | None = None  # as written: "said", "according to", "accused"
+    title: str | None = None
+    credit: str | None = None
+    published_on: str | None = None  # YYYY | YYYY-MM | YYYY-MM-DD
+    force_new: bool = False
+
+
+class DuplicateClaim(Conflict):
+    """The claim already exists; ``existing_id`` is the identical claim's id."""
+
+    def __init__(
+        self, existing_id: int, reason: str = "an identical claim by the same speaker"
+    ) -> None:
+        self.existing_id = existing_id
+        super().__init__(f"{reason} already exists: claim {existing_id}")
+
+
+def _token(value: str) -> str:
+    return "_".join(value.strip().lower().replace("-", " ").split())
+
+
+def check_quote_kind(kind: str) -> str:
+    """Validate a quote kind ("direct quote" and "direct-quote" mean ``direct_quote``)."""
+    normal = _token(kind or "")
+    if normal in ("quote", "direct"):
+        normal = "direct_quote"
+    if normal not in QUOTE_KINDS:
+        raise FactdbError(f"unknown quote kind {kind!r} (use: {', '.join(QUOTE_KINDS)})")
+    return normal
+
+
+def check_role(role: str) -> str:
+    """Validate an attribution role ("reported by" means ``reported_by``)."""
+    normal = _token(role or "")
+    if normal not in ATTRIBUTION_ROLES:
+        raise FactdbError(
+            f"unknown attribution role {role!r} (use: {', '.join(ATTRIBUTION_ROLES)})"
+        )
+    return normal
+
+
+def check_language(language: str | None) -> str | None:
+    """Validate a language tag such as ``en``, ``ru`` or ``pt-BR`` (None and "" mean unknown)."""
+    if language is None or not language.strip():
+        return None
+    value = language.strip()
+    if not _LANGUAGE.match(value):
+        raise FactdbError(f"invalid language {language!r}: use a code such as en, ru or pt-BR")
+    primary, *rest = value.split("-")
+    return "-".join([primary.lower(), *rest])
+
+
+def normalise_tag(tag: str) -> str:
+    """Tags are compared and stored in lower case with single spaces."""
+    return " ".join(tag.split()).lower()
+
+
+def _tag_rows(session: Session, tags: Iterable[str]) -> list[Tag]:
+    rows: dict[str, Tag] = {}
+    for raw in tags:
+        name = normalise_tag(raw)
+        if not name or name in rows:
+            continue
+        if len(name) > 100:
+            raise FactdbError(f"tag {name[:20]!r}… is longer than 100 characters")
+        tag = session.scalars(select(Tag).where(Tag.name == name)).first()
+        if tag is None:
+            tag = Tag(name=name)
+            session.add(tag)
+            session.flush()
+        rows[name] = tag
+    return list(rows.values())
+
+
+def _partial(value: str | None) -> PartialDate | None:
+    return parse_partial(value) if value not in (None, "") else None
+
+
+def _check_duplicate(
+    session: Session, key: str, origin: str | None, external_id: str | None, exclude: int | None
+) -> None:
+    query = select(Statement.id).where(Statement.content_key == key)
+    if exclude is not None:
+        query = query.where(Statement.id != exclude)
+    existing = session.scalar(query)
+    if existing is not None:
+        raise DuplicateClaim(existing)
+    _check_external(session, origin, external_id, exclude)
+
+
+def _check_external(
+    session: Session, origin: str | None, external_id: str | None, exclude: int | None
+) -> None:
+    if origin is None or external_id is None:
+        return
+    query = select(Statement.id).where(
+        Statement.origin == origin, Statement.external_id == external_id
+    )
+    if exclude is not None:
+        query = query.where(Statement.id != exclude)
+    existing = session.scalar(query)
+    if existing is not None:
+        raise DuplicateClaim(existing, f"a claim with origin {origin!r} and id {external_id!r}")
+
+
+def add_claim(
+    session: Session,
+    *,
+    text: str,
+    speaker: str,
+    speaker_kind: str = "person",
+    speaker_role: str | None = None,
+    create_speaker: bool = True,
+    force_new_speaker: bool = False,
+    quote_kind: str = "direct_quote",
+    language: str | None = None,
+    original_text: str | None = None,
+    original_language: str | None = None,
+    said_on: str | None = None,
+    context: str | None = None,
+    tags: Iterable[str] = (),
+    origin: str | None = None,
+    external_id: str | None = None,
+    status: str | None = None,
+    status_on: str | None = None,
+    sources: Iterable[AttributionInput] = (),
+) -> Statement:
+    """Add a claim by ``speaker`` (a name or alias) with its tags, sources and first status.
+
+    Everything is validated before anything is written that the caller would have to undo:
+    empty text, unknown quote kind, malformed or impossible dates (2021-02-30), a bad language
+    tag and an unknown status are errors. An unknown speaker is created unless
+    ``create_speaker`` is False (NotFound); a name that nearly matches an existing speaker
+    raises NearMatch unless ``force_new_speaker``. A duplicate raises DuplicateClaim.
+    ``status_on`` defaults to ``said_on``, else today.
+    """
+    from factdb.services.speakers import resolve_speaker
+    from factdb.services.statuses import add_status_event, check_status
+
+    cleaned = clean_text(text or "")
+    if not cleaned:
+        raise FactdbError("a claim text cannot be empty")
+    kind = check_quote_kind(quote_kind)
+    lang = check_language(language)
+    original_lang = check_language(original_language)
+    said = _partial(said_on)
+    status_when = _partial(status_on)
+    if status is not None:
+        check_status(session, status)
+    origin = origin.strip() if origin and origin.strip() else None
+    external_id = external_id.strip() if external_id and external_id.strip() else None
+    _check_external(session, origin, external_id, None)
+    sources = list(sources)
+    for attribution in sources:
+        check_role(attribution.role)
+        _partial(attribution.published_on)
+
+    speaker_row, _created = resolve_speaker(
+        session,
+        speaker,
+        create=create_speaker,
+        force=force_new_speaker,
+        kind=speaker_kind,
+        role=speaker_role,
+    )
+    key = content_key(speaker_row.id, cleaned, str(said) if said else None)
+    _check_duplicate(session, key, None, None, None)
+    original = clean_text(original_text) if original_text else None
+    statement = Statement(
+        text=cleaned,
+        quote_kind=kind,
+        language=lang,
+        original_text=original or None,
+        original_language=original_lang,
+        said_on=said.start if said else None,
+        said_precision=said.precision if said else None,
+        context=clean_text(context) if context else None,
+        speaker=speaker_row,
+        content_key=key,
+        origin=origin,
+        external_id=external_id,
+    )
+    statement.tags = _tag_rows(session, tags)
+    session.add(statement)
+    session.flush()
+    for attribution in sources:
+        add_attribution(session, statement, attribution)
+    if status is not None:
+        when = status_when or said or PartialDate(dt.date.today(), "day")
+        add_status_event(session, statement.id, status, when)
+    return statement
+
+
+def get_claim(session: Session, claim_id: int) -> Statement:
+    """The claim with this id; NotFound otherwise."""
+    statement = session.get(Statement, int(claim_id))
+    if statement is None:
+        raise NotFound(f"no claim with id {claim_id}")
+    return statement
+
+
+_EDITABLE = {
+    "text",
+    "speaker",
+    "quote_kind",
+    "language",
+    "original_text",
+    "original_language",
+    "said_on",
+    "context",
+    "tags",
+    "origin",
+    "external_id",
+}
+
+
+def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
+    """Change fields of a claim; only the keys given change.
+
+    Keys: text, speaker (an existing speaker's name or alias), quote_kind, language,
+    original_text, original_language, said_on ("" or None clears it), context, tags (replaces
+    the list), origin, external_id. The duplicate check runs again on the result. Moving the
+    date later than a recorded status event is refused, as adding such an event would be.
+    """
+    from factdb.services.speakers import get_speaker
+    from factdb.services.statuses import check_not_before_claim
+
+    unknown = set(changes) - _EDITABLE
+    if unknown:
+        raise FactdbError(
+            f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(sorted(_EDITABLE))})"
+        )
+    statement = get_claim(session, claim_id)
+    if "text" in changes:
+        cleaned = clean_text(changes["text"] or "")
+        if not cleaned:
+            raise FactdbError("a claim text cannot be empty")
+        statement.text = cleaned
+    if "speaker" in changes:
+        statement.speaker = get_speaker(session, changes["speaker"])
+    if "quote_kind" in changes:
+        statement.quote_kind = check_quote_kind(changes["quote_kind"])
+    for field in ("language", "original_language"):
+        if field in changes:
+            setattr(statement, field, check_language(changes[field]))
+    for field in ("original_text", "context"):
+        if field in changes:
+            setattr(statement, field, clean_text(changes[field]) if changes[field] else None)
+    if "said_on" in changes:
+        said = _partial(changes["said_on"])
+        statement.said_on = said.start if said else None
+        statement.said_precision = said.precision if said else None
+    for field in ("origin", "external_id"):
+        if field in changes:
+            value = changes[field]
+            setattr(statement, field, value.strip() if value and value.strip() else None)
+    if "tags" in changes:
+        statement.tags = _tag_rows(session, changes["tags"] or ())
+    session.flush()
+    said_string = (
+        str(PartialDate(statement.said_on, statement.said_precision or "day"))
+        if (statement.said_on)
+        else None
+    )
+    statement.content_key = content_key(statement.speaker_id, statement.text, said_string)
+    _check_duplicate(
+        session, statement.content_key, statement.origin, statement.external_id, statement.id
+    )
+    for event in statement.status_events:
+        check_not_before_claim(
+            statement, PartialDate(event.effective_on, event.effective_precision), "a status event"
+        )
+    session.flush()
+    return statement
+
+
+def references_to(session: Session, claim_id: int) -> list[str]:
+    """What in *other* claims refers to this one: incoming links and status-event evidence."""
+    found = []
+    links = session.execute(
+        select(StatementLink.id, StatementLink.from_statement_id, StatementLink.relation)
+        .where(StatementLink.to_statement_id == claim_id)
+        .order_by(StatementLink.id)
+    ).all()
+    for link_id, from_id, relation in links:
+        found.append(f"link {link_id} (claim {from_id} {relation.replace('_', ' ')} it)")
+    events = session.execute(
+        select(StatusEvent.id, StatusEvent.statement_id, StatusEvent.status_code)
+        .where(StatusEvent.evidence_statement_id == claim_id, StatusEvent.statement_id != claim_id)
+        .order_by(StatusEvent.id)
+    ).all()
+    for event_id, statement_id, code in events:
+        found.append(f"status event {event_id} (evidence for claim {statement_id} being {code})")
+    return found
+
+
+def delete_claim(session: Session, claim_id: int, *, cascade: bool = False) -> None:
+    """Delete a claim with its attributions, status history, verdicts, tags and own links.
+
+    Refused (Conflict, naming each reference) while other claims link to it or cite it as
+    evidence of a status change; ``cascade=True`` removes those links and clears that evidence
+    instead (the other claims' status events themselves stay).
+    """
+    statement = get_claim(session, claim_id)
+    refs = references_to(session, statement.id)
+    if refs and not cascade:
+        raise Conflict(
+            f"claim {statement.id} is referred to by: {', '.join(refs)}; "
+            "use --cascade to remove these references too"
+        )
+    session.execute(
+        delete(StatementLink).where(
+            (StatementLink.to_statement_id == statement.id)
+            | (StatementLink.from_statement_id == statement.id)
+        )
+    )
+    session.execute(
+        update(StatusEvent)
+        .where(StatusEvent.evidence_statement_id == statement.id)
+        .values(evidence_statement_id=None)
+    )
+    session.delete(statement)
+    session.flush()
+    session.expire_all()
+
+
+def add_attribution(
+    session: Session, claim: Statement, attribution: AttributionInput
+) -> Attribution:
+    """Append one link to the claim's attribution chain (position = last + 1).
+
+    The source is found by URL (or by name when there is no URL) and created when new; a new
+    name that nearly matches a known source raises NearMatch unless ``force_new``. Title,
+    credit and published date are set on a source created here.
+    """
+    from factdb.services.sources import resolve_source
+
+    role = check_role(attribution.role)
+    published = _partial(attribution.published_on)
+    source, created = resolve_source(
+        session,
+        attribution.source,
+        url=attribution.url or None,
+        kind=attribution.kind or "outlet",
+        force=attribution.force_new,
+    )
+    if created:
+        source.title = attribution.title or None
+        source.credit = attribution.credit or None
+        if published:
+            source.published_on = published.start
+            source.published_precision = published.precision
+    session.flush()
+    last = session.scalar(
+        select(func.max(Attribution.position)).where(Attribution.statement_id == claim.id)
+    )
+    row = Attribution(
+        statement_id=claim.id,
+        source_id=source.id,
+        role=role,
+        verb=" ".join(attribution.verb.split()) if attribution.verb else None,
+        position=(last or 0) + 1,
+    )
+    session.add(row)
+    session.flush()
+    session.expire(claim, ["attributions"])
+    return row

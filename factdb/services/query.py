@@ -1,0 +1,475 @@
+"""Selecting and describing claims: the filters shared by list, export and report.
+
+Every filter narrows ``statements`` through an index, so a selective filter on a big database
+never scans the statements table: ``--speaker`` is ``speaker_id = ?`` (ix_statements_speaker_said),
+``--status`` is ``current_status = ?`` (ix_statements_status_said), ``--since/--until`` use
+ix_statements_said_on, and ``--source``, ``--tag``, ``--verdict`` and ``--status --as-of`` are
+``statements.id IN (subquery)`` over indexed columns of attributions, statement_tags, verdicts
+and status_events.
+
+Dates compare by their first day: ``--since 2021-10`` means from 2021-10-01, ``--until 2021``
+means up to 2021-01-01, and a claim said "2021-10" (month precision) counts as said on
+2021-10-01. ``--as-of D`` judges each claim by its latest status event with effective date
+<= D, where an event dated 2021-10 is in force from 2021-10-01.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from factdb.dates import format_partial
+from factdb.errors import NotFound
+from factdb.filters import ClaimFilter
+from factdb.models import (
+    VERDICT_CLASSES,
+    Attribution,
+    RatingScale,
+    ScaleRating,
+    Source,
+    Speaker,
+    Statement,
+    StatementLink,
+    StatementTag,
+    Status,
+    StatusEvent,
+    Tag,
+    Verdict,
+)
+from factdb.textkeys import name_key
+
+_CHUNK = 500
+
+
+def _later_event(event: Any, as_of: Any) -> Any:
+    """SQL: a status event of the same claim, in force by ``as_of``, that supersedes ``event``."""
+    later = aliased(StatusEvent)
+    return (
+        select(later.id)
+        .where(
+            later.statement_id == event.statement_id,
+            later.effective_on <= as_of,
+            or_(
+                later.effective_on > event.effective_on,
+                and_(
+                    later.effective_on == event.effective_on,
+                    or_(
+                        later.recorded_at > event.recorded_at,
+                        and_(later.recorded_at == event.recorded_at, later.id > event.id),
+                    ),
+                ),
+            ),
+        )
+        .exists()
+    )
+
+
+def _later_verdict(verdict: Any) -> Any:
+    """SQL: a verdict of the same claim that is more recent than ``verdict``.
+
+    Dated verdicts beat undated ones; among dated, the latest review date; ties by id. The
+    same order as the ``claim_overview`` view.
+    """
+    later = aliased(Verdict)
+    return (
+        select(later.id)
+        .where(
+            later.statement_id == verdict.statement_id,
+            or_(
+                and_(
+                    later.reviewed_on.is_not(None),
+                    or_(
+                        verdict.reviewed_on.is_(None),
+                        later.reviewed_on > verdict.reviewed_on,
+                        and_(later.reviewed_on == verdict.reviewed_on, later.id > verdict.id),
+                    ),
+                ),
+                and_(
+                    later.reviewed_on.is_(None),
+                    verdict.reviewed_on.is_(None),
+                    later.id > verdict.id,
+                ),
+            ),
+        )
+        .exists()
+    )
+
+
+def _speaker_id(session: Session, name: str) -> int:
+    from factdb.services.speakers import find_speaker, speaker_near_matches
+
+    speaker = find_speaker(session, name)
+    if speaker is None:
+        suggestions = speaker_near_matches(session, name)
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        raise NotFound(f"unknown speaker {name!r}{hint}")
+    return speaker.id
+
+
+def _source_ids(session: Session, ref: str) -> list[int]:
+    from factdb.services.sources import source_near_matches
+
+    ref = ref.strip()
+    ids = list(
+        session.scalars(
+            select(Source.id).where(or_(Source.url == ref, Source.name_key == name_key(ref)))
+        )
+    )
+    if not ids:
+        suggestions = source_near_matches(session, ref)
+        hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        raise NotFound(f"unknown source {ref!r}{hint}")
+    return ids
+
+
+def _verdict_condition(session: Session, value: str) -> Any:
+    from factdb.services.verdicts import label_key
+
+    key = label_key(value)
+    if key in VERDICT_CLASSES:
+        return Verdict.normalised_class == key
+    rating_ids = list(session.scalars(select(ScaleRating.id).where(ScaleRating.label_key == key)))
+    # a label no scale knows is stored verbatim; it is matched case-insensitively (this branch
+    # reads the verdicts table, never the statements table)
+    verbatim = func.lower(Verdict.label) == value.strip().lower()
+    return or_(Verdict.scale_rating_id.in_(rating_ids), verbatim) if rating_ids else verbatim
+
+
+def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
+    """A SELECT of the ids of the claims the filter keeps, ordered by date said, then id.
+
+    Undated claims come first on both backends. Unknown speakers, sources and statuses are
+    errors (NotFound / FactdbError with suggestions), not silently empty results; an unknown tag
+    or verdict label just matches nothing.
+    """
+    f = claim_filter
+    stmt = select(Statement.id)
+    if f.speaker:
+        stmt = stmt.where(Statement.speaker_id == _speaker_id(session, f.speaker))
+    if f.status:
+        from factdb.services.statuses import check_status
+
+        code = check_status(session, f.status).code
+        if f.as_of is None:
+            stmt = stmt.where(Statement.current_status == code)
+        else:
+            event = aliased(StatusEvent)
+            in_force = select(event.statement_id).where(
+                event.status_code == code,
+                event.effective_on <= f.as_of,
+                ~_later_event(event, f.as_of),
+            )
+            stmt = stmt.where(Statement.id.in_(in_force))
+    if f.verdict:
+        latest = select(Verdict.statement_id).where(
+            _verdict_condition(session, f.verdict), ~_later_verdict(Verdict)
+        )
+        stmt = stmt.where(Statement.id.in_(latest))
+    if f.source:
+        attributed = select(Attribution.statement_id).where(
+            Attribution.source_id.in_(_source_ids(session, f.source))
+        )
+        stmt = stmt.where(Statement.id.in_(attributed))
+    if f.tag:
+        from factdb.services.claims import normalise_tag
+
+        tagged = (
+            select(StatementTag.statement_id)
+            .join(Tag, Tag.id == StatementTag.tag_id)
+            .where(Tag.name == normalise_tag(f.tag))
+        )
+        stmt = stmt.where(Statement.id.in_(tagged))
+    if f.since:
+        stmt = stmt.where(Statement.said_on >= f.since)
+    if f.until:
+        stmt = stmt.where(Statement.said_on <= f.until)
+    if f.search:
+        from factdb.services.search import apply_search
+
+        stmt = apply_search(session, stmt, f.search)
+    # undated claims first on both backends: SQLite sorts NULL first natively, which lets it
+    # walk ix_statements_said_on (or the speaker/status index) instead of sorting
+    said = Statement.said_on
+    if session.get_bind().dialect.name != "sqlite":
+        said = said.asc().nulls_first()
+    stmt = stmt.order_by(said, Statement.id)
+    if f.limit is not None:
+        stmt = stmt.limit(f.limit)
+    return stmt
+
+
+def _chunks(iterator: Iterator[int], size: int) -> Iterator[list[int]]:
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _rows_for(session: Session, ids: list[int], as_of: Any) -> list[dict[str, Any]]:
+    """The listing dicts for a chunk of ids, in the order of ``ids``."""
+    org = aliased(Speaker)
+    base = session.execute(
+        select(
+            Statement.id,
+            Statement.text,
+            Statement.said_on,
+            Statement.said_precision,
+            Statement.current_status,
+            Statement.quote_kind,
+            Statement.language,
+            Statement.original_text,
+            Statement.original_language,
+            Statement.context,
+            Statement.origin,
+            Statement.external_id,
+            Speaker.name,
+            Speaker.role,
+            Speaker.kind,
+            org.name,
+        )
+        .join(Speaker, Speaker.id == Statement.speaker_id)
+        .outerjoin(org, org.id == Speaker.acts_for_id)
+        .where(Statement.id.in_(ids))
+    ).all()
+    rows: dict[int, dict[str, Any]] = {}
+    for r in base:
+        rows[r[0]] = {
+            "id": r[0],
+            "text": r[1],
+            "said_on": format_partial(r[2], r[3]),
+            "status": r[4],
+            "quote_kind": r[5],
+            "language": r[6],
+            "original_text": r[7],
+            "original_language": r[8],
+            "context": r[9],
+            "origin": r[10],
+            "external_id": r[11],
+            "speaker": r[12],
+            "speaker_role": r[13],
+            "speaker_kind": r[14],
+            "acts_for": r[15],
+            "verdict": None,
+            "verdict_class": None,
+            "verdict_by": None,
+            "reviewed_on": None,
+            "review_url": None,
+            "source": None,
+            "source_url": None,
+            "source_kind": None,
+            "tags": [],
+        }
+    if as_of is not None:
+        # nothing recorded by that date means no status then, whatever it is now
+        for row in rows.values():
+            row["status"] = None
+        event = aliased(StatusEvent)
+        for statement_id, code in session.execute(
+            select(event.statement_id, event.status_code).where(
+                event.statement_id.in_(ids),
+                event.effective_on <= as_of,
+                ~_later_event(event, as_of),
+            )
+        ):
+            rows[statement_id]["status"] = code
+    latest = session.execute(
+        select(
+            Verdict.statement_id,
+            Verdict.label,
+            Verdict.normalised_class,
+            Verdict.reviewer,
+            Verdict.reviewed_on,
+            Verdict.url,
+        ).where(Verdict.statement_id.in_(ids), ~_later_verdict(Verdict))
+    )
+    for statement_id, label, cls, reviewer, reviewed_on, url in latest:
+        rows[statement_id].update(
+            verdict=label,
+            verdict_class=cls,
+            verdict_by=reviewer,
+            reviewed_on=reviewed_on,
+            review_url=url,
+        )
+    first = aliased(Attribution)
+    earlier = aliased(Attribution)
+    sources = session.execute(
+        select(first.statement_id, Source.name, Source.url, Source.kind)
+        .join(Source, Source.id == first.source_id)
+        .where(
+            first.statement_id.in_(ids),
+            ~select(earlier.id)
+            .where(earlier.statement_id == first.statement_id, earlier.position < first.position)
+            .exists(),
+        )
+    )
+    for statement_id, name, url, kind in sources:
+        rows[statement_id].update(source=name, source_url=url, source_kind=kind)
+    tags = session.execute(
+        select(StatementTag.statement_id, Tag.name)
+        .join(Tag, Tag.id == StatementTag.tag_id)
+        .where(StatementTag.statement_id.in_(ids))
+        .order_by(Tag.name)
+    )
+    for statement_id, tag in tags:
+        rows[statement_id]["tags"].append(tag)
+    return [rows[i] for i in ids if i in rows]
+
+
+def list_claims(session: Session, claim_filter: ClaimFilter) -> Iterator[dict[str, Any]]:
+    """One dict per selected claim, in ``select_claims`` order, streamed in chunks.
+
+    Keys: id, text, speaker, said_on (rendered at its precision), status (as of
+    ``claim_filter.as_of`` when given, else the current one), verdict, verdict_class, source
+    (the first in the attribution chain), tags (a list), and the other interchange fields:
+    speaker_role, speaker_kind, acts_for, quote_kind, language, original_text,
+    original_language, context, source_url, source_kind, verdict_by, reviewed_on, review_url,
+    origin, external_id.
+    """
+    ids = session.scalars(select_claims(session, claim_filter)).all()
+    for chunk in _chunks(iter(ids), _CHUNK):
+        yield from _rows_for(session, chunk, claim_filter.as_of)
+
+
+def claim_detail(session: Session, claim_id: int) -> dict[str, Any]:
+    """Everything ``claim show`` prints about one claim, as plain data (JSON-ready).
+
+    Keys: the statement's fields; ``speaker`` (name, kind, role, acts_for, aliases);
+    ``attributions`` (the chain in order: position, role, verb, source with kind, url, title,
+    credit, published_on, based_on); ``status`` and ``status_label`` (current);
+    ``status_history`` (oldest first: status, effective_on at its precision, recorded_at,
+    note, evidence_source, evidence_claim_id, recorded_by); ``links`` with ``outgoing`` and
+    ``incoming`` (relation, the other claim's id, speaker and text, linked_on, note);
+    ``verdicts``; ``tags``.
+    """
+    from factdb.services.claims import get_claim
+    from factdb.services.statuses import status_history
+
+    s = get_claim(session, claim_id)
+    speaker = s.speaker
+    status_label = session.scalar(select(Status.label).where(Status.code == s.current_status))
+    history = [
+        {
+            "id": e.id,
+            "status": e.status_code,
+            "label": e.status.label,
+            "effective_on": format_partial(e.effective_on, e.effective_precision),
+            "recorded_at": e.recorded_at,
+            "note": e.note,
+            "evidence_source": e.evidence_source.name if e.evidence_source else None,
+            "evidence_source_url": e.evidence_source.url if e.evidence_source else None,
+            "evidence_claim_id": e.evidence_statement_id,
+            "recorded_by": e.recorded_by,
+        }
+        for e in status_history(session, s.id)
+    ]
+    return {
+        "id": s.id,
+        "text": s.text,
+        "quote_kind": s.quote_kind,
+        "language": s.language,
+        "original_text": s.original_text,
+        "original_language": s.original_language,
+        "said_on": format_partial(s.said_on, s.said_precision),
+        "context": s.context,
+        "origin": s.origin,
+        "external_id": s.external_id,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+        "speaker": {
+            "id": speaker.id,
+            "name": speaker.name,
+            "kind": speaker.kind,
+            "role": speaker.role,
+            "acts_for": speaker.acts_for.name if speaker.acts_for else None,
+            "aliases": [a.alias for a in speaker.aliases],
+        },
+        "attributions": [
+            {
+                "position": a.position,
+                "role": a.role,
+                "verb": a.verb,
+                "source": {
+                    "id": a.source.id,
+                    "name": a.source.name,
+                    "kind": a.source.kind,
+                    "url": a.source.url,
+                    "title": a.source.title,
+                    "credit": a.source.credit,
+                    "published_on": format_partial(
+                        a.source.published_on, a.source.published_precision
+                    ),
+                    "based_on": a.source.based_on.name if a.source.based_on else None,
+                },
+            }
+            for a in s.attributions
+        ],
+        "status": s.current_status,
+        "status_label": status_label,
+        "status_history": history,
+        "links": {
+            "outgoing": _links(session, s.id, outgoing=True),
+            "incoming": _links(session, s.id, outgoing=False),
+        },
+        "verdicts": _verdicts(session, s.id),
+        "tags": sorted(t.name for t in s.tags),
+    }
+
+
+def _links(session: Session, claim_id: int, *, outgoing: bool) -> list[dict[str, Any]]:
+    mine = StatementLink.from_statement_id if outgoing else StatementLink.to_statement_id
+    other = StatementLink.to_statement_id if outgoing else StatementLink.from_statement_id
+    rows = session.execute(
+        select(
+            StatementLink.id,
+            StatementLink.relation,
+            other,
+            Speaker.name,
+            Statement.text,
+            StatementLink.linked_on,
+            StatementLink.linked_precision,
+            StatementLink.note,
+        )
+        .join(Statement, Statement.id == other)
+        .join(Speaker, Speaker.id == Statement.speaker_id)
+        .where(mine == claim_id)
+        .order_by(StatementLink.id)
+    )
+    return [
+        {
+            "id": link_id,
+            "relation": relation.replace("_", " "),
+            "claim_id": other_id,
+            "speaker": speaker,
+            "text": text,
+            "linked_on": format_partial(linked_on, precision),
+            "note": note,
+        }
+        for link_id, relation, other_id, speaker, text, linked_on, precision, note in rows
+    ]
+
+
+def _verdicts(session: Session, claim_id: int) -> list[dict[str, Any]]:
+    rows = session.execute(
+        select(Verdict, RatingScale.name)
+        .outerjoin(ScaleRating, ScaleRating.id == Verdict.scale_rating_id)
+        .outerjoin(RatingScale, RatingScale.id == ScaleRating.scale_id)
+        .where(Verdict.statement_id == claim_id)
+        .order_by(Verdict.reviewed_on.is_(None), Verdict.reviewed_on, Verdict.id)
+    )
+    return [
+        {
+            "id": v.id,
+            "label": v.label,
+            "class": v.normalised_class,
+            "reviewer": v.reviewer,
+            "reviewed_on": v.reviewed_on,
+            "url": v.url,
+            "scale": scale,
+            "rating_value": v.rating_value,
+            "best_rating": v.best_rating,
+            "worst_rating": v.worst_rating,
+        }
+        for v, scale in rows
+    ]
