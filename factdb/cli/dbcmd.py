@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from factdb.cli.common import AppContext, pass_app
+from factdb.cli.common import AppContext, check_style, output_options, pass_app
 from factdb.cli.setup import prepare_database
 
 
@@ -88,5 +88,55 @@ def backup(app: AppContext, file: Path, force: bool) -> None:
     click.echo(
         f"backed up {app.path} to {result.path} ({result.size} bytes{claims}, "
         f"revision {result.revision or 'none'}, integrity ok)",
+        err=True,
+    )
+
+
+@db.command()
+@click.option("--to", "to_db", metavar="PATH|URL", help="Copy this database into PATH|URL.")
+@click.option("--from", "from_db", metavar="PATH|URL", help="Copy PATH|URL into this database.")
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Delete everything in the target first (without it a non-empty target is refused).",
+)
+@output_options
+@pass_app
+def copy(
+    app: AppContext, to_db: str | None, from_db: str | None, replace: bool, fmt: str, style: str
+) -> None:
+    """Copy a whole database between backends (a SQLite file <-> a PostgreSQL server).
+
+    With --to, this database (--db) is copied into PATH|URL; with --from, PATH|URL is copied
+    into this database. The target is migrated to head and filled in one transaction; row
+    counts are verified per table and printed. A PostgreSQL target database must exist
+    (createdb); a SQLite target file is created when missing.
+
+    \b
+    factdb --db desk.db db copy --to postgresql+psycopg://me@server/factdb
+    factdb --db desk.db db copy --from postgresql+psycopg://me@server/factdb --replace
+    """
+    check_style(style)
+    if (to_db is None) == (from_db is None):
+        raise click.UsageError("give exactly one of --to PATH|URL or --from PATH|URL")
+    from factdb.config import resolve_url
+    from factdb.dbcopy import copy_database, display_url
+    from factdb.output import render
+
+    if to_db is not None:
+        source, target = app.url, resolve_url(to_db)
+    else:
+        source, target = resolve_url(from_db), app.url
+    counts = copy_database(source, target, replace=replace)
+    render(
+        ({"table": c.table, "source_rows": c.source, "target_rows": c.target} for c in counts),
+        ["table", "source_rows", "target_rows"],
+        fmt,
+        style,
+    )
+    total = sum(c.target for c in counts)
+    click.echo(
+        f"copied {total} rows in {len(counts)} tables from {display_url(source)} "
+        f"to {display_url(target)}; row counts verified",
         err=True,
     )
