@@ -1,0 +1,545 @@
+"""``factdb claim …``: add, list, show, edit, delete claims; record statuses, links, verdicts.
+
+Dates on these commands (``--said-on``, ``--on``, …) are YYYY, YYYY-MM or YYYY-MM-DD; a
+malformed or impossible one (2021-02-30) is refused with one ``Error:`` line (exit 1) and
+nothing is written. A status change dated before the claim was made is refused.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from factdb.cli.common import (
+    AppContext,
+    check_style,
+    complete_speaker,
+    filter_options,
+    make_filter,
+    output_options,
+    pass_app,
+)
+from factdb.errors import FactdbError
+
+LIST_COLUMNS = ["id", "said_on", "speaker", "status", "verdict", "text"]
+TEXT_WIDTH = 60
+
+
+def _near_match_hint(exc: Any) -> FactdbError:
+    """A NearMatch as one line with the flag that overrides it."""
+    flag = "--new-speaker" if exc.noun == "speaker" else "--new-source"
+    quoted = " or ".join(f"'{c}'" for c in exc.candidates)
+    return FactdbError(
+        f"{exc.noun} '{exc.name}' is not known; did you mean {quoted}? "
+        f"(use {flag} to create it anyway)"
+    )
+
+
+def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
+    """One line of at most ``width`` characters (table output only)."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _ask_or_fail(value: str | None, prompt: str, param: str) -> str:
+    """The value, else a prompt at a terminal, else a usage error (scripts never wait)."""
+    if value is not None:
+        return value
+    if sys.stdin.isatty():
+        return click.prompt(prompt)
+    raise click.UsageError(f"missing {param}")
+
+
+@click.group()
+def claim() -> None:
+    """Claims: add, list, show, edit, delete; record statuses, links and verdicts."""
+
+
+def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
+    return values[index] if index < len(values) else default
+
+
+@claim.command()
+@click.argument("text_arg", metavar="[TEXT]", required=False)
+@click.option("--text", "text_opt", metavar="TEXT", help="The claim text (or give it as TEXT).")
+@click.option("--speaker", shell_complete=complete_speaker, help="Who said it (name or alias).")
+@click.option(
+    "--speaker-kind",
+    type=click.Choice(["person", "organisation", "org", "organization"]),
+    default="person",
+    show_default=True,
+    help="Kind of a speaker created here.",
+)
+@click.option("--speaker-role", metavar="ROLE", help="Role of a speaker created here.")
+@click.option("--said-on", metavar="DATE", help="When it was said: YYYY, YYYY-MM or YYYY-MM-DD.")
+@click.option(
+    "--quote-kind",
+    default="direct_quote",
+    show_default=True,
+    help="direct_quote, paraphrase, summary or translation.",
+)
+@click.option("--language", metavar="CODE", help="Language of TEXT (en, ru, …).")
+@click.option("--original-text", help="The words as originally said (for translations).")
+@click.option("--original-language", metavar="CODE", help="Language of the original text.")
+@click.option("--context", help="Where and in what situation it was said.")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeat for more).")
+@click.option("--source", "sources", multiple=True, metavar="NAME", help="A source (repeat).")
+@click.option(
+    "--source-url", "source_urls", multiple=True, metavar="URL", help="URL of the n-th --source."
+)
+@click.option(
+    "--source-kind",
+    "source_kinds",
+    multiple=True,
+    metavar="KIND",
+    help="Kind of the n-th --source.",
+)
+@click.option("--verb", "verbs", multiple=True, help="Verb as written for the n-th --source.")
+@click.option(
+    "--role", "roles", multiple=True, help="Role of the n-th --source (default reported_by)."
+)
+@click.option("--new-source", is_flag=True, help="Create sources despite near matches.")
+@click.option("--status", metavar="CODE", help="Initial status (alleged, unverified, …).")
+@click.option("--status-on", metavar="DATE", help="Date of the initial status (default: said-on).")
+@click.option("--origin", help="Where the record came from (with --external-id).")
+@click.option("--external-id", help="Its id there: importing it again is refused.")
+@click.option("--no-create", is_flag=True, help="Refuse an unknown speaker instead of creating it.")
+@click.option("--new-speaker", is_flag=True, help="Create the speaker despite a near match.")
+@pass_app
+def add(
+    app: AppContext,
+    text_arg: str | None,
+    text_opt: str | None,
+    speaker: str | None,
+    speaker_kind: str,
+    speaker_role: str | None,
+    said_on: str | None,
+    quote_kind: str,
+    language: str | None,
+    original_text: str | None,
+    original_language: str | None,
+    context: str | None,
+    tags: tuple[str, ...],
+    sources: tuple[str, ...],
+    source_urls: tuple[str, ...],
+    source_kinds: tuple[str, ...],
+    verbs: tuple[str, ...],
+    roles: tuple[str, ...],
+    new_source: bool,
+    status: str | None,
+    status_on: str | None,
+    origin: str | None,
+    external_id: str | None,
+    no_create: bool,
+    new_speaker: bool,
+) -> None:
+    """Add a claim: what was said, by whom, when, and how we know.
+
+    Sources pair up in order: the n-th --source-url, --source-kind, --verb and --role belong to
+    the n-th --source (missing ones take the defaults: no URL, kind outlet, role reported_by).
+    At a terminal a missing TEXT or --speaker is asked for; in scripts it is a usage error.
+    """
+    if text_arg is not None and text_opt is not None:
+        raise click.UsageError("give the text once: as TEXT or as --text")
+    for name, values in (
+        ("--source-url", source_urls),
+        ("--source-kind", source_kinds),
+        ("--verb", verbs),
+        ("--role", roles),
+    ):
+        if len(values) > len(sources):
+            raise click.UsageError(f"more {name} options than --source options")
+    text = _ask_or_fail(text_arg if text_arg is not None else text_opt, "Claim text", "TEXT")
+    speaker = _ask_or_fail(speaker, "Speaker", "--speaker")
+
+    from factdb.services.claims import AttributionInput, add_claim
+    from factdb.services.names import NearMatch
+
+    attributions = [
+        AttributionInput(
+            source=name,
+            url=_pair(source_urls, i, None) or None,
+            kind=_pair(source_kinds, i, "outlet"),
+            role=_pair(roles, i, "reported_by"),
+            verb=_pair(verbs, i, None) or None,
+            force_new=new_source,
+        )
+        for i, name in enumerate(sources)
+    ]
+    try:
+        with app.session() as session:
+            statement = add_claim(
+                session,
+                text=text,
+                speaker=speaker,
+                speaker_kind=speaker_kind,
+                speaker_role=speaker_role,
+                create_speaker=not no_create,
+                force_new_speaker=new_speaker,
+                quote_kind=quote_kind,
+                language=language,
+                original_text=original_text,
+                original_language=original_language,
+                said_on=said_on,
+                context=context,
+                tags=tags,
+                origin=origin,
+                external_id=external_id,
+                status=status,
+                status_on=status_on,
+                sources=attributions,
+            )
+            claim_id = statement.id
+    except NearMatch as exc:
+        raise _near_match_hint(exc) from None
+    click.echo(f"added claim {claim_id}")
+
+
+@claim.command(name="list")
+@filter_options
+@output_options
+@pass_app
+def list_cmd(app: AppContext, fmt: str, style: str, **filters: Any) -> None:
+    """List claims (id, date said, speaker, status, latest verdict, text).
+
+    Long texts are shortened in table output only; csv, tsv, json and jsonl carry them whole.
+    With --as-of the status column is the status as it stood on that date.
+    """
+    check_style(style)
+    from factdb.output import render
+    from factdb.services.query import list_claims
+
+    claim_filter = make_filter(**filters)
+    with app.session(write=False) as session:
+        rows = list_claims(session, claim_filter)
+        if fmt == "table":
+            rows = ({**row, "text": _short(row["text"])} for row in rows)
+        render(rows, LIST_COLUMNS, fmt, style)
+
+
+def _show_table(detail: dict[str, Any], style: str) -> None:
+    """``claim show`` as readable sections (all rendering through factdb.output)."""
+    from factdb.output import render, render_record
+
+    speaker = detail["speaker"]
+    who = speaker["name"]
+    if speaker["role"]:
+        who += f", {speaker['role']}"
+    if speaker["acts_for"]:
+        who += f" (acting for {speaker['acts_for']})"
+    head: dict[str, Any] = {
+        "claim": detail["id"],
+        "text": detail["text"],
+        "speaker": who,
+        "said on": detail["said_on"],
+        "quote kind": detail["quote_kind"].replace("_", " "),
+        "language": detail["language"],
+    }
+    if detail["original_text"]:
+        head["original"] = detail["original_text"]
+        head["original language"] = detail["original_language"]
+    if detail["context"]:
+        head["context"] = detail["context"]
+    if detail["tags"]:
+        head["tags"] = ", ".join(detail["tags"])
+    if detail["origin"] or detail["external_id"]:
+        head["origin"] = f"{detail['origin'] or ''} {detail['external_id'] or ''}".strip()
+    status = detail["status"]
+    head["status"] = f"{status} ({detail['status_label']})" if status else "none recorded"
+    render_record(head)
+
+    def section(title: str, rows: list[dict[str, Any]], columns: list[str]) -> None:
+        click.echo(f"\n{title}:")
+        if rows:
+            render(rows, columns, "table", style)
+        else:
+            click.echo("  (none)")
+
+    chain = [
+        {
+            "#": a["position"],
+            "role": a["role"].replace("_", " "),
+            "verb": a["verb"],
+            "source": a["source"]["name"],
+            "kind": a["source"]["kind"].replace("_", " "),
+            "url": a["source"]["url"],
+            "credit": a["source"]["credit"],
+            "based on": a["source"]["based_on"],
+        }
+        for a in detail["attributions"]
+    ]
+    section(
+        "Attribution chain",
+        chain,
+        ["#", "role", "verb", "source", "kind", "url", "credit", "based on"],
+    )
+    history = [
+        {
+            "effective": e["effective_on"],
+            "status": e["status"],
+            "note": e["note"],
+            "evidence": e["evidence_source"]
+            or (f"claim {e['evidence_claim_id']}" if e["evidence_claim_id"] else None),
+            "recorded at": e["recorded_at"].replace(microsecond=0) if e["recorded_at"] else None,
+            "by": e["recorded_by"],
+        }
+        for e in detail["status_history"]
+    ]
+    section(
+        "Status history", history, ["effective", "status", "note", "evidence", "recorded at", "by"]
+    )
+    links = [
+        {
+            "link": f"this {link['relation']} claim {link['claim_id']}",
+            "claim": f"{link['speaker']}: {_short(link['text'], 50)}",
+            "on": link["linked_on"],
+            "note": link["note"],
+        }
+        for link in detail["links"]["outgoing"]
+    ] + [
+        {
+            "link": f"claim {link['claim_id']} {link['relation']} this",
+            "claim": f"{link['speaker']}: {_short(link['text'], 50)}",
+            "on": link["linked_on"],
+            "note": link["note"],
+        }
+        for link in detail["links"]["incoming"]
+    ]
+    section("Links", links, ["link", "claim", "on", "note"])
+    verdicts = [
+        {
+            "label": v["label"],
+            "class": v["class"],
+            "by": v["reviewer"],
+            "on": v["reviewed_on"],
+            "scale": v["scale"],
+            "url": v["url"],
+        }
+        for v in detail["verdicts"]
+    ]
+    section("Verdicts", verdicts, ["label", "class", "by", "on", "scale", "url"])
+
+
+@claim.command()
+@click.argument("claim_id", metavar="ID", type=int)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="Readable sections, or the full record as JSON.",
+)
+@click.option("--fmt", "style", default="simple", metavar="STYLE", help="Table style.")
+@pass_app
+def show(app: AppContext, claim_id: int, fmt: str, style: str) -> None:
+    """Show a claim: speaker, attribution chain, status and its history, links, verdicts."""
+    check_style(style)
+    from factdb.output import render_record
+    from factdb.services.query import claim_detail
+
+    with app.session(write=False) as session:
+        detail = claim_detail(session, claim_id)
+    if fmt == "json":
+        render_record(detail, "json")
+    else:
+        _show_table(detail, style)
+
+
+@claim.command()
+@click.argument("claim_id", metavar="ID", type=int)
+@output_options
+@pass_app
+def history(app: AppContext, claim_id: int, fmt: str, style: str) -> None:
+    """The dated status history of a claim, oldest first."""
+    check_style(style)
+    from factdb.output import render
+    from factdb.services.query import claim_detail
+
+    with app.session(write=False) as session:
+        events = claim_detail(session, claim_id)["status_history"]
+    rows = [
+        {
+            **e,
+            "evidence_claim": e["evidence_claim_id"],
+            "recorded_at": e["recorded_at"].replace(microsecond=0)
+            if fmt == "table" and e["recorded_at"]
+            else e["recorded_at"],
+        }
+        for e in events
+    ]
+    columns = [
+        "effective_on",
+        "status",
+        "note",
+        "evidence_source",
+        "evidence_claim",
+        "recorded_at",
+        "recorded_by",
+    ]
+    render(rows, columns, fmt, style)
+
+
+@claim.command()
+@click.argument("claim_id", metavar="ID", type=int)
+@click.argument("status")
+@click.option("--on", "effective_on", metavar="DATE", help="Effective date (default: today).")
+@click.option("--note", help="Why the status changed.")
+@click.option("--evidence-source", metavar="NAME|URL|ID", help="A known source that shows it.")
+@click.option("--evidence-claim", type=int, metavar="ID", help="Another claim that shows it.")
+@click.option("--by", "recorded_by", metavar="WHO", help="Who records the change.")
+@pass_app
+def status(
+    app: AppContext,
+    claim_id: int,
+    status: str,
+    effective_on: str | None,
+    note: str | None,
+    evidence_source: str | None,
+    evidence_claim: int | None,
+    recorded_by: str | None,
+) -> None:
+    """Record that claim ID took STATUS on a date (the history is kept, never overwritten).
+
+    A date before the claim was made is refused: the change would predate the claim.
+    """
+    import datetime as dt
+
+    from factdb.services.statuses import add_status_event
+
+    with app.session() as session:
+        event = add_status_event(
+            session,
+            claim_id,
+            status,
+            effective_on or dt.date.today().isoformat(),
+            note=note,
+            evidence_source=evidence_source,
+            evidence_claim_id=evidence_claim,
+            recorded_by=recorded_by,
+        )
+        current = event.statement.current_status
+        when = effective_on or dt.date.today().isoformat()
+        message = f"claim {claim_id}: {event.status_code} from {when}; current status: {current}"
+    click.echo(message)
+
+
+@claim.command()
+@click.argument("from_id", metavar="FROM", type=int)
+@click.argument("relation")
+@click.argument("to_id", metavar="TO", type=int)
+@click.option("--on", "linked_on", metavar="DATE", help="When the link was made.")
+@click.option("--note", help="A note on the link.")
+@pass_app
+def link(
+    app: AppContext,
+    from_id: int,
+    relation: str,
+    to_id: int,
+    linked_on: str | None,
+    note: str | None,
+) -> None:
+    """Link claim FROM to claim TO: denies, confirms, disputes, responds-to, retracts, repeats,
+    supports."""
+    from factdb.services.links import link_claims, relation_text
+
+    with app.session() as session:
+        created = link_claims(session, from_id, relation, to_id, linked_on=linked_on, note=note)
+        said = relation_text(created.relation)
+        message = f"linked: claim {from_id} {said} claim {to_id} (link {created.id})"
+    click.echo(message)
+
+
+@claim.command()
+@click.argument("claim_id", metavar="ID", type=int)
+@click.option("--text", help="New text.")
+@click.option("--speaker", shell_complete=complete_speaker, help="Another existing speaker.")
+@click.option("--said-on", metavar="DATE", help="New date said ('' clears it).")
+@click.option("--quote-kind", help="direct_quote, paraphrase, summary or translation.")
+@click.option("--language", metavar="CODE", help="Language ('' clears it).")
+@click.option("--original-text", help="Original words ('' clears them).")
+@click.option("--original-language", metavar="CODE", help="Original language.")
+@click.option("--context", help="Context ('' clears it).")
+@click.option("--tag", "tags", multiple=True, help="Replace the tags (repeat).")
+@click.option("--clear-tags", is_flag=True, help="Remove all tags.")
+@click.option("--origin", help="Origin of the record.")
+@click.option("--external-id", help="Its id at the origin.")
+@pass_app
+def edit(
+    app: AppContext, claim_id: int, tags: tuple[str, ...], clear_tags: bool, **fields: Any
+) -> None:
+    """Change fields of claim ID (only the options given change)."""
+    from factdb.services.claims import edit_claim
+
+    changes = {k: v for k, v in fields.items() if v is not None}
+    if tags and clear_tags:
+        raise click.UsageError("--tag and --clear-tags exclude each other")
+    if tags or clear_tags:
+        changes["tags"] = list(tags)
+    if not changes:
+        raise click.UsageError("nothing to change: give at least one option")
+    with app.session() as session:
+        edit_claim(session, claim_id, **changes)
+    click.echo(f"updated claim {claim_id}")
+
+
+@claim.command()
+@click.argument("claim_id", metavar="ID", type=int)
+@click.option(
+    "--cascade", is_flag=True, help="Also remove links from other claims and evidence uses."
+)
+@pass_app
+def delete(app: AppContext, claim_id: int, cascade: bool) -> None:
+    """Delete claim ID with its sources, history and verdicts (refused while others refer to it)."""
+    from factdb.services.claims import delete_claim
+
+    with app.session() as session:
+        delete_claim(session, claim_id, cascade=cascade)
+    click.echo(f"deleted claim {claim_id}")
+
+
+@claim.command()
+@click.argument("claim_id", metavar="ID", type=int)
+@click.argument("label")
+@click.option("--by", "reviewer", metavar="ORG", help="Who rated it (e.g. PolitiFact).")
+@click.option("--on", "reviewed_on", metavar="DATE", help="When it was rated.")
+@click.option("--url", help="The fact-check article.")
+@click.option("--scale", help="Rating scale (Truth-O-Meter, Snopes, …).")
+@click.option("--value", "rating_value", type=int, help="Numeric rating.")
+@click.option("--best", "best_rating", type=int, help="Best value of the scale.")
+@click.option("--worst", "worst_rating", type=int, help="Worst value of the scale.")
+@pass_app
+def verdict(
+    app: AppContext,
+    claim_id: int,
+    label: str,
+    reviewer: str | None,
+    reviewed_on: str | None,
+    url: str | None,
+    scale: str | None,
+    rating_value: int | None,
+    best_rating: int | None,
+    worst_rating: int | None,
+) -> None:
+    """Add a fact-checker's verdict LABEL to claim ID (an unknown label is kept as class other)."""
+    from factdb.services.verdicts import add_verdict
+
+    with app.session() as session:
+        row = add_verdict(
+            session,
+            claim_id,
+            label,
+            reviewer=reviewer,
+            reviewed_on=reviewed_on,
+            url=url,
+            scale=scale,
+            rating_value=rating_value,
+            best_rating=best_rating,
+            worst_rating=worst_rating,
+        )
+        message = (
+            f"added verdict {row.id} to claim {claim_id}: {row.label} ({row.normalised_class})"
+        )
+    click.echo(message)
