@@ -44,6 +44,9 @@ def check_sqlite_file(path: Path, *, must_exist: bool) -> None:
         raise FactdbError(f"cannot read {path}: {exc.strerror}") from None
     if header and header != SQLITE_HEADER:
         raise FactdbError(f"{path} is not a SQLite database")
+    if not header and must_exist:
+        # an empty file would silently become a database on first connect; only init may do that
+        raise FactdbError(f"{path} is empty, not a factdb database; create it with 'factdb init'")
 
 
 def _max_page_count() -> int | None:
