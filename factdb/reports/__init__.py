@@ -1,0 +1,27 @@
+"""Markdown and HTML reports built from the database (no click here).
+
+``build_report(session, claim_filter, title=...)`` gathers a ``Report``; ``render(report, fmt)``
+formats it as ``markdown`` or ``html``. The same database always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from factdb.reports.model import Report
+
+FORMATS = ("markdown", "html")
+
+
+def render(report: Report, fmt: str = "markdown") -> str:
+    """Render ``report`` in ``fmt`` (``markdown`` or ``html``)."""
+    if fmt == "markdown":
+        from factdb.reports.markdown import render_markdown
+
+        return render_markdown(report)
+    if fmt == "html":
+        from factdb.reports.html import render_html
+
+        return render_html(report)
+    raise ValueError(f"unknown report format {fmt!r}")
