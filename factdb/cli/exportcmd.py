@@ -1,0 +1,89 @@
+"""``factdb export``: claims out as CSV, JSONL (the interchange record) or ClaimReview JSON-LD."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import click
+
+from factdb.cli.common import AppContext, filter_options, make_filter, pass_app
+from factdb.errors import FactdbError
+
+FORMATS = ("csv", "jsonl", "claimreview")
+
+
+@click.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="csv",
+    show_default=True,
+    help="csv/jsonl: the interchange record; claimreview: schema.org JSON-LD of each verdict.",
+)
+@filter_options
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    type=click.Path(dir_okay=False),
+    help="Write to FILE (atomically: a failure leaves nothing half-written); default stdout.",
+)
+@pass_app
+def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> None:
+    """Export claims (those the filters select; all by default), in the order recorded.
+
+    The CSV and JSONL output is the interchange record that 'factdb import' reads: importing
+    it into an empty database and exporting again gives the same bytes. ClaimReview output has
+    one ClaimReview per verdict (claims without a verdict are left out).
+    """
+    from factdb.io import writers
+
+    claim_filter = make_filter(**filters)
+    with app.session(write=False) as session:
+        if fmt == "claimreview":
+
+            def write(out: Any) -> int:
+                return writers.write_claimreview(writers.claim_reviews(session, claim_filter), out)
+        else:
+            writer = writers.write_csv if fmt == "csv" else writers.write_jsonl
+
+            def write(out: Any) -> int:
+                return writer(writers.interchange_rows(session, claim_filter), out)
+
+        if output is None:
+            out = io.TextIOWrapper(
+                click.get_binary_stream("stdout"), encoding="utf-8", newline="", write_through=False
+            )
+            try:
+                write(out)
+                out.flush()
+            finally:
+                out.detach()
+            return
+        count = _write_atomically(Path(output), write)
+    noun = "reviews" if fmt == "claimreview" else "claims"
+    click.echo(f"Exported {count} {noun} to {output}", err=True)
+
+
+def _write_atomically(path: Path, write: Any) -> int:
+    """Write through a temporary file in the same directory, renamed into place at the end."""
+    directory = path.parent if str(path.parent) else Path(".")
+    if not directory.is_dir():
+        raise FactdbError(f"directory {directory} does not exist")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise FactdbError(f"cannot write in {directory}: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            count = write(out)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    return count

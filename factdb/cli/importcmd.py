@@ -1,0 +1,168 @@
+"""``factdb import``: claims in from CSV, JSONL, ClaimReview JSON-LD or Fact Check API JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from typing import IO, Any, BinaryIO
+
+import click
+
+from factdb.cli.common import AppContext, pass_app
+from factdb.errors import FactdbError
+
+FORMATS = ("csv", "jsonl", "claimreview", "factcheck-api")
+SNIFF_BYTES = 1 << 16
+MAX_WARNINGS = 10
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that replays bytes already read (to sniff the format) before the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _open(path: str) -> tuple[BinaryIO, str, int | None]:
+    """(binary stream, display name, size in bytes or None for stdin)."""
+    if path == "-":
+        return click.get_binary_stream("stdin"), "<stdin>", None
+    try:
+        stream = open(path, "rb", buffering=SNIFF_BYTES)  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise FactdbError(f"cannot read {path}: {exc.strerror}") from None
+    if os.path.isdir(path):
+        raise FactdbError(f"{path} is a directory")
+    return stream, os.path.basename(path), os.fstat(stream.fileno()).st_size
+
+
+def _reject_writer(out: IO[str]):  # type: ignore[no-untyped-def]
+    """A callback writing each rejected record as a JSON line: where, field, reason, record."""
+
+    def reject(error: Any) -> None:
+        raw = getattr(error, "raw", None)
+        entry = {
+            "location": error.location,
+            "field": error.field,
+            "reason": error.message,
+            "record": raw,
+        }
+        out.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+    return reject
+
+
+@click.command("import")
+@click.argument("file", metavar="FILE|-")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Input format (default: from the extension and the content).",
+)
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--skip-invalid",
+    "rejects",
+    metavar="REJECTS",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Import the valid records; write each rejected one (JSON lines) to REJECTS.",
+)
+@click.option("--origin", metavar="NAME", help="Origin of records that do not name one.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no warnings.")
+@pass_app
+def import_cmd(
+    app: AppContext,
+    file: str,
+    fmt: str | None,
+    dry_run: bool,
+    rejects: str | None,
+    origin: str | None,
+    quiet: bool,
+) -> None:
+    """Import claims from FILE (or - for standard input).
+
+    Formats: csv and jsonl (the interchange record: text, speaker, speaker_role, …,
+    external_id), claimreview (schema.org JSON-LD: a document, an array, a @graph, or HTML pages
+    with ld+json blocks) and factcheck-api (Google Fact Check Tools claims:search JSON).
+
+    All or nothing: the first invalid record stops the import and nothing is written, unless
+    --skip-invalid is given. Importing the same file twice adds nothing the second time.
+    """
+    from factdb.io.loader import Loader
+    from factdb.io.readers import detect_format, read_records
+
+    stream, name, size = _open(file)
+    reject_out = None
+    try:
+        head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
+        fmt = fmt or detect_format(name if file != "-" else "", head)
+        counted = stream
+        body = io.BufferedReader(_Prefixed(head, stream), buffer_size=SNIFF_BYTES)
+        if rejects:
+            reject_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115
+        show_bar = size is not None and not quiet and _is_terminal(sys.stderr)
+        with app.session() as session:
+            bar = (
+                click.progressbar(length=size, label=f"Importing {name}", file=sys.stderr)
+                if show_bar
+                else None
+            )
+            done = 0
+
+            def progress(_count: int) -> None:
+                nonlocal done
+                if bar is not None:
+                    position = counted.tell()
+                    bar.update(position - done)
+                    done = position
+
+            loader = Loader(
+                session,
+                origin=origin,
+                reject=_reject_writer(reject_out) if reject_out else None,
+                progress=progress if bar is not None else None,
+            )
+            try:
+                summary = loader.load(read_records(body, name, fmt))
+            finally:
+                if bar is not None:
+                    bar.update(size - done)  # type: ignore[operator]
+                    bar.render_finish()
+            if dry_run:
+                session.rollback()
+    finally:
+        if file != "-":
+            stream.close()
+        if reject_out is not None:
+            reject_out.close()
+    if not quiet:
+        for warning in summary.warnings[:MAX_WARNINGS]:
+            click.echo(f"Warning: {warning}", err=True)
+        if len(summary.warnings) > MAX_WARNINGS:
+            click.echo(f"Warning: … and {len(summary.warnings) - MAX_WARNINGS} more", err=True)
+    prefix = "Dry run (nothing written): " if dry_run else f"Imported {name}: "
+    click.echo(prefix + summary.line(), err=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False

@@ -1,0 +1,1 @@
+"""Importers and exporters: plain records in and out, streaming; no click here."""

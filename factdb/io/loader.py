@@ -1,0 +1,734 @@
+"""Bulk loading of records into the database, fast, idempotent and all-or-nothing.
+
+The rules are those of data entry (``services.claims.add_claim``): speakers and sources are
+resolved by their keys and aliases (case/accent/whitespace-insensitive), a claim is identified
+by its content key (speaker, normalised text, date said) or by origin + external id, labels are
+normalised through the known rating scales, the first status becomes a dated status event. An
+import cannot ask "did you mean …?", so a *new* name that nearly matches a known one is created
+and reported as a warning in the summary instead.
+
+It does not go through the ORM row by row: a million claims would take minutes. Ids are
+allocated up front (under SQLite's write lock, or from PostgreSQL's sequence), statements are
+written with ``executemany`` in batches with ``ON CONFLICT DO NOTHING``, and the ids that did
+not make it are the duplicates, looked up afterwards in one query per batch. Speakers, sources,
+tags, statuses and labels are cached in memory (bounded by the number of distinct names, not
+by the number of records), so memory stays flat however long the file is.
+
+The caller owns the transaction: a failure leaves nothing behind once it rolls back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
+
+from factdb.dates import parse_partial
+from factdb.errors import FactdbError
+from factdb.io.records import Record, RecordError, SourceRef
+from factdb.models import (
+    Attribution,
+    Source,
+    Speaker,
+    SpeakerAlias,
+    Statement,
+    StatementTag,
+    Status,
+    StatusEvent,
+    Tag,
+    Verdict,
+)
+from factdb.textkeys import content_key, name_key
+
+BATCH = 5_000
+# how many name comparisons the near-match check may spend (rapidfuzz, C speed): enough for
+# thousands of new names against tens of thousands of known ones
+NEAR_MATCH_BUDGET = 20_000_000
+# caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
+PRELOAD_LIMIT = 500_000
+
+
+@dataclass
+class Summary:
+    """What an import did (or, for a dry run, would do)."""
+
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    new_speakers: int = 0
+    new_sources: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Records read: every one was added, changed, unchanged or rejected."""
+        return self.added + self.changed + self.unchanged + self.rejected
+
+    def line(self) -> str:
+        """The one-line summary the CLI prints."""
+        return (
+            f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged, "
+            f"{self.rejected} rejected; {self.new_speakers} new speakers, "
+            f"{self.new_sources} new sources"
+        )
+
+
+@dataclass
+class _Row:
+    """A record resolved to ids, waiting in a batch."""
+
+    record: Record
+    speaker_id: int
+    key: str
+    origin: str | None
+    said: Any  # PartialDate | None
+    status: str | None
+    language: str | None
+    quote_kind: str
+    source_ids: list[tuple[int, str]]  # (source id, role)
+    verdict: tuple[Any, ...] | None  # the verdict row without statement id
+    tag_ids: list[int]
+
+
+class Loader:
+    """Loads records into the session's database; see the module docstring.
+
+    ``reject`` is called with each invalid record's error when invalid records are to be
+    skipped; without it the first invalid record raises (and the caller rolls back).
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        *,
+        origin: str | None = None,
+        reject: Callable[[RecordError], None] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        from factdb.services.claims import check_language, check_quote_kind, normalise_tag
+        from factdb.services.statuses import normalise_code
+
+        self.session = session
+        self.origin = origin.strip() if origin and origin.strip() else None
+        self.reject = reject
+        self.progress = progress
+        self.summary = Summary()
+        self.conn = session.connection()
+        self.dialect = self.conn.dialect.name
+        self.raw = self.conn.connection.dbapi_connection if self.dialect == "sqlite" else None
+        self.cursor = self.raw.cursor() if self.raw is not None else None  # type: ignore[union-attr]
+        today = dt.date.today()
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        # the DB-API cursor on SQLite takes dates as the strings SQLAlchemy would write
+        self._date: Callable[[Any], Any] = (
+            (lambda d: d.isoformat() if d is not None else None)
+            if self.cursor is not None
+            else (lambda d: d)
+        )
+        self.today = self._date(today)
+        self.now = now.strftime("%Y-%m-%d %H:%M:%S.%f") if self.cursor is not None else now
+        self._check_language = check_language
+        self._check_quote_kind = check_quote_kind
+        self._normalise_tag = normalise_tag
+        self._normalise_code = normalise_code
+        self._languages: dict[str | None, str | None] = {None: None}
+        self._quote_kinds: dict[str | None, str] = {None: "direct_quote"}
+        self._statuses = {
+            code: code for code in session.scalars(select(Status.code))
+        }  # accepted spelling -> code
+        for code, label in session.execute(select(Status.code, Status.label)):
+            self._statuses.setdefault(normalise_code(label), code)
+        self._labels: dict[str, tuple[int | None, int | None, int | None, int | None, str]] = {}
+        self._tags: dict[str, int] = {}
+        self._speaker_by_name: dict[str, int] = {}  # raw name -> id
+        self._speaker_by_key: dict[str, int] = {}
+        self._sources_by_url: dict[str, int] = {}
+        self._sources_by_name: dict[str, int] = {}  # name key -> id, URL-less preferred
+        self._source_by_ref: dict[tuple[str, str | None], int] = {}
+        self._preload()
+        self._known_speakers = dict(self._speaker_by_key) if self._speakers_preloaded else None
+        self._new_speaker_names: list[str] = []
+        self._new_source_names: list[str] = []
+        self._batch: list[_Row] = []
+        self._batch_keys: set[str] = set()
+        self._batch_ext: set[tuple[str, str]] = set()
+        self._next_id = 0
+        self._reserved: list[int] = []
+
+    # --- caches ------------------------------------------------------------------------------
+
+    def _preload(self) -> None:
+        s = self.session
+        count = s.scalar(select(Speaker.id).order_by(Speaker.id.desc()).limit(1)) or 0
+        self._speakers_preloaded = count <= PRELOAD_LIMIT
+        if self._speakers_preloaded:
+            self._speaker_by_key.update(s.execute(select(Speaker.name_key, Speaker.id)).all())
+            for key, speaker_id in s.execute(
+                select(SpeakerAlias.alias_key, SpeakerAlias.speaker_id)
+            ):
+                self._speaker_by_key.setdefault(key, speaker_id)
+        count = s.scalar(select(Source.id).order_by(Source.id.desc()).limit(1)) or 0
+        self._sources_preloaded = count <= PRELOAD_LIMIT
+        if self._sources_preloaded:
+            rows = s.execute(
+                select(Source.url, Source.name_key, Source.id).order_by(
+                    Source.url.is_not(None), Source.id
+                )
+            )
+            for url, key, source_id in rows:
+                if url is not None:
+                    self._sources_by_url[url] = source_id
+                self._sources_by_name.setdefault(key, source_id)
+            self._known_source_keys = set(self._sources_by_name)
+        self._tags.update(s.execute(select(Tag.name, Tag.id)).all())
+
+    def _insert_id(self, table: Any, values: dict[str, Any]) -> int:
+        """Insert one row and return its id (the DB-API cursor on SQLite: no Core overhead)."""
+        if self.cursor is not None:
+            values = {k: _sqlite_value(v) for k, v in values.items()}
+            columns = ", ".join(values)
+            marks = ", ".join("?" for _ in values)
+            self.cursor.execute(
+                f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", tuple(values.values())
+            )
+            return int(self.cursor.lastrowid)  # type: ignore[arg-type]
+        return int(
+            self.conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+        )
+
+    def _speaker(self, record: Record) -> int:
+        found = self._speaker_by_name.get(record.speaker)
+        if found is not None:
+            return found
+        key = name_key(record.speaker)
+        found = self._speaker_by_key.get(key)
+        if found is None and not self._speakers_preloaded:
+            from factdb.services.speakers import find_speaker
+
+            speaker = find_speaker(self.session, record.speaker)
+            found = speaker.id if speaker is not None else None
+        if found is None:
+            found = self._insert_id(
+                Speaker.__table__,
+                {
+                    "name": record.speaker,
+                    "name_key": key,
+                    "kind": record.speaker_kind or "person",
+                    "role": record.speaker_role,
+                    "external_ids": _external_ids(record.speaker_same_as),
+                },
+            )
+            self.summary.new_speakers += 1
+            self._new_speaker_names.append(record.speaker)
+        self._speaker_by_key[key] = found
+        if len(self._speaker_by_name) < 1_000_000:
+            self._speaker_by_name[record.speaker] = found
+        return found
+
+    def _source(self, ref: SourceRef) -> int:
+        cache_key = (ref.name, ref.url)
+        found = self._source_by_ref.get(cache_key)
+        if found is not None:
+            return found
+        key = name_key(ref.name)
+        found = self._sources_by_url.get(ref.url) if ref.url else self._sources_by_name.get(key)
+        if found is None and not self._sources_preloaded:
+            from factdb.services.sources import find_source
+
+            source = find_source(self.session, ref.name, ref.url)
+            found = source.id if source is not None else None
+        if found is None:
+            found = self._insert_id(
+                Source.__table__,
+                {"name": ref.name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
+            )
+            self.summary.new_sources += 1
+            if self._sources_preloaded and key not in self._known_source_keys:
+                self._known_source_keys.add(key)
+                self._new_source_names.append(ref.name)
+            if ref.url:
+                self._sources_by_url[ref.url] = found
+            if not ref.url or key not in self._sources_by_name:
+                self._sources_by_name[key] = found
+        if len(self._source_by_ref) < 1_000_000:
+            self._source_by_ref[cache_key] = found
+        return found
+
+    def _tag(self, name: str) -> int:
+        found = self._tags.get(name)
+        if found is None:
+            found = self._insert_id(Tag.__table__, {"name": name})
+            self._tags[name] = found
+        return found
+
+    def _label(self, label: str) -> tuple[int | None, int | None, int | None, int | None, str]:
+        """(scale rating id, ordinal, best, worst, class) for a label, through the service."""
+        found = self._labels.get(label)
+        if found is None:
+            from factdb.services.verdicts import normalise_label
+
+            rating, normalised = normalise_label(self.session, label)
+            if rating is None:
+                found = (None, None, None, None, normalised)
+            else:
+                ordinals = [r.ordinal for r in rating.scale.ratings]
+                found = (rating.id, rating.ordinal, max(ordinals), min(ordinals), normalised)
+            self._labels[label] = found
+        return found
+
+    # --- records -----------------------------------------------------------------------------
+
+    def _invalid(self, error: RecordError) -> None:
+        if self.reject is None:
+            raise error
+        self.summary.rejected += 1
+        self.reject(error)
+
+    def _validate(self, record: Record) -> tuple[Any, str | None, str | None, str]:
+        """Checks that need the database's vocabularies; raises RecordError naming the field."""
+        location = record.location
+        status = None
+        if record.status is not None:
+            status = self._statuses.get(record.status) or self._statuses.get(
+                self._normalise_code(record.status)
+            )
+            if status is None:
+                known = ", ".join(sorted(set(self._statuses.values())))
+                raise RecordError(
+                    location, "status", f"unknown status {record.status!r} (valid: {known})"
+                )
+        language = self._languages.get(record.language, "")
+        if language == "":
+            try:
+                language = self._check_language(record.language)
+            except FactdbError as exc:
+                raise RecordError(location, "language", str(exc)) from None
+            self._languages[record.language] = language
+        quote_kind = self._quote_kinds.get(record.quote_kind)
+        if quote_kind is None:
+            try:
+                quote_kind = self._check_quote_kind(record.quote_kind)  # type: ignore[arg-type]
+            except FactdbError as exc:
+                raise RecordError(location, "quote_kind", str(exc)) from None
+            self._quote_kinds[record.quote_kind] = quote_kind
+        said = parse_partial(record.said_on) if record.said_on else None
+        return said, status, language, quote_kind
+
+    def add(self, record: Record) -> None:
+        """Queue one record (written when its batch is full, or by :meth:`finish`)."""
+        try:
+            said, status, language, quote_kind = self._validate(record)
+        except RecordError as exc:
+            exc.raw = record.as_row()
+            self._invalid(exc)
+            return
+        speaker_id = self._speaker(record)
+        key = content_key(speaker_id, record.text, record.said_on)
+        origin = record.origin or self.origin
+        external = (origin, record.external_id) if origin and record.external_id else None
+        if key in self._batch_keys or (external is not None and external in self._batch_ext):
+            # the same claim twice in one batch: write the first, then treat this one as a
+            # repeat of an existing claim (it may still bring a new verdict or source)
+            self._flush()
+        verdict = None
+        if record.verdict:
+            rating_id, ordinal, best, worst, normalised = self._label(record.verdict)
+            reviewed = (
+                self._date(parse_partial(record.reviewed_on).start) if record.reviewed_on else None
+            )
+            verdict = (
+                record.verdict,
+                record.verdict_by,
+                reviewed,
+                record.review_url,
+                rating_id,
+                record.rating_value if record.rating_value is not None else ordinal,
+                record.best_rating if record.best_rating is not None else best,
+                record.worst_rating if record.worst_rating is not None else worst,
+                normalised,
+            )
+        sources = [(self._source(ref), ref.role) for ref in record.sources()]
+        tags = [self._normalise_tag(t) for t in record.tags]
+        row = _Row(
+            record=record,
+            speaker_id=speaker_id,
+            key=key,
+            origin=origin,
+            said=said,
+            status=status,
+            language=language,
+            quote_kind=quote_kind,
+            source_ids=sources,
+            verdict=verdict,
+            tag_ids=[self._tag(t) for t in dict.fromkeys(t for t in tags if t)],
+        )
+        self._batch.append(row)
+        self._batch_keys.add(key)
+        if external is not None:
+            self._batch_ext.add(external)
+        if len(self._batch) >= BATCH:
+            self._flush()
+
+    def load(self, items: Iterable[Record | RecordError]) -> Summary:
+        """Load every record (rejecting or raising on errors); returns the summary."""
+        for count, item in enumerate(items, start=1):
+            if isinstance(item, RecordError):
+                self._invalid(item)
+            else:
+                self.add(item)
+            if self.progress is not None and count % 1000 == 0:
+                self.progress(count)
+        return self.finish()
+
+    def finish(self) -> Summary:
+        """Write the last batch and work out the near-match warnings."""
+        self._flush()
+        self._near_match_warnings()
+        return self.summary
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _ids(self, n: int) -> list[int]:
+        """``n`` fresh statement ids: max + 1… under SQLite's write lock, else the sequence."""
+        if self.dialect == "sqlite":
+            if not self._next_id:
+                self._next_id = (
+                    self.session.scalar(text("SELECT MAX(id) FROM statements")) or 0
+                ) + 1
+            start = self._next_id
+            self._next_id += n
+            return list(range(start, start + n))
+        rows = self.conn.execute(
+            text(
+                "SELECT nextval(pg_get_serial_sequence('statements', 'id')) "
+                "FROM generate_series(1, :n)"
+            ),
+            {"n": n},
+        )
+        return [r[0] for r in rows]
+
+    def _executemany(
+        self,
+        table: Any,
+        columns: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        *,
+        ignore: bool = False,
+    ) -> None:
+        if not rows:
+            return
+        if self.cursor is not None:
+            marks = ", ".join("?" for _ in columns)
+            conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+            sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}){conflict}"
+            self.cursor.executemany(sql, rows)
+            return
+        stmt: Any = insert(table)
+        if ignore:
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = pg_insert(table).on_conflict_do_nothing()
+        self.conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
+
+    def _flush(self) -> None:
+        batch = self._batch
+        if not batch:
+            return
+        self._batch = []
+        self._batch_keys = set()
+        self._batch_ext = set()
+        ids = self._ids(len(batch))
+        date = self._date
+        statements = []
+        for statement_id, row in zip(ids, batch, strict=True):
+            r = row.record
+            statements.append(
+                (
+                    statement_id,
+                    r.text,
+                    row.quote_kind,
+                    row.language,
+                    date(row.said.start) if row.said else None,
+                    row.said.precision if row.said else None,
+                    r.context,
+                    row.speaker_id,
+                    row.status,
+                    row.key,
+                    row.origin,
+                    r.external_id,
+                )
+            )
+        self._executemany(Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True)
+        inserted = set(
+            self.session.scalars(select(Statement.id).where(Statement.id.between(ids[0], ids[-1])))
+        )
+        new: list[tuple[int, _Row]] = []
+        repeats: list[_Row] = []
+        for statement_id, row in zip(ids, batch, strict=True):
+            if statement_id in inserted:
+                new.append((statement_id, row))
+            else:
+                repeats.append(row)
+        self.summary.added += len(new)
+        self._write_details(new)
+        if repeats:
+            self._merge_repeats(repeats)
+
+    def _write_details(self, new: list[tuple[int, _Row]]) -> None:
+        """Status events, attributions, verdicts and tags of newly inserted statements."""
+        events, attributions, verdicts, tags = [], [], [], []
+        for statement_id, row in new:
+            if row.status is not None:
+                when = row.said
+                events.append(
+                    (
+                        statement_id,
+                        row.status,
+                        self._date(when.start) if when else self.today,
+                        when.precision if when else "day",
+                        self.now,
+                    )
+                )
+            for position, (source_id, role) in enumerate(row.source_ids, start=1):
+                attributions.append((statement_id, source_id, role, position))
+            if row.verdict is not None:
+                verdicts.append((statement_id, *row.verdict))
+            for tag_id in row.tag_ids:
+                tags.append((statement_id, tag_id))
+        self._executemany(StatusEvent.__table__, _EVENT_COLUMNS, events)
+        self._executemany(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
+        self._executemany(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
+        self._executemany(StatementTag.__table__, ("statement_id", "tag_id"), tags)
+
+    def _merge_repeats(self, repeats: list[_Row]) -> None:
+        """Records whose claim already exists: add what they bring that is not there yet."""
+        s = self.session
+        keys = [row.key for row in repeats]
+        by_key = dict(
+            s.execute(
+                select(Statement.content_key, Statement.id).where(Statement.content_key.in_(keys))
+            ).all()
+        )
+        externals = [
+            (row.origin, row.record.external_id)
+            for row in repeats
+            if row.origin and row.record.external_id
+        ]
+        by_external: dict[tuple[str, str], int] = {}
+        for origin in {o for o, _ in externals}:
+            wanted = [e for o, e in externals if o == origin]
+            by_external.update(
+                ((origin, e), i)
+                for e, i in s.execute(
+                    select(Statement.external_id, Statement.id).where(
+                        Statement.origin == origin, Statement.external_id.in_(wanted)
+                    )
+                )
+            )
+        targets: list[tuple[int, _Row]] = []
+        for row in repeats:
+            statement_id = None
+            if row.origin and row.record.external_id:
+                statement_id = by_external.get((row.origin, row.record.external_id))
+            if statement_id is None:
+                statement_id = by_key.get(row.key)
+            if statement_id is None:  # pragma: no cover - the insert conflicted on something else
+                raise FactdbError(f"{row.record.location}: could not store this claim")
+            targets.append((statement_id, row))
+        ids = list({i for i, _ in targets})
+        current = dict(
+            s.execute(
+                select(Statement.id, Statement.current_status).where(Statement.id.in_(ids))
+            ).all()
+        )
+        have_verdicts = {
+            (i, label, reviewer, _iso(reviewed), url)
+            for i, label, reviewer, reviewed, url in s.execute(
+                select(
+                    Verdict.statement_id,
+                    Verdict.label,
+                    Verdict.reviewer,
+                    Verdict.reviewed_on,
+                    Verdict.url,
+                ).where(Verdict.statement_id.in_(ids))
+            )
+        }
+        have_sources: dict[int, set[int]] = {}
+        positions: dict[int, int] = {}
+        for statement_id, source_id, position in s.execute(
+            select(Attribution.statement_id, Attribution.source_id, Attribution.position).where(
+                Attribution.statement_id.in_(ids)
+            )
+        ):
+            have_sources.setdefault(statement_id, set()).add(source_id)
+            positions[statement_id] = max(positions.get(statement_id, 0), position)
+        have_tags = set(
+            s.execute(
+                select(StatementTag.statement_id, StatementTag.tag_id).where(
+                    StatementTag.statement_id.in_(ids)
+                )
+            ).all()
+        )
+        events, attributions, verdicts, tags, status_changed = [], [], [], [], set()
+        for statement_id, row in targets:
+            changed = False
+            if row.status is not None and current.get(statement_id) != row.status:
+                # the file says the allegation now stands elsewhere: a new event, dated today
+                events.append((statement_id, row.status, self.today, "day", self.now))
+                current[statement_id] = row.status
+                status_changed.add(statement_id)
+                changed = True
+            if row.verdict is not None:
+                v = row.verdict
+                identity = (statement_id, v[0], v[1], _iso(v[2]), v[3])
+                if identity not in have_verdicts:
+                    have_verdicts.add(identity)
+                    verdicts.append((statement_id, *v))
+                    changed = True
+            known = have_sources.setdefault(statement_id, set())
+            for source_id, role in row.source_ids:
+                if source_id not in known:
+                    known.add(source_id)
+                    positions[statement_id] = positions.get(statement_id, 0) + 1
+                    attributions.append((statement_id, source_id, role, positions[statement_id]))
+                    changed = True
+            for tag_id in row.tag_ids:
+                if (statement_id, tag_id) not in have_tags:
+                    have_tags.add((statement_id, tag_id))
+                    tags.append((statement_id, tag_id))
+                    changed = True
+            if changed:
+                self.summary.changed += 1
+            else:
+                self.summary.unchanged += 1
+        self._executemany(StatusEvent.__table__, _EVENT_COLUMNS, events)
+        self._executemany(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
+        self._executemany(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
+        self._executemany(StatementTag.__table__, ("statement_id", "tag_id"), tags)
+        if status_changed:
+            self._refresh_status(sorted(status_changed))
+
+    def _refresh_status(self, ids: list[int]) -> None:
+        """Recompute the cached current status from the event log (the statuses service rule)."""
+        from sqlalchemy import update
+
+        latest = (
+            select(StatusEvent.status_code)
+            .where(StatusEvent.statement_id == Statement.id)
+            .order_by(
+                StatusEvent.effective_on.desc(),
+                StatusEvent.recorded_at.desc(),
+                StatusEvent.id.desc(),
+            )
+            .limit(1)
+            .scalar_subquery()
+        )
+        self.conn.execute(
+            update(Statement).where(Statement.id.in_(ids)).values(current_status=latest)
+        )
+
+    # --- warnings ----------------------------------------------------------------------------
+
+    def _near_match_warnings(self) -> None:
+        """New names that nearly match other names: created anyway, reported here."""
+        from rapidfuzz import fuzz, process
+
+        from factdb.services.names import NEAR_MATCH_SCORE
+
+        budget = NEAR_MATCH_BUDGET
+        for noun, names, known in (
+            ("speaker", self._new_speaker_names, self._known_speakers),
+            ("source", self._new_source_names, getattr(self, "_known_source_keys", None)),
+        ):
+            if not names or known is None:
+                continue
+            choices: list[str] = [k for k in known if k not in {name_key(n) for n in names}]
+            display = {}
+            for checked, name in enumerate(names):
+                key = name_key(name)
+                if budget < len(choices):
+                    self.summary.warnings.append(
+                        f"near-match check of new {noun} names stopped after {checked} of "
+                        f"{len(names)} (too many names to compare)"
+                    )
+                    break
+                budget -= len(choices)
+                found = process.extract(
+                    key,
+                    choices,
+                    scorer=fuzz.token_sort_ratio,
+                    score_cutoff=NEAR_MATCH_SCORE,
+                    limit=3,
+                )
+                if found:
+                    similar = " or ".join(repr(display.get(m, m)) for m, _s, _i in found)
+                    self.summary.warnings.append(f"new {noun} {name!r} resembles {similar}")
+                choices.append(key)
+                display[key] = name
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def _sqlite_value(value: Any) -> Any:
+    # the DB-API cursor bypasses SQLAlchemy's types: store what they would store
+    if isinstance(value, dict):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return value
+
+
+def _external_ids(same_as: tuple[str, ...]) -> dict[str, str] | None:
+    """A speaker's sameAs URLs for the ``external_ids`` column (Wikidata QIDs by name)."""
+    if not same_as:
+        return None
+    ids: dict[str, str] = {}
+    for url in same_as:
+        if "wikidata.org/" in url:
+            ids.setdefault("wikidata", url.rstrip("/").rsplit("/", 1)[-1])
+        else:
+            ids.setdefault(f"sameAs{len(ids) + 1 if ids else ''}", url)
+    return ids
+
+
+_STATEMENT_COLUMNS = (
+    "id",
+    "text",
+    "quote_kind",
+    "language",
+    "said_on",
+    "said_precision",
+    "context",
+    "speaker_id",
+    "current_status",
+    "content_key",
+    "origin",
+    "external_id",
+)
+_EVENT_COLUMNS = (
+    "statement_id",
+    "status_code",
+    "effective_on",
+    "effective_precision",
+    "recorded_at",
+)
+_ATTRIBUTION_COLUMNS = ("statement_id", "source_id", "role", "position")
+_VERDICT_COLUMNS = (
+    "statement_id",
+    "label",
+    "reviewer",
+    "reviewed_on",
+    "url",
+    "scale_rating_id",
+    "rating_value",
+    "best_rating",
+    "worst_rating",
+    "normalised_class",
+)

@@ -1,0 +1,455 @@
+"""Readers: CSV, JSONL, ClaimReview JSON-LD (JSON or HTML) and Fact Check API JSON → records.
+
+Each reader takes a binary stream and a display name, and yields :class:`Record` objects or,
+for a record that cannot be read, the :class:`RecordError` saying why (so that the loader can
+reject it and go on when asked to). A problem that spoils the whole input (a CSV header with
+unknown columns, a JSON document that does not parse) is raised instead.
+
+CSV and JSONL are streamed line by line; a JSON document or an HTML page is parsed whole (such
+files are pages of results, not bulk dumps).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from typing import Any, BinaryIO
+
+from factdb.errors import FactdbError
+from factdb.io.records import (
+    Record,
+    RecordError,
+    SourceRef,
+    check_columns,
+    clean,
+    host_of,
+    normalise,
+)
+
+FORMATS = ("csv", "jsonl", "claimreview", "factcheck-api")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".html": "claimreview",
+    ".htm": "claimreview",
+}
+SNIFF_BYTES = 1 << 16
+
+Item = Record | RecordError
+
+
+def detect_format(name: str, head: bytes) -> str:
+    """The format of an input from its file name and its first bytes."""
+    lower = name.lower()
+    for extension, fmt in _EXTENSIONS.items():
+        if lower.endswith(extension):
+            return fmt
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<"):
+        return "claimreview"
+    if text.startswith(("{", "[")):
+        first_line = text.split("\n", 1)[0].strip()
+        if text.startswith("{") and "\n" in text.strip():
+            try:
+                if isinstance(json.loads(first_line), dict):
+                    return "jsonl"
+            except ValueError:
+                pass
+        if '"claimReview"' in text:
+            return "factcheck-api"
+        if "ClaimReview" in text:
+            return "claimreview"
+        return "jsonl"
+    if lower.endswith(".json"):
+        raise FactdbError(f"{name}: cannot tell the format of this JSON file; use --format")
+    return "csv"
+
+
+def read_records(stream: BinaryIO, name: str, fmt: str) -> Iterator[Item]:
+    """Records (or per-record errors) from ``stream`` in format ``fmt``."""
+    if fmt == "csv":
+        return read_csv(stream, name)
+    if fmt == "jsonl":
+        return read_jsonl(stream, name)
+    if fmt == "claimreview":
+        return read_claimreview(stream, name)
+    if fmt == "factcheck-api":
+        return read_factcheck_api(stream, name)
+    raise FactdbError(f"unknown import format {fmt!r} (use: {', '.join(FORMATS)})")
+
+
+def _text_stream(stream: BinaryIO) -> io.TextIOWrapper:
+    # utf-8-sig drops a byte-order mark; newline="" leaves CRLF to the csv module / json
+    return io.TextIOWrapper(stream, encoding="utf-8-sig", errors="strict", newline="")
+
+
+def _decode_error(name: str, exc: UnicodeDecodeError, line: int | None = None) -> FactdbError:
+    where = f", line {line}" if line else ""
+    return FactdbError(f"{name}{where}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+
+def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
+    """Interchange records from CSV: a header row naming the columns, then one claim a row."""
+    text = _text_stream(stream)
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    reader = csv.reader(text, strict=True)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, exc, 1) from None
+    if header is None:
+        return
+    columns = [clean(h).lower() for h in header]
+    check_columns([c for c in columns if c], f"{name}, line 1")
+    if "" in columns:
+        raise RecordError(f"{name}, line 1", None, "a column has no name in the header")
+    width = len(columns)
+    line = reader.line_num
+    while True:
+        start = line + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # an unterminated quote or a stray quote: the rest of the file cannot be trusted
+            raise RecordError(f"{name}, line {start}", None, f"malformed CSV: {exc}") from None
+        except UnicodeDecodeError as exc:
+            raise _decode_error(name, exc, start) from None
+        line = reader.line_num
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue  # blank line
+        location = f"{name}, line {start}"
+        if len(row) != width:
+            error = RecordError(
+                location,
+                columns[-1] if len(row) > width else columns[len(row)],
+                f"{len(row)} fields where the header has {width}"
+                + (" (extra fields after the last column)" if len(row) > width else " (missing)"),
+            )
+            error.raw = row
+            yield error
+            continue
+        raw = dict(zip(columns, row, strict=True))
+        try:
+            yield normalise(raw, location, check=False)
+        except RecordError as exc:
+            exc.raw = raw
+            yield exc
+
+
+# --- JSONL -----------------------------------------------------------------------------------
+
+
+def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
+    """Interchange records from JSON Lines: one object a line, blank lines ignored."""
+    text = _text_stream(stream)
+    number = 0
+    loads = json.loads
+    while True:
+        try:
+            line = text.readline()
+        except UnicodeDecodeError as exc:
+            raise _decode_error(name, exc, number + 1) from None
+        if not line:
+            return
+        number += 1
+        if line.isspace():
+            continue
+        location = f"{name}, line {number}"
+        try:
+            raw = loads(line)
+        except ValueError as exc:
+            error = RecordError(location, None, f"invalid JSON: {exc}")
+            error.raw = line.rstrip("\r\n")
+            yield error
+            continue
+        if not isinstance(raw, dict):
+            error = RecordError(location, None, "expected a JSON object")
+            error.raw = raw
+            yield error
+            continue
+        try:
+            yield normalise(raw, location)
+        except RecordError as exc:
+            exc.raw = raw
+            yield exc
+
+
+# --- ClaimReview -------------------------------------------------------------------------------
+
+
+class _LdJsonExtractor(HTMLParser):
+    """Collects the bodies of ``<script type="application/ld+json">`` blocks of a page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.blocks: list[tuple[int, str]] = []
+        self._current: list[str] | None = None
+        self._line = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "script":
+            kind = (dict(attrs).get("type") or "").split(";")[0].strip().lower()
+            if kind == "application/ld+json":
+                self._current = []
+                self._line = self.getpos()[0]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "script" and self._current is not None:
+            self.blocks.append((self._line, "".join(self._current)))
+            self._current = None
+
+    def handle_data(self, data: str) -> None:
+        if self._current is not None:
+            self._current.append(data)
+
+
+def _load_json(stream: BinaryIO, name: str) -> Any:
+    try:
+        data = stream.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _decode_error(name, exc) from None
+    return data
+
+
+def _json_documents(stream: BinaryIO, name: str) -> Iterator[tuple[str, Any]]:
+    """(path prefix, parsed JSON) for a JSON file or for each JSON-LD block of an HTML page."""
+    data = _load_json(stream, name)
+    if data.lstrip().startswith("<"):
+        parser = _LdJsonExtractor()
+        parser.feed(data)
+        parser.close()
+        for index, (line, body) in enumerate(parser.blocks, start=1):
+            prefix = f"script {index} (line {line}) "
+            try:
+                yield prefix, json.loads(body)
+            except ValueError as exc:
+                raise FactdbError(f"{name}, {prefix.strip()}: invalid JSON-LD: {exc}") from None
+        return
+    try:
+        yield "", json.loads(data)
+    except ValueError as exc:
+        # several JSON documents one a line (JSON Lines of ClaimReviews) are accepted too
+        documents = []
+        for number, line in enumerate(data.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                documents.append((f"line {number} ", json.loads(line)))
+            except ValueError:
+                raise FactdbError(f"{name}: invalid JSON: {exc}") from None
+        yield from documents
+
+
+def _types(node: dict[str, Any]) -> set[str]:
+    value = node.get("@type") or node.get("type") or ()
+    values = [value] if isinstance(value, str) else list(value)
+    # "ClaimReview", "schema:ClaimReview", "http://schema.org/ClaimReview" are one type
+    return {str(v).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in values}
+
+
+def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every ClaimReview object in a JSON-LD document, with its JSON path; others ignored."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            yield from _claim_reviews(item, f"{path}[{index}]")
+    elif isinstance(node, dict):
+        if "ClaimReview" in _types(node):
+            yield path, node
+            return
+        if "@graph" in node:
+            yield from _claim_reviews(node["@graph"], f"{path}['@graph']")
+        # a page may nest its reviews in the article's "review" or in "mainEntity"
+        for key in ("review", "mainEntity", "hasPart"):
+            if key in node:
+                yield from _claim_reviews(node[key], f"{path}.{key}")
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _name(value: Any) -> str | None:
+    value = _first(value)
+    if isinstance(value, dict):
+        value = value.get("name") or value.get("legalName") or value.get("alternateName")
+        value = _first(value)
+    return str(value) if value not in (None, "") else None
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _appearance(item: Any, role: str) -> SourceRef | None:
+    if isinstance(item, str):
+        url: str | None = clean(item) or None
+        name = None
+    elif isinstance(item, dict):
+        url = clean(str(_first(item.get("url")) or "")) or None
+        name = _name(item.get("publisher")) or _name(item.get("author")) or _name(item)
+        if name is None and item.get("headline") and not url:
+            name = str(item["headline"])
+    else:
+        return None
+    name = clean(name) if name else host_of(url)
+    if not name:
+        return None
+    return SourceRef(name[:300], url, None, role)
+
+
+# ClaimReview field (as a user would look for it) for each interchange field
+_CLAIMREVIEW_FIELDS = {
+    "text": "claimReviewed",
+    "speaker": "itemReviewed.author.name",
+    "speaker_role": "itemReviewed.author.jobTitle",
+    "said_on": "itemReviewed.datePublished",
+    "verdict": "reviewRating.alternateName",
+    "verdict_by": "author.name",
+    "review_url": "url",
+    "reviewed_on": "datePublished",
+    "language": "inLanguage",
+}
+
+
+def claimreview_record(node: dict[str, Any], location: str) -> Record:
+    """Map one schema.org ClaimReview object to a record (a review without rating: no verdict)."""
+    item = _first(node.get("itemReviewed"))
+    item = item if isinstance(item, dict) else {}
+    author = _first(item.get("author"))
+    author = author if isinstance(author, dict) else ({"name": author} if author else {})
+    rating = _first(node.get("reviewRating"))
+    rating = rating if isinstance(rating, dict) else {}
+    label = _name(rating.get("alternateName")) or _name(rating.get("name"))
+    value, best, worst = (
+        _as_int(rating.get(k)) for k in ("ratingValue", "bestRating", "worstRating")
+    )
+    if label is None and value is not None:
+        label = f"{value}/{best}" if best is not None else str(value)
+    raw = {
+        "text": node.get("claimReviewed") or item.get("text") or item.get("name"),
+        "speaker": _name(author),
+        "speaker_role": _name(author.get("jobTitle")),
+        "speaker_kind": "organisation" if "Organization" in _types(author) else "person",
+        "said_on": _first(item.get("datePublished") or item.get("dateCreated")),
+        "language": _name(item.get("inLanguage") or node.get("inLanguage")),
+        "verdict": label,
+        "verdict_by": _name(node.get("author")),
+        "review_url": _first(node.get("url")),
+        "reviewed_on": _first(node.get("datePublished")),
+    }
+    try:
+        record = normalise(raw, location, check=False)
+    except RecordError as exc:
+        field_name = _CLAIMREVIEW_FIELDS.get(exc.field or "", exc.field)
+        raise RecordError(location, field_name, exc.message) from None
+    if record.verdict is not None:
+        record.rating_value, record.best_rating, record.worst_rating = value, best, worst
+    record.speaker_same_as = tuple(
+        clean(str(s)) for s in _as_list(author.get("sameAs")) if isinstance(s, str) and s.strip()
+    )
+    sources: dict[str | None, SourceRef] = {}
+    for entry in _as_list(item.get("firstAppearance")):
+        ref = _appearance(entry, "first_reported")
+        if ref is not None:
+            sources.setdefault(ref.url or ref.name, ref)
+    for entry in _as_list(item.get("appearance")):
+        ref = _appearance(entry, "reported_by")
+        if ref is not None:
+            sources.setdefault(ref.url or ref.name, ref)
+    record.extra_sources = tuple(sources.values())
+    return record
+
+
+def read_claimreview(stream: BinaryIO, name: str) -> Iterator[Item]:
+    """Records from ClaimReview JSON-LD: an object, an array, a ``@graph`` or an HTML page."""
+    for prefix, document in _json_documents(stream, name):
+        for path, node in _claim_reviews(document, "$"):
+            location = f"{name}, {prefix}{path}"
+            try:
+                yield claimreview_record(node, location)
+            except RecordError as exc:
+                exc.raw = node
+                yield exc
+
+
+# --- Google Fact Check Tools API -----------------------------------------------------------------
+
+_FACTCHECK_FIELDS = {
+    "text": "text",
+    "speaker": "claimant",
+    "said_on": "claimDate",
+    "verdict": "textualRating",
+    "verdict_by": "publisher.name",
+    "review_url": "url",
+    "reviewed_on": "reviewDate",
+    "language": "languageCode",
+}
+
+
+def read_factcheck_api(stream: BinaryIO, name: str) -> Iterator[Item]:
+    """Records from Fact Check Tools ``claims:search`` JSON: one record per (claim, review)."""
+    for prefix, document in _json_documents(stream, name):
+        pages = document if isinstance(document, list) else [document]
+        for page_index, page in enumerate(pages):
+            base = f"$[{page_index}]" if isinstance(document, list) else "$"
+            if not isinstance(page, dict) or not isinstance(page.get("claims", []), list):
+                raise FactdbError(f"{name}, {prefix}{base}: not a claims:search response")
+            for index, claim in enumerate(page.get("claims", [])):
+                path = f"{base}.claims[{index}]"
+                if not isinstance(claim, dict):
+                    yield RecordError(f"{name}, {prefix}{path}", None, "expected an object")
+                    continue
+                reviews = [r for r in _as_list(claim.get("claimReview")) if isinstance(r, dict)]
+                for review_index, review in enumerate(reviews or [{}]):
+                    where = f"{path}.claimReview[{review_index}]" if reviews else path
+                    location = f"{name}, {prefix}{where}"
+                    try:
+                        yield _factcheck_record(claim, review, location)
+                    except RecordError as exc:
+                        exc.raw = claim
+                        yield exc
+
+
+def _factcheck_record(claim: dict[str, Any], review: dict[str, Any], location: str) -> Record:
+    publisher = review.get("publisher") if isinstance(review.get("publisher"), dict) else {}
+    raw = {
+        "text": claim.get("text"),
+        "speaker": _name(claim.get("claimant")),
+        "said_on": claim.get("claimDate"),
+        "language": review.get("languageCode"),
+        "verdict": review.get("textualRating"),
+        "verdict_by": publisher.get("name") or publisher.get("site"),
+        "review_url": review.get("url"),
+        "reviewed_on": review.get("reviewDate"),
+    }
+    try:
+        return normalise(raw, location, check=False)
+    except RecordError as exc:
+        field_name = _FACTCHECK_FIELDS.get(exc.field or "", exc.field)
+        raise RecordError(location, field_name, exc.message) from None

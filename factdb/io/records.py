@@ -1,0 +1,452 @@
+"""The interchange record and the normalisation of raw, messy input into it.
+
+Every reader yields ``(location, raw dict)`` pairs; :func:`normalise` turns a raw dict into a
+:class:`Record` or raises :class:`RecordError` naming the location and the field. Real data is
+messy: byte-order marks, stray control and bidi characters, HTML in statement text, unpadded or
+written-out dates, empty strings standing for "nothing". All of that is handled here, once,
+for every format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+
+from factdb.errors import FactdbError
+
+# the interchange record, in DESIGN.md order: CSV columns and JSONL keys
+COLUMNS: tuple[str, ...] = (
+    "text",
+    "speaker",
+    "speaker_role",
+    "speaker_kind",
+    "said_on",
+    "status",
+    "quote_kind",
+    "language",
+    "context",
+    "tags",
+    "source",
+    "source_url",
+    "source_kind",
+    "verdict",
+    "verdict_by",
+    "review_url",
+    "reviewed_on",
+    "origin",
+    "external_id",
+)
+_COLUMN_SET = frozenset(COLUMNS)
+
+# column lengths the schema enforces on PostgreSQL (SQLite would silently accept longer)
+_MAX_LENGTH = {
+    "speaker": 300,
+    "speaker_role": 300,
+    "language": 20,
+    "source": 300,
+    "source_url": 2000,
+    "verdict_by": 300,
+    "review_url": 2000,
+    "origin": 100,
+    "external_id": 300,
+}
+
+SPEAKER_KINDS = {"person": "person", "organisation": "organisation"}
+SPEAKER_KINDS.update({"org": "organisation", "organization": "organisation"})
+QUOTE_KINDS = ("direct_quote", "paraphrase", "summary", "translation")
+SOURCE_KINDS = (
+    "news_agency",
+    "outlet",
+    "press_service",
+    "government_document",
+    "social_media",
+    "photo_agency",
+    "broadcast",
+    "fact_checker",
+    "other",
+)
+
+
+class RecordError(FactdbError):
+    """A record that cannot be imported: names the file, the line or JSON path, the field."""
+
+    def __init__(self, location: str, field_name: str | None, message: str) -> None:
+        self.location = location
+        self.field = field_name
+        self.message = message
+        # the record as read (a dict, a list of CSV fields or a line), for the rejects file
+        self.raw: Any = None
+        self.reason = f"{field_name}: {message}" if field_name else message
+        super().__init__(f"{location}: {self.reason}")
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A source a record cites: the interchange ``source*`` columns or a ClaimReview appearance."""
+
+    name: str
+    url: str | None = None
+    kind: str | None = None
+    role: str = "reported_by"
+
+
+@dataclass
+class Record:
+    """One claim as the interchange record carries it, cleaned and validated.
+
+    The fields after ``external_id`` are not interchange columns: the ClaimReview and Fact
+    Check API readers fill them (rating values, further appearances, the speaker's sameAs).
+    """
+
+    text: str
+    speaker: str
+    speaker_role: str | None = None
+    speaker_kind: str | None = None
+    said_on: str | None = None
+    status: str | None = None
+    quote_kind: str | None = None
+    language: str | None = None
+    context: str | None = None
+    tags: tuple[str, ...] = ()
+    source: str | None = None
+    source_url: str | None = None
+    source_kind: str | None = None
+    verdict: str | None = None
+    verdict_by: str | None = None
+    review_url: str | None = None
+    reviewed_on: str | None = None
+    origin: str | None = None
+    external_id: str | None = None
+    rating_value: int | None = None
+    best_rating: int | None = None
+    worst_rating: int | None = None
+    speaker_same_as: tuple[str, ...] = ()
+    extra_sources: tuple[SourceRef, ...] = ()
+    location: str = field(default="", compare=False)
+
+    def sources(self) -> list[SourceRef]:
+        """Every source the record cites, the interchange ``source`` first."""
+        refs = []
+        if self.source or self.source_url:
+            name = self.source or host_of(self.source_url) or self.source_url
+            refs.append(SourceRef(name, self.source_url, self.source_kind))  # type: ignore[arg-type]
+        refs.extend(self.extra_sources)
+        return refs
+
+    def as_row(self) -> dict[str, str | None]:
+        """The interchange columns as strings (tags joined with ``; ``), for the writers."""
+        row: dict[str, str | None] = {c: getattr(self, c) for c in COLUMNS}
+        row["tags"] = join_tags(self.tags)
+        return row
+
+
+# --- text cleaning -------------------------------------------------------------------------
+
+# C0/C1 controls except tab and newline, bidi embeddings/overrides/isolates and marks, zero-width
+# space and stray BOMs. ZWJ/ZWNJ (U+200C/U+200D) are kept: Persian and Indic text needs them.
+_STRIP = [c for c in range(0x20) if c not in (0x09, 0x0A)] + list(range(0x7F, 0xA0))
+_STRIP += [0x061C, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF]
+_STRIP += list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
+_STRIP_TABLE = dict.fromkeys(_STRIP)
+_STRIP_TABLE[0x0D] = "\n"  # a lone CR (old Mac line ending) is a line break
+_STRIP_TABLE[0x2028] = "\n"
+_STRIP_TABLE[0x2029] = "\n"
+_SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+_TAG_START = re.compile(r"<[A-Za-z/!?]")
+_BLOCK_TAGS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
+
+
+class _TextExtractor(HTMLParser):
+    """Collects the text of an HTML fragment; block elements become line breaks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("script", "style"):
+            self._skip += 1
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def strip_html(value: str) -> str:
+    """Text of an HTML fragment: tags removed, entities decoded (stdlib html.parser)."""
+    if _TAG_START.search(value):
+        parser = _TextExtractor()
+        parser.feed(value)
+        parser.close()
+        return "".join(parser.parts)
+    if "&" in value:
+        return html.unescape(value)
+    return value
+
+
+def clean(value: str, *, multiline: bool = False) -> str:
+    """NFC, control/bidi characters removed, runs of spaces collapsed, ends trimmed.
+
+    Right-to-left text itself is kept; only the invisible direction controls go. Without
+    ``multiline`` line breaks become spaces (names, labels, URLs are one line).
+    """
+    if not value.isascii() or not value.isprintable():
+        value = unicodedata.normalize("NFC", value.translate(_STRIP_TABLE))
+    if "\n" in value:
+        if multiline:
+            # the same rule as textkeys.clean_text (blank lines kept), so that a claim entered by
+            # hand and the same claim imported get the same content key
+            lines = [_SPACE.sub(" ", line).strip() for line in value.split("\n")]
+            return "\n".join(lines).strip()
+        value = value.replace("\n", " ")
+    if "  " in value or "\t" in value or not value.isascii():
+        value = _SPACE.sub(" ", value)
+    return value.strip()
+
+
+def clean_statement(value: str) -> str:
+    """Statement text: HTML tags and entities decoded, then :func:`clean` (lines kept)."""
+    if "<" in value or "&" in value:
+        value = strip_html(value)
+    return clean(value, multiline=True)
+
+
+def host_of(url: str | None) -> str | None:
+    """The host of a URL without ``www.`` (a source name when only a URL is known)."""
+    if not url:
+        return None
+    match = re.match(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([^/:?#]+)", url, re.I)
+    if not match:
+        return None
+    host = match.group(1).lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_ISO = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?:[T ]\d{1,2}:\d{2}.*)?$")
+_MONTH_FIRST = re.compile(r"^([A-Za-z]+)\.?\s+(?:(\d{1,2})(?:st|nd|rd|th)?,?\s+)?(\d{4})$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+
+
+def parse_date(value: str) -> str:
+    """A date as people write it → ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``.
+
+    Accepts ISO dates (unpadded too: ``2021-7-16``), ISO datetimes (the date as written, no
+    time-zone conversion), ``December 30 2024``, ``Dec 30, 2024``, ``30 December 2024`` and
+    ``December 2024``. Ambiguous numeric forms such as ``07/08/2021`` are refused.
+    Raises ValueError with a message fit for the user.
+    """
+    text = value.strip()
+    match = _ISO.match(text)
+    if match:
+        year, month, day = match.groups()
+    else:
+        year = month = day = None
+        m = _MONTH_FIRST.match(text) or _DAY_FIRST.match(text)
+        if m is not None:
+            if m.re is _MONTH_FIRST:
+                month_name, day, year = m.groups()
+            else:
+                day, month_name, year = m.groups()
+            number = _MONTHS.get(month_name.lower())
+            if number is None:
+                raise ValueError(f"unknown month {month_name!r} in {value!r}")
+            month = str(number)
+        else:
+            raise ValueError(
+                f"unrecognised date {value!r} (use YYYY-MM-DD, YYYY-MM, YYYY or 'December 30 2024')"
+            )
+    try:
+        if day is not None:
+            return dt.date(int(year), int(month), int(day)).isoformat()  # type: ignore[arg-type]
+        if month is not None:
+            return dt.date(int(year), int(month), 1).isoformat()[:7]  # type: ignore[arg-type]
+        return f"{int(year):04d}"  # type: ignore[arg-type]
+    except ValueError:
+        raise ValueError(f"impossible date {value!r}") from None
+
+
+# --- tags ----------------------------------------------------------------------------------
+
+
+def split_tags(value: Any) -> tuple[str, ...]:
+    """Tags from a list or a ``;``- (else ``,``-) separated string; cleaned, deduplicated."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        parts = [str(v) for v in value if v is not None]
+    else:
+        text = str(value)
+        parts = text.split(";") if ";" in text else text.split(",")
+    seen: dict[str, None] = {}
+    for part in parts:
+        tag = clean(part)
+        if tag:
+            seen.setdefault(tag, None)
+    return tuple(seen)
+
+
+def join_tags(tags: tuple[str, ...] | list[str]) -> str | None:
+    """Tags as one cell: ``a; b``. A lone tag holding a comma gets a trailing ``;`` so that
+    :func:`split_tags` does not split it on the comma."""
+    if not tags:
+        return None
+    joined = "; ".join(tags)
+    if len(tags) == 1 and "," in joined:
+        joined += ";"
+    return joined
+
+
+# --- normalisation of a raw record -----------------------------------------------------------
+
+
+def _text(raw: dict[str, Any], key: str, location: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool | dict | list):
+        raise RecordError(location, key, f"expected text, got {type(value).__name__}")
+    value = clean(str(value))
+    if not value:
+        return None
+    limit = _MAX_LENGTH.get(key)
+    if limit and len(value) > limit:
+        raise RecordError(location, key, f"longer than {limit} characters")
+    return value
+
+
+def _choice(value: str | None, options: tuple[str, ...], key: str, location: str) -> str | None:
+    if value is None:
+        return None
+    normal = value.lower().replace(" ", "_").replace("-", "_")
+    if normal not in options:
+        raise RecordError(location, key, f"unknown value {value!r} (use: {', '.join(options)})")
+    return normal
+
+
+def _date(raw: dict[str, Any], key: str, location: str) -> str | None:
+    value = _text(raw, key, location)
+    if value is None:
+        return None
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise RecordError(location, key, str(exc)) from None
+
+
+def check_columns(keys: Any, location: str) -> None:
+    """Refuse columns that are not in the interchange record, naming them."""
+    unknown = [k for k in keys if k not in _COLUMN_SET]
+    if unknown:
+        shown = ", ".join(repr(k) for k in unknown)
+        raise RecordError(location, None, f"unknown column(s) {shown}; known: {', '.join(COLUMNS)}")
+
+
+def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Record:
+    """Validate and clean one raw interchange record (a CSV row or a JSONL object).
+
+    Empty strings become None; ``text`` and ``speaker`` are required. ``check=False`` skips
+    the unknown-column check (the CSV reader checks its header once instead).
+    """
+    if check:
+        check_columns(raw, location)
+    value = raw.get("text")
+    if isinstance(value, dict | list):
+        raise RecordError(location, "text", f"expected text, got {type(value).__name__}")
+    text = clean_statement(str(value)) if value is not None else ""
+    if not text:
+        raise RecordError(location, "text", "missing (a claim needs its text)")
+    speaker = _text(raw, "speaker", location)
+    if speaker is None:
+        raise RecordError(location, "speaker", "missing (a claim needs a speaker)")
+    speaker_kind = _text(raw, "speaker_kind", location)
+    if speaker_kind is not None:
+        kind = SPEAKER_KINDS.get(speaker_kind.lower())
+        if kind is None:
+            raise RecordError(
+                location,
+                "speaker_kind",
+                f"unknown value {speaker_kind!r} (use: person, organisation)",
+            )
+        speaker_kind = kind
+    status = _text(raw, "status", location)
+    external_id = raw.get("external_id")
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        raw = {**raw, "external_id": str(external_id)}
+    return Record(
+        text=text,
+        speaker=speaker,
+        speaker_role=_text(raw, "speaker_role", location),
+        speaker_kind=speaker_kind,
+        said_on=_date(raw, "said_on", location),
+        status=status.lower() if status else None,
+        quote_kind=_choice(_text(raw, "quote_kind", location), QUOTE_KINDS, "quote_kind", location),
+        language=_text(raw, "language", location),
+        context=_context(raw, location),
+        tags=_tags(raw, location),
+        source=_text(raw, "source", location),
+        source_url=_text(raw, "source_url", location),
+        source_kind=_choice(
+            _text(raw, "source_kind", location), SOURCE_KINDS, "source_kind", location
+        ),
+        verdict=_text(raw, "verdict", location),
+        verdict_by=_text(raw, "verdict_by", location),
+        review_url=_text(raw, "review_url", location),
+        reviewed_on=_date(raw, "reviewed_on", location),
+        origin=_text(raw, "origin", location),
+        external_id=_text(raw, "external_id", location),
+        location=location,
+    )
+
+
+def _context(raw: dict[str, Any], location: str) -> str | None:
+    value = raw.get("context")
+    if value is None:
+        return None
+    if isinstance(value, dict | list):
+        raise RecordError(location, "context", f"expected text, got {type(value).__name__}")
+    return clean(str(value), multiline=True) or None
+
+
+def _tags(raw: dict[str, Any], location: str) -> tuple[str, ...]:
+    tags = split_tags(raw.get("tags"))
+    for tag in tags:
+        if len(tag) > 100:
+            raise RecordError(location, "tags", f"tag longer than 100 characters: {tag[:30]!r}…")
+    return tags

@@ -1,0 +1,288 @@
+"""Writers: claims out as the interchange record (CSV, JSONL) or as ClaimReview JSON-LD.
+
+Rows are read with one streaming query (in id order: the order claims were recorded) and
+written as they come, so memory does not grow with the database. Dates are rendered in SQL at
+their precision (2021, 2021-10, 2021-10-18): nothing invented is ever written.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlalchemy import Select, String, case, cast, func, select
+from sqlalchemy.orm import Session, aliased
+
+from factdb.filters import ClaimFilter
+from factdb.io.records import COLUMNS, join_tags
+from factdb.models import (
+    Attribution,
+    Source,
+    Speaker,
+    Statement,
+    StatementTag,
+    Tag,
+    Verdict,
+)
+
+CHUNK = 2_000
+
+
+def _partial(column: Any, precision: Any) -> Any:
+    """SQL rendering a first-day date at its precision (the views' rule)."""
+    iso = cast(column, String)
+    return case(
+        (precision == "year", func.substr(iso, 1, 4)),
+        (precision == "month", func.substr(iso, 1, 7)),
+        else_=iso,
+    )
+
+
+def _latest_verdict_id() -> Any:
+    v = aliased(Verdict)
+    return (
+        select(v.id)
+        .where(v.statement_id == Statement.id)
+        .order_by(v.reviewed_on.is_(None), v.reviewed_on.desc(), v.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _first_source_id() -> Any:
+    a = aliased(Attribution)
+    return (
+        select(a.source_id)
+        .where(a.statement_id == Statement.id)
+        .order_by(a.position, a.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+def _restrict(session: Session, stmt: Select[Any], claim_filter: ClaimFilter | None) -> Select[Any]:
+    """Keep the claims the shared filters select (``services.query.select_claims``)."""
+    if claim_filter is None or claim_filter == ClaimFilter():
+        return stmt
+    from factdb.services.query import select_claims
+
+    chosen = select_claims(session, claim_filter).subquery()
+    return stmt.where(Statement.id.in_(select(chosen.c.id)))
+
+
+def interchange_rows(
+    session: Session, claim_filter: ClaimFilter | None = None
+) -> Iterator[dict[str, Any]]:
+    """One interchange record (a dict of COLUMNS) per claim, latest verdict, first source."""
+    so = aliased(Source)
+    v = aliased(Verdict)
+    stmt = (
+        select(
+            Statement.id,
+            Statement.text,
+            Speaker.name,
+            Speaker.role,
+            Speaker.kind,
+            _partial(Statement.said_on, Statement.said_precision),
+            Statement.current_status,
+            Statement.quote_kind,
+            Statement.language,
+            Statement.context,
+            so.name,
+            so.url,
+            so.kind,
+            v.label,
+            v.reviewer,
+            v.url,
+            cast(v.reviewed_on, String),
+            Statement.origin,
+            Statement.external_id,
+        )
+        .join(Speaker, Speaker.id == Statement.speaker_id)
+        .outerjoin(so, so.id == _first_source_id())
+        .outerjoin(v, v.id == _latest_verdict_id())
+        .order_by(Statement.id)
+    )
+    stmt = _restrict(session, stmt, claim_filter)
+    any_tags = session.scalar(select(StatementTag.statement_id).limit(1)) is not None
+    result = session.execute(stmt.execution_options(yield_per=CHUNK))
+    for chunk in result.partitions():
+        tags = _tags_for(session, [r[0] for r in chunk]) if any_tags else {}
+        for r in chunk:
+            yield {
+                "text": r[1],
+                "speaker": r[2],
+                "speaker_role": r[3],
+                "speaker_kind": r[4],
+                "said_on": r[5],
+                "status": r[6],
+                "quote_kind": r[7],
+                "language": r[8],
+                "context": r[9],
+                "tags": join_tags(tags.get(r[0], [])),
+                "source": r[10],
+                "source_url": r[11],
+                "source_kind": r[12],
+                "verdict": r[13],
+                "verdict_by": r[14],
+                "review_url": r[15],
+                "reviewed_on": r[16],
+                "origin": r[17],
+                "external_id": r[18],
+            }
+
+
+def _tags_for(session: Session, ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    rows = session.execute(
+        select(StatementTag.statement_id, Tag.name)
+        .join(Tag, Tag.id == StatementTag.tag_id)
+        .where(StatementTag.statement_id.in_(ids))
+        .order_by(StatementTag.statement_id, Tag.name)
+    )
+    for statement_id, name in rows:
+        found.setdefault(statement_id, []).append(name)
+    return found
+
+
+def write_csv(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """The interchange record as CSV (header first); returns the number of rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    count = 0
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+        count += 1
+    return count
+
+
+def write_jsonl(rows: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """The interchange record as JSON Lines (null for empty); returns the rows written."""
+    count = 0
+    dumps = json.dumps
+    for row in rows:
+        out.write(dumps(row, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+# --- ClaimReview ------------------------------------------------------------------------------
+
+
+def claim_reviews(
+    session: Session, claim_filter: ClaimFilter | None = None
+) -> Iterator[dict[str, Any]]:
+    """One schema.org ClaimReview per verdict of the selected claims, oldest claim first."""
+    stmt = (
+        select(
+            Statement.id,
+            Statement.text,
+            _partial(Statement.said_on, Statement.said_precision),
+            Statement.language,
+            Speaker.name,
+            Speaker.kind,
+            Speaker.role,
+            Speaker.external_ids,
+            Verdict.label,
+            Verdict.reviewer,
+            cast(Verdict.reviewed_on, String),
+            Verdict.url,
+            Verdict.rating_value,
+            Verdict.best_rating,
+            Verdict.worst_rating,
+        )
+        .join(Speaker, Speaker.id == Statement.speaker_id)
+        .join(Verdict, Verdict.statement_id == Statement.id)
+        .order_by(Statement.id, Verdict.id)
+    )
+    stmt = _restrict(session, stmt, claim_filter)
+    result = session.execute(stmt.execution_options(yield_per=CHUNK))
+    for chunk in result.partitions():
+        appearances = _appearances(session, sorted({r[0] for r in chunk}))
+        for r in chunk:
+            yield _claim_review(r, appearances.get(r[0], []))
+
+
+def _appearances(session: Session, ids: list[int]) -> dict[int, list[tuple[Any, ...]]]:
+    found: dict[int, list[tuple[Any, ...]]] = {}
+    rows = session.execute(
+        select(Attribution.statement_id, Attribution.role, Source.name, Source.url)
+        .join(Source, Source.id == Attribution.source_id)
+        .where(Attribution.statement_id.in_(ids))
+        .order_by(Attribution.statement_id, Attribution.position, Attribution.id)
+    )
+    for statement_id, role, name, url in rows:
+        found.setdefault(statement_id, []).append((role, name, url))
+    return found
+
+
+def _drop_none(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node.items() if v not in (None, [], {})}
+
+
+def _creative_work(name: str, url: str | None) -> dict[str, Any]:
+    return _drop_none(
+        {
+            "@type": "CreativeWork",
+            "url": url,
+            "publisher": {"@type": "Organization", "name": name},
+        }
+    )
+
+
+def _claim_review(r: Any, appearances: list[tuple[Any, ...]]) -> dict[str, Any]:
+    (_id, text, said_on, language, speaker, kind, role, external_ids) = r[:8]
+    (label, reviewer, reviewed_on, url, value, best, worst) = r[8:]
+    same_as = []
+    for key, ident in (external_ids or {}).items():
+        if key == "wikidata":
+            same_as.append(f"https://www.wikidata.org/wiki/{ident}")
+        elif isinstance(ident, str) and ident.startswith(("http://", "https://")):
+            same_as.append(ident)
+    author = _drop_none(
+        {
+            "@type": "Organization" if kind == "organisation" else "Person",
+            "name": speaker,
+            "jobTitle": role,
+            "sameAs": same_as[0] if len(same_as) == 1 else same_as,
+        }
+    )
+    first = [a for a in appearances if a[0] == "first_reported"]
+    rating = {"@type": "Rating", "alternateName": label}
+    if value is not None:
+        # ordinal scales only: a bare label has no number to give
+        rating.update(ratingValue=value, bestRating=best, worstRating=worst)
+    item = _drop_none(
+        {
+            "@type": "Claim",
+            "author": author,
+            "datePublished": said_on,
+            "inLanguage": language,
+            "appearance": [_creative_work(n, u) for _role, n, u in appearances],
+            "firstAppearance": _creative_work(first[0][1], first[0][2]) if first else None,
+        }
+    )
+    return _drop_none(
+        {
+            "@type": "ClaimReview",
+            "claimReviewed": text,
+            "itemReviewed": item,
+            "reviewRating": _drop_none(rating),
+            "author": {"@type": "Organization", "name": reviewer} if reviewer else None,
+            "datePublished": reviewed_on,
+            "url": url,
+        }
+    )
+
+
+def write_claimreview(reviews: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """ClaimReviews as one JSON-LD document (``@context`` + ``@graph``), streamed."""
+    out.write('{"@context": "https://schema.org", "@graph": [')
+    count = 0
+    for review in reviews:
+        out.write(("," if count else "") + "\n  " + json.dumps(review, ensure_ascii=False))
+        count += 1
+    out.write("\n]}\n")
+    return count
