@@ -26,6 +26,7 @@ nav{margin:1rem 0;font-size:.95rem}
 nav a{margin-inline-end:1rem}
 a{color:#1d4ed8}
 table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.95rem}
+table.compact{width:auto;min-width:20rem}
 th,td{border:1px solid #e5e7eb;padding:.3rem .5rem;text-align:start;vertical-align:top}
 th{background:#f3f4f6;font-weight:600}
 .num{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -45,6 +46,13 @@ dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.15rem 1rem;marg
 dl.facts dt{font-weight:600;color:#374151}
 dl.facts dd{margin:0}
 .kind{color:#6b7280;font-size:.9em}
+.role{display:block;color:#6b7280;font-size:.85em}
+.group{white-space:nowrap;margin-inline-end:.4rem}
+#timeline td:first-child{width:6.5rem}
+#timeline td:nth-child(2){width:40%}
+#timeline td a{text-decoration:none}
+#timeline td a:hover{text-decoration:underline}
+h2+article.claim{border-top:0;padding-top:0}
 .muted{color:#6b7280}
 @media print{nav{display:none}article.claim{break-inside:avoid-page}a{color:inherit}}
 """.strip()
@@ -80,9 +88,11 @@ def claim_ref(ref: ClaimRef, *, capital: bool = False) -> Safe:
     return el("span", words, title="not in this report")
 
 
-def _table(headers: list[tuple[str, str | None]], rows: list[list[Safe]]) -> Safe:
+def _table(
+    headers: list[tuple[str, str | None]], rows: list[list[Safe]], cls: str | None = None
+) -> Safe:
     head = el("thead", el("tr", *(el("th", h, class_=c, scope="col") for h, c in headers)))
-    return el("table", head, el("tbody", *(el("tr", *row) for row in rows)))
+    return el("table", head, el("tbody", *(el("tr", *row) for row in rows)), class_=cls)
 
 
 def td(value: object, cls: str | None = None) -> Safe:
@@ -138,7 +148,7 @@ def _statuses(report: Report) -> Safe:
         "section",
         el("h2", "Status breakdown"),
         el("figure", status_chart(report.statuses), el("figcaption", caption, class_="meta")),
-        _table([("Status", None), ("Claims", "num"), ("Share", "num")], rows),
+        _table([("Status", None), ("Claims", "num"), ("Share", "num")], rows, "compact"),
         id="statuses",
     )
 
@@ -149,14 +159,17 @@ def _speakers(report: Report) -> Safe:
         who = [el("strong", r.name, dir="auto")]
         extra = [p for p in (r.role, f"for {r.acts_for}" if r.acts_for else None) if p]
         if extra:
-            who.append(el("span", " (" + ", ".join(extra) + ")", class_="kind", dir="auto"))
-        statuses = join((join([pill(s.code, s.label), f" {s.count}"]) for s in r.statuses), " ")
+            who.append(el("span", ", ".join(extra), class_="role", dir="auto"))
+        statuses = join(
+            (el("span", pill(s.code, s.label), f" {s.count}", class_="group") for s in r.statuses),
+            " ",
+        )
         rows.append(
             [
                 el("td", *who, dir="auto"),
                 td(str(r.claims), "num"),
                 el("td", statuses),
-                td(t.speaker_verdicts(r)),
+                td(t.speaker_verdicts(r), "nowrap"),
             ]
         )
     body = (

@@ -294,10 +294,7 @@ def _verdict_order(verdict: Verdict) -> tuple:
 
 def select_claim_ids(session: Session, claim_filter: ClaimFilter) -> list[int]:
     """The ids of the claims the filter selects (in the claims service's order)."""
-    try:
-        from factdb.services.query import select_claims
-    except ImportError:  # TODO(reports): remove once services.query lands
-        from factdb.reports._selection import select_claims
+    from factdb.services.query import select_claims
 
     return list(session.scalars(select_claims(session, claim_filter)))
 
@@ -487,7 +484,14 @@ def _said_headline(claim: ClaimEntry) -> str:
         "summary": "said (summarised)",
         "translation": "said (translated)",
     }.get(claim.quote_kind, "said")
-    return f"{claim.speaker} {verb}"
+    return f"Claim #{claim.id}: {claim.speaker} {verb}"
+
+
+def _sentences(parts: list[str]) -> str:
+    """Join sentences; one that lacks a closing mark gets a full stop before the next."""
+    parts = [p for p in parts if p]
+    ended = [p if p[-1] in ".!?…\"'”»)" else f"{p}." for p in parts[:-1]]
+    return " ".join([*ended, *parts[-1:]])
 
 
 def _timeline(claims: list[ClaimEntry], links: list[LinkEntry]) -> list[TimelineEntry]:
@@ -505,18 +509,19 @@ def _timeline(claims: list[ClaimEntry], links: list[LinkEntry]) -> list[Timeline
             )
         )
         for event in claim.history:
-            details = [event.note] if event.note else []
-            if event.evidence_source:
-                details.append(f"evidence: {event.evidence_source}")
+            evidence = [event.evidence_source] if event.evidence_source else []
             if event.evidence_claim_id is not None:
-                details.append(f"evidence: claim #{event.evidence_claim_id}")
+                evidence.append(f"claim #{event.evidence_claim_id}")
+            details = [event.note.rstrip()] if event.note else []
+            if evidence:
+                details.append(f"Evidence: {', '.join(evidence)}.")
             entries.append(
                 TimelineEntry(
                     event.when,
                     "status",
                     claim.id,
                     f"Status of claim #{claim.id} ({claim.speaker}): {event.status_label}",
-                    "; ".join(details) or None,
+                    _sentences(details) or None,
                     event.when,
                 )
             )
