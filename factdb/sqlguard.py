@@ -213,7 +213,7 @@ def single_statement(sql: str, dialect: str = "sqlite") -> str:
         shown = keyword.upper() or parts[0].strip()[:20]
         raise SqlRefused(f"{shown} is not allowed: factdb sql is read-only (use {allowed})")
     end = len(parts[0])
-    return sql[:end].rstrip()
+    return sql[:end].strip()
 
 
 # --- SQLite ------------------------------------------------------------------------------------
