@@ -32,6 +32,11 @@ def _cell(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    # lists and mappings (aliases, external ids) read as text, not as Python reprs
+    if isinstance(value, list | tuple):
+        return "; ".join(_cell(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}={_cell(v)}" for k, v in value.items())
     return str(value)
 
 

@@ -23,7 +23,9 @@ def clean_text(value: str) -> str:
 
 def name_key(name: str) -> str:
     """Case-, accent- and whitespace-insensitive comparison key for a name."""
-    decomposed = unicodedata.normalize("NFKD", name)
+    # casefold before decomposing too: some letters carry an accent that casefolding turns
+    # into a letter (Greek "ᾀ" folds to "ἀι", as its upper case "ἈΙ" does)
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACE.sub(" ", stripped.casefold()).strip()
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from collections.abc import Iterator
+from typing import Any
 
-from factdb.dates import parse_partial
-from factdb.errors import FactdbError, NotFound
-from factdb.models import SOURCE_KINDS, Source
+from sqlalchemy import delete, distinct, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
+
+from factdb.dates import format_partial, parse_partial
+from factdb.errors import Conflict, FactdbError, NotFound
+from factdb.models import SOURCE_KINDS, Attribution, Source, StatusEvent
 from factdb.services.names import NearMatch, near_matches
 from factdb.textkeys import clean_text, name_key
 
@@ -123,3 +126,240 @@ def resolve_source(
     # a new URL from a known outlet is a new article, not a misspelling
     known_name = url is not None and find_source(session, name) is not None
     return create_source(session, name, kind=kind, url=url, force=force or known_name), True
+
+
+# the fields edit_source accepts; a value of None clears the field (name and kind excepted)
+EDITABLE = ("name", "kind", "url", "title", "published_on", "credit", "based_on", "notes")
+_SHOWN_IDS = 10
+
+
+def _ids(ids: list[int]) -> str:
+    """``1, 2, 3`` (at most _SHOWN_IDS of them, then "…")."""
+    shown = ", ".join(str(i) for i in ids[:_SHOWN_IDS])
+    return shown + (", …" if len(ids) > _SHOWN_IDS else "")
+
+
+def _label(source: Source) -> str:
+    """How a source is named in messages and chains: name, title if any, id."""
+    title = f": {source.title}" if source.title else ""
+    return f"{source.name}{title} (id {source.id})"
+
+
+def _check_based_on(source: Source, target: Source) -> None:
+    """Refuse a ``based_on`` that would make a source based, directly or not, on itself."""
+    seen: set[int] = set()
+    current: Source | None = target
+    chain = [source.name]
+    while current is not None and current.id not in seen:
+        chain.append(current.name)
+        if current.id == source.id:
+            raise FactdbError(
+                f"source {source.id} cannot be based on source {target.id}: that would make a "
+                f"cycle ({' → '.join(chain)})"
+            )
+        seen.add(current.id)
+        current = current.based_on
+
+
+def based_on_chain(source: Source) -> list[str]:
+    """What ``source`` is based on, then what that is based on, …, as labels."""
+    chain = []
+    seen = {source.id}
+    current = source.based_on
+    while current is not None and current.id not in seen:
+        chain.append(_label(current))
+        seen.add(current.id)
+        current = current.based_on
+    return chain
+
+
+def _claim_counts():  # type: ignore[no-untyped-def]
+    """A subquery: source_id → number of distinct statements attributed to it."""
+    return (
+        select(Attribution.source_id, func.count(distinct(Attribution.statement_id)).label("n"))
+        .group_by(Attribution.source_id)
+        .subquery()
+    )
+
+
+def list_sources(
+    session: Session,
+    *,
+    kind: str | None = None,
+    name: str | None = None,
+    limit: int | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Sources ordered by name then id: id, name, kind, title, url, published, credit,
+    based_on, claims. ``name`` keeps sources whose name contains it (like names compare)."""
+    counts = _claim_counts()
+    parent = aliased(Source)
+    query = (
+        select(Source, parent.name, func.coalesce(counts.c.n, 0))
+        .outerjoin(parent, parent.id == Source.based_on_id)
+        .outerjoin(counts, counts.c.source_id == Source.id)
+        .order_by(Source.name_key, Source.id)
+    )
+    if kind:
+        query = query.where(Source.kind == check_kind(kind))
+    if name:
+        query = query.where(Source.name_key.contains(name_key(name), autoescape=True))
+    if limit is not None:
+        query = query.limit(limit)
+    for source, based_on, claims in session.execute(query):
+        yield {
+            "id": source.id,
+            "name": source.name,
+            "kind": source.kind,
+            "title": source.title,
+            "url": source.url,
+            "published": format_partial(source.published_on, source.published_precision),
+            "credit": source.credit,
+            "based_on": based_on,
+            "claims": claims,
+        }
+
+
+def source_detail(session: Session, ref: str | int) -> dict[str, Any]:
+    """Everything ``source show`` prints about one source."""
+    source = get_source(session, ref)
+    claims = session.scalar(
+        select(func.count(distinct(Attribution.statement_id))).where(
+            Attribution.source_id == source.id
+        )
+    )
+    derived = session.scalars(
+        select(Source).where(Source.based_on_id == source.id).order_by(Source.id)
+    ).all()
+    return {
+        "id": source.id,
+        "name": source.name,
+        "kind": source.kind,
+        "title": source.title,
+        "url": source.url,
+        "published": format_partial(source.published_on, source.published_precision),
+        "credit": source.credit,
+        "based_on": based_on_chain(source),
+        "notes": source.notes,
+        "claims": claims or 0,
+        "based_on_it": [_label(s) for s in derived],
+    }
+
+
+def edit_source(session: Session, ref: str | int, *, force: bool = False, **changes: Any) -> Source:
+    """Change a source's fields; only the keys given in ``changes`` are touched.
+
+    A new name nearly matching another source's is refused unless ``force`` (an exact
+    match is fine: many articles share an outlet's name). A URL must stay unique;
+    ``based_on`` takes a source id/URL/name (None clears it) and refuses a cycle;
+    ``published_on`` is YYYY, YYYY-MM or YYYY-MM-DD (None clears it).
+    """
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise FactdbError(f"cannot edit {', '.join(sorted(unknown))} of a source")
+    source = get_source(session, ref)
+    if changes.get("name") is not None:
+        new = clean_text(changes["name"])
+        if not new:
+            raise FactdbError("a source name cannot be empty")
+        key = name_key(new)
+        if key != source.name_key and not force:
+            others = session.execute(
+                select(Source.name, Source.name_key).where(Source.id != source.id).distinct()
+            ).all()
+            candidates = [
+                n for n in near_matches(new, [(r[0], r[1]) for r in others]) if name_key(n) != key
+            ]
+            if candidates:
+                raise NearMatch("source", new, candidates)
+        source.name, source.name_key = new, key
+    if changes.get("kind") is not None:
+        source.kind = check_kind(changes["kind"])
+    if "url" in changes:
+        url = changes["url"].strip() if changes["url"] else None
+        if url:
+            other = find_source(session, url=url)
+            if other is not None and other.id != source.id:
+                raise FactdbError(f"the URL {url} already belongs to source {_label(other)}")
+        source.url = url
+    for field in ("title", "credit", "notes"):
+        if field in changes:
+            setattr(source, field, clean_text(changes[field]) or None if changes[field] else None)
+    if "published_on" in changes:
+        published = parse_partial(changes["published_on"]) if changes["published_on"] else None
+        source.published_on = published.start if published else None
+        source.published_precision = published.precision if published else None
+    if "based_on" in changes:
+        if changes["based_on"] in (None, ""):
+            source.based_on = None
+        else:
+            target = get_source(session, changes["based_on"])
+            _check_based_on(source, target)
+            source.based_on = target
+    session.flush()
+    return source
+
+
+def source_references(session: Session, source: Source) -> list[str]:
+    """What refers to ``source`` (attributions, status evidence, sources based on it)."""
+    found = []
+    claim_ids = list(
+        session.scalars(
+            select(Attribution.statement_id)
+            .where(Attribution.source_id == source.id)
+            .distinct()
+            .order_by(Attribution.statement_id)
+        )
+    )
+    if claim_ids:
+        found.append(f"the attributions of {len(claim_ids)} claim(s) (ids {_ids(claim_ids)})")
+    evidence = list(
+        session.scalars(
+            select(StatusEvent.statement_id)
+            .where(StatusEvent.evidence_source_id == source.id)
+            .distinct()
+            .order_by(StatusEvent.statement_id)
+        )
+    )
+    if evidence:
+        found.append(
+            f"status events of {len(evidence)} claim(s) as evidence (ids {_ids(evidence)})"
+        )
+    derived = list(
+        session.scalars(
+            select(Source.id).where(Source.based_on_id == source.id).order_by(Source.id)
+        )
+    )
+    if derived:
+        found.append(f"{len(derived)} source(s) based on it (ids {_ids(derived)})")
+    return found
+
+
+def delete_source(session: Session, ref: str | int, *, cascade: bool = False) -> dict[str, Any]:
+    """Delete a source; refused (Conflict, saying what refers to it) unless nothing does.
+
+    With ``cascade`` the source's attributions are deleted (the claims stay, minus that link
+    of their chain), status events keep their evidence note but lose the source, and sources
+    based on it lose their ``based_on``. Returns what was done.
+    """
+    source = get_source(session, ref)
+    refs = source_references(session, source)
+    if refs and not cascade:
+        raise Conflict(
+            f"cannot delete source {_label(source)}: referred to by {' and '.join(refs)}; "
+            "use --cascade to remove those references too"
+        )
+    label = _label(source)
+    removed = session.execute(
+        delete(Attribution).where(Attribution.source_id == source.id)
+    ).rowcount
+    session.execute(
+        update(StatusEvent)
+        .where(StatusEvent.evidence_source_id == source.id)
+        .values(evidence_source_id=None)
+    )
+    session.execute(update(Source).where(Source.based_on_id == source.id).values(based_on_id=None))
+    session.delete(source)
+    session.flush()
+    # Core statements bypassed the identity map: reload anything already loaded
+    session.expire_all()
+    return {"deleted": label, "attributions_removed": removed or 0, "references": refs}
