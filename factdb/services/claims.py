@@ -274,45 +274,51 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
             f"cannot edit {', '.join(sorted(unknown))} (editable: {', '.join(sorted(_EDITABLE))})"
         )
     statement = get_claim(session, claim_id)
+    # validate everything and check for duplicates before touching the row, so that a refused
+    # edit leaves nothing to flush
+    values: dict[str, Any] = {}
     if "text" in changes:
-        cleaned = clean_text(changes["text"] or "")
-        if not cleaned:
+        values["text"] = clean_text(changes["text"] or "")
+        if not values["text"]:
             raise FactdbError("a claim text cannot be empty")
-        statement.text = cleaned
     if "speaker" in changes:
-        statement.speaker = get_speaker(session, changes["speaker"])
+        values["speaker"] = get_speaker(session, changes["speaker"])
     if "quote_kind" in changes:
-        statement.quote_kind = check_quote_kind(changes["quote_kind"])
+        values["quote_kind"] = check_quote_kind(changes["quote_kind"])
     for field in ("language", "original_language"):
         if field in changes:
-            setattr(statement, field, check_language(changes[field]))
+            values[field] = check_language(changes[field])
     for field in ("original_text", "context"):
         if field in changes:
-            setattr(statement, field, clean_text(changes[field]) if changes[field] else None)
+            values[field] = clean_text(changes[field]) if changes[field] else None
     if "said_on" in changes:
         said = _partial(changes["said_on"])
-        statement.said_on = said.start if said else None
-        statement.said_precision = said.precision if said else None
+        values["said_on"] = said.start if said else None
+        values["said_precision"] = said.precision if said else None
     for field in ("origin", "external_id"):
         if field in changes:
             value = changes[field]
-            setattr(statement, field, value.strip() if value and value.strip() else None)
+            values[field] = value.strip() if value and value.strip() else None
+
+    def new(field: str) -> Any:
+        return values[field] if field in values else getattr(statement, field)
+
+    said_on = new("said_on")
+    said_string = str(PartialDate(said_on, new("said_precision") or "day")) if said_on else None
+    speaker_id = values["speaker"].id if "speaker" in values else statement.speaker_id
+    key = content_key(speaker_id, new("text"), said_string)
+    _check_duplicate(session, key, new("origin"), new("external_id"), statement.id)
+    if said_on is not None:
+        probe = Statement(id=statement.id, said_on=said_on, said_precision=new("said_precision"))
+        for event in statement.status_events:
+            check_not_before_claim(
+                probe, PartialDate(event.effective_on, event.effective_precision), "a status event"
+            )
+    for field, value in values.items():
+        setattr(statement, field, value)
+    statement.content_key = key
     if "tags" in changes:
         statement.tags = _tag_rows(session, changes["tags"] or ())
-    session.flush()
-    said_string = (
-        str(PartialDate(statement.said_on, statement.said_precision or "day"))
-        if (statement.said_on)
-        else None
-    )
-    statement.content_key = content_key(statement.speaker_id, statement.text, said_string)
-    _check_duplicate(
-        session, statement.content_key, statement.origin, statement.external_id, statement.id
-    )
-    for event in statement.status_events:
-        check_not_before_claim(
-            statement, PartialDate(event.effective_on, event.effective_precision), "a status event"
-        )
     session.flush()
     return statement
 
