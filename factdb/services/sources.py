@@ -86,7 +86,8 @@ def create_source(
     url = url.strip() if url else None
     if url and find_source(session, url=url) is not None:
         raise FactdbError(f"a source with URL {url} already exists")
-    if not force:
+    # a name already known is an outlet's next article, never a misspelling
+    if not force and find_source(session, cleaned) is None:
         candidates = source_near_matches(session, cleaned)
         if candidates:
             raise NearMatch("source", cleaned, candidates)
