@@ -4,9 +4,14 @@ nothing, that a malformed seed file is one clear error, and what the CLI shows o
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
+import os
 import re
+import shutil
 import sqlite3
+import subprocess
+import sys
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -103,6 +108,40 @@ def test_seed_file_holds_the_story() -> None:
     )
     # no invented outlet URL anywhere
     assert "http" not in SEED.read_text(encoding="utf-8")
+
+
+def test_seeds_ship_as_package_data() -> None:
+    """A non-editable install carries seeds/ as factdb/_seeds (checked by building a wheel by
+    hand: ``pip wheel . --no-deps -w /tmp/whl`` lists factdb/_seeds/000_nato_russia_2021.toml)."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]
+    setuptools = config["setuptools"]
+    assert "factdb._seeds" in setuptools["packages"]
+    assert setuptools["package-dir"]["factdb._seeds"] == "seeds"
+    patterns = setuptools["package-data"]["factdb._seeds"]
+    for path in default_seed_files():
+        assert any(fnmatch.fnmatch(path.name, p) for p in patterns), path.name
+
+
+def test_installed_layout_finds_the_packaged_seeds(tmp_path: Path) -> None:
+    """With factdb/_seeds present (an installed wheel), that folder is the one used."""
+    package = tmp_path / "factdb"
+    shutil.copytree(ROOT / "factdb", package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "seeds", package / "_seeds")
+    code = (
+        "import factdb; from factdb.services.seeding import default_seed_files; "
+        "print(factdb.__file__); print(*default_seed_files(), sep='\\n')"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out[0] == str(package / "__init__.py")
+    assert out[1:] == [str(package / "_seeds" / "000_nato_russia_2021.toml")]
 
 
 def _normalise(value: str) -> str:
@@ -486,9 +525,38 @@ def test_claim_show_accusation(seeded) -> None:  # type: ignore[no-untyped-def]
     result = seeded("claim", "show", str(accusation))
     assert result.exit_code == 0, result.output
     out = result.stdout
-    assert "NATO" in out and "Associated Press" in out and "accused" in out  # the chain
-    assert "denied" in out and "alleged" in out  # current status and history
-    assert out.index("alleged") < out.rindex("denied")
-    assert "2021-10-18" in out and "2021-10" in out
-    assert "denies" in out and "Russian government" in out  # Moscow's denial, incoming
-    assert str(denial) in out
+    # the chain: reported by the Associated Press, verb as written
+    assert re.search(r"reported by\s+accused\s+Associated Press", out), out
+    # the current status, then the whole history in order
+    assert re.search(r"^status\s+denied", out, flags=re.M), out
+    alleged = re.search(r"^2021-10\s+alleged", out, flags=re.M)
+    denied = re.search(r"^2021-10-18\s+denied", out, flags=re.M)
+    assert alleged and denied and alleged.start() < denied.start(), out
+    # Moscow's denial, an incoming link
+    assert re.search(rf"claim {denial} denies this\s+Russian government", out), out
+
+    record = _json(seeded("claim", "show", str(accusation), "--format", "json"))
+    assert record["said_on"] == "2021-10" and record["status"] == "denied"
+    assert [(e["status"], e["effective_on"]) for e in record["status_history"]] == [
+        ("alleged", "2021-10"),
+        ("denied", "2021-10-18"),
+    ]
+    assert [(a["role"], a["verb"], a["source"]["name"]) for a in record["attributions"]] == [
+        ("reported_by", "accused", "Associated Press")
+    ]
+    [incoming] = record["links"]["incoming"]
+    assert (incoming["relation"], incoming["claim_id"]) == ("denies", denial)
+    assert record["links"]["outgoing"] == []
+
+
+def test_near_miss_speaker_name_is_refused_not_duplicated(engine: Engine) -> None:
+    from factdb.services.speakers import create_speaker
+
+    with Session(engine) as session, session.begin():
+        create_speaker(session, "Oana Lungesku", role="NATO spokesperson")
+    with pytest.raises(FactdbError) as caught:
+        seed(engine)
+    message = str(caught.value)
+    assert message.startswith(f"seed file {SEED}: ")
+    assert "did you mean 'Oana Lungesku'?" in message and "aliases in the seed file" in message
+    assert row_counts(engine)["statements"] == 0

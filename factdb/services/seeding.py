@@ -357,22 +357,20 @@ class _Loader:
     # speakers and sources ----------------------------------------------------------------
 
     def speaker(self, data: dict[str, Any]) -> None:
-        from factdb.services.speakers import add_alias, create_speaker, find_speaker
+        from factdb.services.names import NearMatch
+        from factdb.services.speakers import add_alias, find_speaker
 
         names = [data["name"], *(data.get("aliases") or [])]
         existing = next((s for s in (find_speaker(self.session, n) for n in names) if s), None)
         matched = existing is not None
         if existing is None:
             acts_for = self.speaker_ref(data["acts_for"]).name if data.get("acts_for") else None
-            existing = create_speaker(
-                self.session,
-                data["name"],
-                kind=data.get("kind") or "person",
-                role=data.get("role"),
-                acts_for=acts_for,
-                external_ids=data.get("external_ids"),
-                notes=data.get("notes"),
-            )
+            try:
+                existing = self._create_speaker(data, acts_for)
+            except NearMatch as exc:
+                raise FactdbError(
+                    f"{exc}; if so, add that spelling to the speaker's aliases in the seed file"
+                ) from None
             self.counts["speakers added"] += 1
         else:
             self.counts["speakers matched"] += 1
@@ -388,6 +386,19 @@ class _Loader:
                     f"{owner.name!r}"
                 )
             self.speakers[name_key(name)] = existing
+
+    def _create_speaker(self, data: dict[str, Any], acts_for: str | None) -> Speaker:
+        from factdb.services.speakers import create_speaker
+
+        return create_speaker(
+            self.session,
+            data["name"],
+            kind=data.get("kind") or "person",
+            role=data.get("role"),
+            acts_for=acts_for,
+            external_ids=data.get("external_ids"),
+            notes=data.get("notes"),
+        )
 
     def speaker_ref(self, name: str) -> Speaker:
         from factdb.services.speakers import get_speaker
