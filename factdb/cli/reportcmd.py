@@ -89,9 +89,8 @@ def report(
     with app.session(write=False) as session:
         data = render(build_report(session, claim_filter, title=title), chosen).encode("utf-8")
     if output is None:
-        stdout = click.get_binary_stream("stdout")
-        stdout.write(data)
-        stdout.flush()
+        # bytes go to the binary stream as they are: no re-encoding by the locale
+        click.echo(data, nl=False)
         return
     write_atomically(output, data)
     click.echo(f"wrote {chosen} report to {output}", err=True)

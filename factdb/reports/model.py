@@ -568,7 +568,7 @@ def build_report(
     """Gather the report for the claims ``claim_filter`` selects (all claims by default)."""
     claim_filter = claim_filter or ClaimFilter()
     as_of = claim_filter.as_of
-    labels = dict(session.execute(select(Status.code, Status.label)).tuples().all())
+    labels = {code: label for code, label in session.execute(select(Status.code, Status.label))}
     ids = select_claim_ids(session, claim_filter)
     claims = _load_claims(session, ids, labels, as_of)
     # story order: by date said (undated last), then by id
