@@ -4,5 +4,5 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0001_core"
-KNOWN_REVISIONS = frozenset({"0001_core"})
+HEAD_REVISION = "0002_fts"
+KNOWN_REVISIONS = frozenset({"0001_core", "0002_fts"})
