@@ -106,6 +106,7 @@ def import_cmd(
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
     from factdb.io.loader import Loader
+    from factdb.io.records import RecordError
     from factdb.io.readers import detect_format, read_records
 
     stream, name, size = _open(file)
@@ -138,9 +139,15 @@ def import_cmd(
                 origin=origin,
                 reject=_reject_writer(reject_out) if reject_out else None,
                 progress=progress if bar is not None else None,
+                # a rough count (JSONL/CSV records run 150-400 bytes): decides whether building
+                # secondary indexes once at the end beats maintaining them row by row
+                expected=size // 300 if size else None,
             )
             try:
                 summary = loader.load(read_records(body, name, fmt))
+            except RecordError as exc:
+                hint = "" if rejects else "; --skip-invalid REJECTS imports the valid ones"
+                raise FactdbError(f"{exc} (nothing imported{hint})") from None
             finally:
                 if bar is not None:
                     bar.update(size - done)  # type: ignore[operator]

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 
 from factdb.errors import FactdbError
 from factdb.io.records import (
+    COLUMNS,
     Record,
     RecordError,
     SourceRef,
@@ -108,7 +109,8 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
     if header is None:
         return
     columns = [clean(h).lower() for h in header]
-    check_columns([c for c in columns if c], f"{name}, line 1")
+    unknown = [clean(h) for h, c in zip(header, columns, strict=True) if c and c not in COLUMNS]
+    check_columns(unknown, f"{name}, line 1")
     if "" in columns:
         raise RecordError(f"{name}, line 1", None, "a column has no name in the header")
     width = len(columns)
@@ -125,8 +127,8 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
         except UnicodeDecodeError as exc:
             raise _decode_error(name, exc, start) from None
         line = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()):
-            continue  # blank line
+        if not any(field.strip() for field in row):
+            continue  # a blank line, or a spreadsheet's row of empty cells
         location = f"{name}, line {start}"
         if len(row) != width:
             error = RecordError(

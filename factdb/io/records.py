@@ -336,19 +336,17 @@ def join_tags(tags: tuple[str, ...] | list[str]) -> str | None:
 # --- normalisation of a raw record -----------------------------------------------------------
 
 
-def _text(raw: dict[str, Any], key: str, location: str) -> str | None:
-    value = raw.get(key)
-    if value is None:
-        return None
+def _one_line(key: str, value: Any, location: str) -> str | None:
+    """A one-line text field: cleaned, empty → None, length checked."""
     if isinstance(value, bool | dict | list):
         raise RecordError(location, key, f"expected text, got {type(value).__name__}")
-    value = clean(str(value))
-    if not value:
+    text = clean(str(value))
+    if not text:
         return None
     limit = _MAX_LENGTH.get(key)
-    if limit and len(value) > limit:
+    if limit and len(text) > limit:
         raise RecordError(location, key, f"longer than {limit} characters")
-    return value
+    return text
 
 
 def _choice(value: str | None, options: tuple[str, ...], key: str, location: str) -> str | None:
@@ -360,14 +358,82 @@ def _choice(value: str | None, options: tuple[str, ...], key: str, location: str
     return normal
 
 
-def _date(raw: dict[str, Any], key: str, location: str) -> str | None:
-    value = _text(raw, key, location)
-    if value is None:
+def _statement(key: str, value: Any, location: str) -> str | None:
+    if isinstance(value, bool | dict | list):
+        raise RecordError(location, key, f"expected text, got {type(value).__name__}")
+    return clean_statement(str(value)) or None
+
+
+def _context(key: str, value: Any, location: str) -> str | None:
+    if isinstance(value, bool | dict | list):
+        raise RecordError(location, key, f"expected text, got {type(value).__name__}")
+    return clean(str(value), multiline=True) or None
+
+
+def _date(key: str, value: Any, location: str) -> str | None:
+    text = _one_line(key, value, location)
+    if text is None:
         return None
     try:
-        return parse_date(value)
+        return parse_date(text)
     except ValueError as exc:
         raise RecordError(location, key, str(exc)) from None
+
+
+def _speaker_kind(key: str, value: Any, location: str) -> str | None:
+    text = _one_line(key, value, location)
+    if text is None:
+        return None
+    kind = SPEAKER_KINDS.get(text.lower())
+    if kind is None:
+        raise RecordError(location, key, f"unknown value {text!r} (use: person, organisation)")
+    return kind
+
+
+def _status(key: str, value: Any, location: str) -> str | None:
+    text = _one_line(key, value, location)
+    return text.lower() if text else None
+
+
+def _quote_kind(key: str, value: Any, location: str) -> str | None:
+    return _choice(_one_line(key, value, location), QUOTE_KINDS, key, location)
+
+
+def _source_kind(key: str, value: Any, location: str) -> str | None:
+    return _choice(_one_line(key, value, location), SOURCE_KINDS, key, location)
+
+
+def _external_id(key: str, value: Any, location: str) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return _one_line(key, value, location)
+
+
+def _tags(key: str, value: Any, location: str) -> tuple[str, ...]:
+    tags = split_tags(value)
+    for tag in tags:
+        if len(tag) > 100:
+            raise RecordError(location, key, f"tag longer than 100 characters: {tag[:30]!r}…")
+    return tags
+
+
+_RULES = {c: _one_line for c in COLUMNS}
+_RULES.update(
+    text=_statement,
+    context=_context,
+    said_on=_date,
+    reviewed_on=_date,
+    speaker_kind=_speaker_kind,
+    status=_status,
+    quote_kind=_quote_kind,
+    source_kind=_source_kind,
+    external_id=_external_id,
+    tags=_tags,
+)
+# fields whose values repeat from record to record: their cleaned values are memoised
+_REPEATING = frozenset(COLUMNS) - {"text", "context", "external_id", "review_url"}
+_MEMO_LIMIT = 200_000
+_memo: dict[tuple[str, str], Any] = {}
 
 
 def check_columns(keys: Any, location: str) -> None:
@@ -386,67 +452,23 @@ def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Reco
     """
     if check:
         check_columns(raw, location)
-    value = raw.get("text")
-    if isinstance(value, dict | list):
-        raise RecordError(location, "text", f"expected text, got {type(value).__name__}")
-    text = clean_statement(str(value)) if value is not None else ""
-    if not text:
+    values: dict[str, Any] = {}
+    memo = _memo
+    for key, value in raw.items():
+        if value is None or value == "":
+            continue
+        if key in _REPEATING and type(value) is str:
+            found = memo.get((key, value), memo)
+            if found is memo:
+                found = _RULES[key](key, value, location)
+                if len(memo) < _MEMO_LIMIT:
+                    memo[(key, value)] = found
+        else:
+            found = _RULES[key](key, value, location)
+        if found is not None:
+            values[key] = found
+    if "text" not in values:
         raise RecordError(location, "text", "missing (a claim needs its text)")
-    speaker = _text(raw, "speaker", location)
-    if speaker is None:
+    if "speaker" not in values:
         raise RecordError(location, "speaker", "missing (a claim needs a speaker)")
-    speaker_kind = _text(raw, "speaker_kind", location)
-    if speaker_kind is not None:
-        kind = SPEAKER_KINDS.get(speaker_kind.lower())
-        if kind is None:
-            raise RecordError(
-                location,
-                "speaker_kind",
-                f"unknown value {speaker_kind!r} (use: person, organisation)",
-            )
-        speaker_kind = kind
-    status = _text(raw, "status", location)
-    external_id = raw.get("external_id")
-    if isinstance(external_id, int) and not isinstance(external_id, bool):
-        raw = {**raw, "external_id": str(external_id)}
-    return Record(
-        text=text,
-        speaker=speaker,
-        speaker_role=_text(raw, "speaker_role", location),
-        speaker_kind=speaker_kind,
-        said_on=_date(raw, "said_on", location),
-        status=status.lower() if status else None,
-        quote_kind=_choice(_text(raw, "quote_kind", location), QUOTE_KINDS, "quote_kind", location),
-        language=_text(raw, "language", location),
-        context=_context(raw, location),
-        tags=_tags(raw, location),
-        source=_text(raw, "source", location),
-        source_url=_text(raw, "source_url", location),
-        source_kind=_choice(
-            _text(raw, "source_kind", location), SOURCE_KINDS, "source_kind", location
-        ),
-        verdict=_text(raw, "verdict", location),
-        verdict_by=_text(raw, "verdict_by", location),
-        review_url=_text(raw, "review_url", location),
-        reviewed_on=_date(raw, "reviewed_on", location),
-        origin=_text(raw, "origin", location),
-        external_id=_text(raw, "external_id", location),
-        location=location,
-    )
-
-
-def _context(raw: dict[str, Any], location: str) -> str | None:
-    value = raw.get("context")
-    if value is None:
-        return None
-    if isinstance(value, dict | list):
-        raise RecordError(location, "context", f"expected text, got {type(value).__name__}")
-    return clean(str(value), multiline=True) or None
-
-
-def _tags(raw: dict[str, Any], location: str) -> tuple[str, ...]:
-    tags = split_tags(raw.get("tags"))
-    for tag in tags:
-        if len(tag) > 100:
-            raise RecordError(location, "tags", f"tag longer than 100 characters: {tag[:30]!r}…")
-    return tags
+    return Record(**values, location=location)
