@@ -42,10 +42,27 @@ def _is_database_error(exc: BaseException) -> bool:
     return module.startswith(("sqlalchemy", "psycopg"))
 
 
-def _one_line(exc: BaseException) -> str:
-    """A single line describing a database error, without SQLAlchemy's SQL echo."""
+# SQLite's wording for faults a user can fix, said plainly (SQLite's own words follow)
+_PLAIN_SQLITE = {
+    "attempt to write a readonly database": "is read-only",
+    "unable to open database file": "cannot be opened: check that it and its folder are writable",
+    "database or disk is full": "cannot grow: the disk is full",
+    "database disk image is malformed": "is damaged",
+    "file is not a database": "is not a valid SQLite database",
+}
+
+
+def _one_line(exc: BaseException, path: object = None) -> str:
+    """A single line describing a database error, without SQLAlchemy's SQL echo.
+
+    ``path`` (the SQLite file, when there is one) turns SQLite's terse faults into a plain
+    sentence: "database /x/factdb.db is read-only (attempt to write a readonly database)".
+    """
     orig = getattr(exc, "orig", None) or exc
     message = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    for needle, plain in _PLAIN_SQLITE.items():
+        if path is not None and needle in message:
+            return f"database {path} {plain} ({message})"
     return f"database error: {message}"
 
 
@@ -88,7 +105,8 @@ class LazyGroup(click.Group):
             raise
         except Exception as exc:
             if _is_database_error(exc):
-                raise click.ClickException(_one_line(exc)) from None
+                path = getattr(ctx.obj, "path", None)
+                raise click.ClickException(_one_line(exc, path)) from None
             raise
 
 

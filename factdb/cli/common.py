@@ -44,6 +44,10 @@ class AppContext:
 
             if self.path is not None:
                 check_sqlite_file(self.path, must_exist=must_exist)
+                if write and check:
+                    # check through a read engine first: a write engine's first connect turns
+                    # WAL on, which would change the bytes of a file that is then refused
+                    self.engine(write=False, check=True, must_exist=must_exist)
             engine = make_engine(self.url, write=write)
             if check:
                 check_schema(engine)
