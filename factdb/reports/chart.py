@@ -17,14 +17,14 @@ STATUS_COLOURS = {
     "unverified": "#6b7280",
     "alleged": "#2563eb",
     "denied": "#c2410c",
-    "disputed": "#b45309",
+    "disputed": "#0f766e",
     "confirmed": "#15803d",
     "false": "#b91c1c",
     "misleading": "#7e22ce",
     "retracted": "#374151",
     NO_STATUS: "#9ca3af",
 }
-_EXTRA_COLOURS = ("#0e7490", "#be185d", "#4d7c0f", "#1d4ed8", "#a16207", "#6d28d9")
+_EXTRA_COLOURS = ("#9d174d", "#854d0e", "#4d7c0f", "#1d4ed8", "#a16207", "#6d28d9")
 
 WIDTH = 640
 LABEL_WIDTH = 180

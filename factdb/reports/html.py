@@ -11,7 +11,14 @@ from __future__ import annotations
 from factdb.reports import text as t
 from factdb.reports.chart import status_chart, status_colour
 from factdb.reports.markup import Safe, el, join
-from factdb.reports.model import NO_STATUS, ClaimEntry, ClaimRef, LinkEntry, Report
+from factdb.reports.model import (
+    NO_STATUS,
+    ClaimEntry,
+    ClaimRef,
+    HistoryEntry,
+    LinkEntry,
+    Report,
+)
 
 CSS = """
 :root{color-scheme:light}
@@ -216,6 +223,17 @@ def _link_item(link: LinkEntry, outgoing: bool) -> Safe:
     return el("li", *sentence, quoted, tail, t.link_suffix(link), dir="auto")
 
 
+def _evidence(entry: HistoryEntry, in_report: set[int]) -> list[object]:
+    """The evidence of a status event: a source name and/or a claim (linked when shown)."""
+    parts: list[object] = [entry.evidence_source] if entry.evidence_source else []
+    claim_id = entry.evidence_claim_id
+    if claim_id is not None:
+        if parts:
+            parts.append(", ")
+        parts.append(claim_ref(ClaimRef(claim_id, "", "", claim_id in in_report)))
+    return parts
+
+
 def _claim(claim: ClaimEntry, report: Report) -> Safe:
     said = f", {claim.said.text}" if claim.said.text else ""
     label, _ = t.status_text(claim, report.as_of)
@@ -245,10 +263,14 @@ def _claim(claim: ClaimEntry, report: Report) -> Safe:
             )
         parts += [el("h4", "Attribution chain"), el("ol", *items)]
     if claim.history:
+        in_report = {c.id for c in report.claims}
         rows = [
             [
-                td(cell, "nowrap" if i == 0 else None) if i != 1 else el("td", pill(h.status, cell))
-                for i, cell in enumerate(t.history_cells(h))
+                td(h.when.text or "", "nowrap"),
+                el("td", pill(h.status, h.status_label)),
+                td(h.note or ""),
+                el("td", *_evidence(h, in_report), dir="auto"),
+                td(h.recorded_by or ""),
             ]
             for h in claim.history
         ]
