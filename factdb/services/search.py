@@ -1,0 +1,445 @@
+"""Full-text search over claims: the expression language, ranking, highlighting, bulk loads.
+
+The index (migration ``0002_fts``) covers a claim's text, its original-language text and its
+speaker's name and aliases, folded case- and accent-insensitively, in any script.
+
+Search expressions (the same on SQLite and PostgreSQL; a subset of SQLite FTS5's syntax)::
+
+    lavrov                    a word (any case, accents ignored: "sergei" finds "Sergéi")
+    "baseless accusation"     a phrase: these words next to each other, in this order
+    intell*                   a prefix: intelligence, intelligent, …
+    nato AND russia           both (AND may be left out: "nato russia")
+    nato OR alliance          either
+    nato NOT russia           the first without the second
+    (nato OR alliance) AND expel*
+
+AND, OR and NOT are operators only in capitals; NOT binds tighter than AND, AND tighter than OR.
+Results are ranked by relevance: bm25 on SQLite, ts_rank on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, column, func, literal, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from factdb.errors import FactdbError
+
+
+class SearchSyntaxError(FactdbError):
+    """The search expression cannot be understood (one line, says where and why)."""
+
+
+# --- the expression language ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or a quoted phrase (several words in a row); ``prefix`` marks a trailing ``*``."""
+
+    text: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True)
+class And:
+    """All of ``parts``."""
+
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """Any of ``parts``."""
+
+    parts: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """``keep`` without ``drop`` (FTS5's binary NOT)."""
+
+    keep: Any
+    drop: Any
+
+
+Node = Term | And | Or | Not
+_OPERATORS = {"AND", "OR", "NOT"}
+
+
+def _tokens(expression: str) -> list[tuple[str, Any]]:
+    """Lex ``expression`` into ("(" | ")" | "op" | "term", value) pairs."""
+    out: list[tuple[str, Any]] = []
+    i, n = 0, len(expression)
+    while i < n:
+        c = expression[i]
+        if c.isspace():
+            i += 1
+        elif c in "()":
+            out.append((c, c))
+            i += 1
+        elif c == '"':
+            j, chars = i + 1, []
+            while True:
+                if j >= n:
+                    raise SearchSyntaxError(
+                        f"search expression: unterminated phrase starting at {expression[i:]!r}"
+                    )
+                if expression[j] == '"':
+                    if expression[j + 1 : j + 2] == '"':  # "" is a literal quote
+                        chars.append('"')
+                        j += 2
+                        continue
+                    break
+                chars.append(expression[j])
+                j += 1
+            j += 1
+            prefix = expression[j : j + 1] == "*"
+            out.append(("term", Term("".join(chars), prefix)))
+            i = j + (1 if prefix else 0)
+        else:
+            j = i
+            while j < n and not expression[j].isspace() and expression[j] not in '()"':
+                j += 1
+            word = expression[i:j]
+            if word in _OPERATORS:
+                out.append(("op", word))
+            else:
+                stripped = word.rstrip("*")
+                out.append(("term", Term(stripped, prefix=stripped != word)))
+            i = j
+    return out
+
+
+class _Parser:
+    def __init__(self, expression: str) -> None:
+        self.expression = expression
+        self.tokens = _tokens(expression)
+        self.pos = 0
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def fail(self, message: str) -> SearchSyntaxError:
+        return SearchSyntaxError(f"search expression {self.expression!r}: {message}")
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise SearchSyntaxError("empty search expression")
+        node = self.or_()
+        if self.peek() is not None:
+            kind, value = self.peek()  # type: ignore[misc]
+            raise self.fail(f"unexpected {value!r}" if kind != "term" else "unexpected term")
+        return node
+
+    def or_(self) -> Node:
+        parts = [self.and_()]
+        while self.peek() == ("op", "OR"):
+            self.pos += 1
+            parts.append(self.and_())
+        return parts[0] if len(parts) == 1 else Or(tuple(parts))
+
+    def and_(self) -> Node:
+        parts = [self.not_()]
+        while True:
+            token = self.peek()
+            if token == ("op", "AND"):
+                self.pos += 1
+                parts.append(self.not_())
+            elif token is not None and token[0] in ("term", "("):  # implicit AND
+                parts.append(self.not_())
+            else:
+                break
+        return parts[0] if len(parts) == 1 else And(tuple(parts))
+
+    def not_(self) -> Node:
+        node = self.primary()
+        while self.peek() == ("op", "NOT"):
+            self.pos += 1
+            node = Not(node, self.primary())
+        return node
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token is None:
+            raise self.fail("a term is missing at the end")
+        kind, value = token
+        self.pos += 1
+        if kind == "(":
+            node = self.or_()
+            if self.peek() != (")", ")"):
+                raise self.fail("missing ')'")
+            self.pos += 1
+            return node
+        if kind == "term":
+            if not any(ch.isalnum() for ch in value.text):
+                shown = value.text + ("*" if value.prefix else "")
+                raise self.fail(f"{shown!r} has no letters or digits to search for")
+            return value
+        if kind == "op":
+            raise self.fail(
+                f"{value} needs a term before it"
+                if value != "NOT"
+                else "NOT needs a term before it (write: nato NOT russia)"
+            )
+        raise self.fail(f"unexpected {value!r}")
+
+
+def parse_search(expression: str) -> Node:
+    """Parse a search expression; SearchSyntaxError (a FactdbError) when it is malformed."""
+    return _Parser(expression or "").parse()
+
+
+def fts5_query(node: Node) -> str:
+    """The node as an FTS5 MATCH expression, every term quoted (no FTS5 syntax leaks through)."""
+    if isinstance(node, Term):
+        quoted = '"' + node.text.replace('"', '""') + '"'
+        return quoted + (" *" if node.prefix else "")
+    if isinstance(node, And):
+        return "(" + " AND ".join(fts5_query(p) for p in node.parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " OR ".join(fts5_query(p) for p in node.parts) + ")"
+    return f"({fts5_query(node.keep)} NOT {fts5_query(node.drop)})"
+
+
+def terms_of(node: Node, *, positive_only: bool = False) -> list[Term]:
+    """Every term in the expression (only those that must match when ``positive_only``)."""
+    if isinstance(node, Term):
+        return [node]
+    if isinstance(node, And | Or):
+        return [t for p in node.parts for t in terms_of(p, positive_only=positive_only)]
+    keep = terms_of(node.keep, positive_only=positive_only)
+    return keep if positive_only else keep + terms_of(node.drop)
+
+
+def tsquery(node: Node, folded: dict[str, str]) -> str:
+    """The node as PostgreSQL tsquery text; ``folded`` maps each term's text to its folded words."""
+    if isinstance(node, Term):
+        words = folded[node.text].split()
+        if not words:
+            raise SearchSyntaxError(f"search term {node.text!r} has no letters or digits")
+        lexemes = [f"'{w}'" for w in words]
+        if node.prefix:
+            lexemes[-1] += ":*"
+        return "(" + " <-> ".join(lexemes) + ")"
+    if isinstance(node, And):
+        return "(" + " & ".join(tsquery(p, folded) for p in node.parts) + ")"
+    if isinstance(node, Or):
+        return "(" + " | ".join(tsquery(p, folded) for p in node.parts) + ")"
+    return f"({tsquery(node.keep, folded)} & !{tsquery(node.drop, folded)})"
+
+
+# --- applying a search to a claim selection ------------------------------------------------------
+
+_SQLITE_FTS = table("statements_fts", column("rowid"), column("rank"))
+_PG_FTS = table("statements_fts", column("statement_id"), column("document"))
+
+
+def apply_search(session: Session, stmt: Select[Any], expression: str) -> Select[Any]:
+    """Narrow ``stmt`` (a SELECT over ``statements``) to claims matching ``expression``.
+
+    Joins the full-text index and orders by relevance first (bm25 on SQLite, ts_rank on
+    PostgreSQL); orderings added afterwards break ties. Apply it before any LIMIT.
+    """
+    from factdb.models import Statement
+
+    node = parse_search(expression)
+    if session.get_bind().dialect.name == "sqlite":
+        match = literal_column("statements_fts").op("MATCH")(fts5_query(node))
+        return (
+            stmt.join(_SQLITE_FTS, _SQLITE_FTS.c.rowid == Statement.id)
+            .where(match)
+            .order_by(_SQLITE_FTS.c.rank)
+        )
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
+    return (
+        stmt.join(_PG_FTS, _PG_FTS.c.statement_id == Statement.id)
+        .where(_PG_FTS.c.document.op("@@")(query))
+        .order_by(func.ts_rank(_PG_FTS.c.document, query).desc())
+    )
+
+
+def pg_tsquery(session: Session, node: Node) -> str:
+    """tsquery text for ``node``, its terms folded by the server's own ``factdb_search_fold``."""
+    texts = sorted({t.text for t in terms_of(node)})
+    row = session.execute(select(*[func.factdb_search_fold(literal(t)) for t in texts])).one()
+    return tsquery(node, dict(zip(texts, row, strict=True)))
+
+
+# --- highlighting (table output) -----------------------------------------------------------------
+
+_WORD = re.compile(r"\w+")
+
+
+def fold(value: str) -> str:
+    """Case- and accent-folded form of a word, close to the index's own folding."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _matchers(expression: str) -> tuple[set[str], tuple[str, ...]]:
+    """(whole words, prefixes) that count as matches for highlighting."""
+    words: set[str] = set()
+    prefixes: list[str] = []
+    for term in terms_of(parse_search(expression), positive_only=True):
+        parts = [fold(w) for w in _WORD.findall(term.text.replace("_", " "))]
+        if term.prefix and parts:
+            prefixes.append(parts.pop())
+        words.update(parts)
+    return words, tuple(prefixes)
+
+
+def highlight(
+    value: str | None,
+    expression: str,
+    *,
+    start: str = "[",
+    end: str = "]",
+    width: int | None = None,
+) -> str:
+    """``value`` with the words matching ``expression`` wrapped in ``start``/``end``.
+
+    With ``width``, the text is flattened to one line and cut to about ``width`` visible
+    characters around the first match (``…`` marks a cut).
+    """
+    if not value:
+        return value or ""
+    words, prefixes = _matchers(expression)
+    flat = " ".join(value.split()) if width else value
+
+    def is_match(word: str) -> bool:
+        folded = fold(word)
+        return folded in words or (bool(prefixes) and folded.startswith(prefixes))
+
+    hits = [m for m in _WORD.finditer(flat.replace("_", " ")) if is_match(m.group())]
+    lo, hi = 0, len(flat)
+    if width and len(flat) > width:
+        first = hits[0].start() if hits else 0
+        lo = max(0, min(first - width // 4, len(flat) - width))
+        hi = min(len(flat), lo + width)
+    out, pos = [], lo
+    for m in hits:
+        if m.start() < lo or m.end() > hi:
+            continue
+        out.append(flat[pos : m.start()] + start + flat[m.start() : m.end()] + end)
+        pos = m.end()
+    out.append(flat[pos:hi])
+    return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(flat) else "")
+
+
+# --- bulk loading --------------------------------------------------------------------------------
+
+# the triggers of migration 0002_fts
+SQLITE_TRIGGERS = (
+    "statements_fts_ai",
+    "statements_fts_ad",
+    "statements_fts_au",
+    "speakers_fts_au",
+    "speaker_aliases_fts_ai",
+    "speaker_aliases_fts_ad",
+    "speaker_aliases_fts_au",
+)
+_PG_TRIGGERS = (
+    ("statements", "statements_fts_statement"),
+    ("speakers", "statements_fts_speaker"),
+    ("speaker_aliases", "statements_fts_alias"),
+)
+
+
+def suspend_search_index(session: Session) -> list[str]:
+    """Stop keeping the index in step (for a bulk load); returns what resume needs.
+
+    SQLite: the index triggers are dropped and their DDL returned; PostgreSQL: they are disabled.
+    Runs in the caller's transaction, so a failed load rolls the suspension back too. Always
+    follow with :func:`resume_search_index` in the same transaction.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        names = ", ".join(f"'{n}'" for n in SQLITE_TRIGGERS)
+        rows = session.execute(
+            text(
+                f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({names})"
+            )
+        ).all()
+        for name, _sql in rows:
+            session.execute(text(f'DROP TRIGGER "{name}"'))
+        return [sql for _name, sql in rows]
+    for table_name, trigger in _PG_TRIGGERS:
+        session.execute(text(f"ALTER TABLE {table_name} DISABLE TRIGGER {trigger}"))
+    return [trigger for _t, trigger in _PG_TRIGGERS]
+
+
+def resume_search_index(
+    session: Session, suspended: list[str], *, since_id: int | None = None
+) -> None:
+    """Put the triggers back and index what was loaded meanwhile.
+
+    ``since_id``: only statements with a larger id are indexed (a load that only added new
+    statements, with speakers and aliases it created itself); None rebuilds the whole index
+    (needed when the load also renamed speakers or gave aliases to existing ones).
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        for ddl in suspended:
+            session.execute(text(ddl))
+    else:
+        for table_name, trigger in _PG_TRIGGERS:
+            if trigger in suspended:
+                session.execute(text(f"ALTER TABLE {table_name} ENABLE TRIGGER {trigger}"))
+    index_statements(session, since_id)
+
+
+def index_statements(session: Session, since_id: int | None = None) -> None:
+    """(Re)index statements with id > ``since_id``, or rebuild the whole index when None."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    key = "rowid" if sqlite else "statement_id"
+    if since_id is None:
+        session.execute(text("DELETE FROM statements_fts"))
+        since_id = 0
+    else:
+        session.execute(
+            text(f"DELETE FROM statements_fts WHERE {key} > :since"), {"since": since_id}
+        )
+    if sqlite:
+        session.execute(
+            text(
+                "INSERT INTO statements_fts (rowid, text, original_text, speaker) "
+                "SELECT s.id, s.text, s.original_text, "
+                "(SELECT sp.name || COALESCE(' ' || (SELECT group_concat(a.alias, ' ') "
+                "FROM speaker_aliases a WHERE a.speaker_id = sp.id), '') "
+                "FROM speakers sp WHERE sp.id = s.speaker_id) "
+                "FROM statements s WHERE s.id > :since ORDER BY s.id"
+            ),
+            {"since": since_id},
+        )
+    else:
+        session.execute(
+            text(
+                "INSERT INTO statements_fts (statement_id, document) "
+                "SELECT id, factdb_search_document(id) FROM statements WHERE id > :since"
+            ),
+            {"since": since_id},
+        )
+
+
+def optimize_search_index(session: Session) -> None:
+    """Merge the SQLite index's segments after a big load (faster searches); no-op elsewhere."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("INSERT INTO statements_fts (statements_fts) VALUES ('optimize')"))
+
+
+def search_ids(session: Session, expression: str, limit: int | None = None) -> list[int]:
+    """Ids of the claims matching ``expression``, best first (a convenience for callers)."""
+    from factdb.models import Statement
+
+    stmt = apply_search(session, select(Statement.id), expression).order_by(Statement.id)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def matching_ids(session: Session, expression: str) -> set[int]:
+    """The set of claim ids matching ``expression`` (unordered; for tests and tools)."""
+    return set(search_ids(session, expression))
