@@ -21,6 +21,7 @@ from factdb.cli.common import (
     output_options,
     pass_app,
 )
+from factdb.cli.search import search
 from factdb.errors import FactdbError
 
 LIST_COLUMNS = ["id", "said_on", "speaker", "status", "verdict", "text"]
@@ -54,7 +55,11 @@ def _ask_or_fail(value: str | None, prompt: str, param: str) -> str:
 
 @click.group()
 def claim() -> None:
-    """Claims: add, list, show, edit, delete; record statuses, links and verdicts."""
+    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts."""
+
+
+# full-text search lives in its own module (factdb.cli.search); it is a claim subcommand
+claim.add_command(search)
 
 
 def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
