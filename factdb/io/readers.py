@@ -90,8 +90,11 @@ def _text_stream(stream: BinaryIO) -> io.TextIOWrapper:
 
 
 def _decode_error(name: str, exc: UnicodeDecodeError, line: int | None = None) -> FactdbError:
-    where = f", line {line}" if line else ""
-    return FactdbError(f"{name}{where}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+    # text is decoded a chunk at a time, so the line is not known exactly: say what to do
+    del line
+    return FactdbError(
+        f"{name}: not UTF-8 text ({exc.reason}); convert it first, e.g. iconv -f latin1 -t utf-8"
+    )
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -110,9 +113,13 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
         return
     columns = [clean(h).lower() for h in header]
     unknown = [clean(h) for h, c in zip(header, columns, strict=True) if c and c not in COLUMNS]
-    check_columns(unknown, f"{name}, line 1")
+    # a bad header spoils every row: raised, not yielded (--skip-invalid cannot help)
+    try:
+        check_columns(unknown, f"{name}, line 1")
+    except RecordError as exc:
+        raise FactdbError(str(exc)) from None
     if "" in columns:
-        raise RecordError(f"{name}, line 1", None, "a column has no name in the header")
+        raise FactdbError(f"{name}, line 1: a column has no name in the header")
     width = len(columns)
     line = reader.line_num
     while True:
@@ -123,7 +130,7 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
             return
         except csv.Error as exc:
             # an unterminated quote or a stray quote: the rest of the file cannot be trusted
-            raise RecordError(f"{name}, line {start}", None, f"malformed CSV: {exc}") from None
+            raise FactdbError(f"{name}, line {start}: malformed CSV: {exc}") from None
         except UnicodeDecodeError as exc:
             raise _decode_error(name, exc, start) from None
         line = reader.line_num

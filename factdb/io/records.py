@@ -205,6 +205,8 @@ def clean(value: str, *, multiline: bool = False) -> str:
     ``multiline`` line breaks become spaces (names, labels, URLs are one line).
     """
     if not value.isascii() or not value.isprintable():
+        if "\r" in value:
+            value = value.replace("\r\n", "\n")
         value = unicodedata.normalize("NFC", value.translate(_STRIP_TABLE))
     if "\n" in value:
         if multiline:

@@ -1,0 +1,181 @@
+"""Readers: each format, messy inputs, locations in errors, format detection (no database)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from factdb.errors import FactdbError
+from factdb.io.readers import detect_format, read_records
+from factdb.io.records import Record, RecordError
+
+DATA = Path(__file__).parent / "data"
+
+
+def read(name: str, fmt: str | None = None) -> list[Record | RecordError]:
+    path = DATA / name
+    raw = path.read_bytes()
+    fmt = fmt or detect_format(name, raw[:65536])
+    return list(read_records(io.BytesIO(raw), name, fmt))
+
+
+def records(items: list[Record | RecordError]) -> list[Record]:
+    assert not [i for i in items if isinstance(i, RecordError)]
+    return [i for i in items if isinstance(i, Record)]
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt"),
+    [
+        ("messy.csv", "csv"),
+        ("messy.jsonl", "jsonl"),
+        ("claimreview_single.json", "claimreview"),
+        ("claimreview_graph.json", "claimreview"),
+        ("claimreview_page.html", "claimreview"),
+        ("factcheck_api.json", "factcheck-api"),
+    ],
+)
+def test_detect_format_from_extension_and_content(name: str, fmt: str) -> None:
+    head = (DATA / name).read_bytes()[:65536]
+    assert detect_format(name, head) == fmt
+    assert detect_format("", head) == fmt  # standard input: content alone
+
+
+def test_messy_csv() -> None:
+    got = records(read("messy.csv"))
+    assert len(got) == 9  # the row of empty cells is skipped, not an error
+    first = got[0]
+    assert (
+        first.text
+        == 'NATO expelled eight Russian officials it says were "undeclared intelligence officers".'
+    )
+    assert (first.speaker, first.said_on, first.tags) == (
+        "Jens Stoltenberg",
+        "2021-10-06",
+        ("nato", "expulsions"),
+    )
+    assert first.location == "messy.csv, line 2"
+    assert got[1].text == "The accusation is baseless and unfounded."
+    assert got[1].tags == ("nato", "russia")
+    assert got[2].speaker == "SERGEY LAVROV"
+    assert got[3].text.startswith("Россия") and got[3].said_on == "2021-10-18"
+    assert got[4].text == "روسيا تعلق عمل بعثتها لدى الناتو" and got[4].said_on == "2021-10"
+    assert got[5].text == "Mission closed on Monday." and got[5].said_on == "2021"
+    assert got[6].said_on == "2021-10-18"
+    assert got[6].verdict.startswith("This claim is misleading because")
+    assert got[6].reviewed_on == "2024-12-30"
+    assert got[6].source == "Reuters" and got[6].source_url is None
+    assert got[8].status is None and got[8].source is None
+
+
+def test_csv_broken_row_names_line_and_field() -> None:
+    items = read("broken.csv")
+    errors = [i for i in items if isinstance(i, RecordError)]
+    assert [str(e) for e in errors] == ["broken.csv, line 3: said_on: impossible date '2021-02-30'"]
+    assert len(items) == 3
+
+
+def test_csv_ragged_and_quoted_rows() -> None:
+    data = b'text,speaker\n"multi\nline",A\nx,B,extra\n"unterminated,C\n'
+    items = read_records(io.BytesIO(data), "r.csv", "csv")
+    first, second = next(items), next(items)
+    assert isinstance(first, Record) and first.text == "multi\nline"
+    assert isinstance(second, RecordError)
+    assert str(second).startswith("r.csv, line 4: speaker: 3 fields where the header has 2")
+    # an unterminated quote swallows the rest of the file: the whole import stops there
+    with pytest.raises(FactdbError, match=r"^r.csv, line 5: malformed CSV"):
+        next(items)
+
+
+def test_csv_unknown_columns_are_named() -> None:
+    with pytest.raises(
+        FactdbError, match=r"unknown_column.csv, line 1: unknown column\(s\) 'rating', 'Notes'"
+    ):
+        read("unknown_column.csv")
+
+
+def test_not_utf8_is_one_error() -> None:
+    with pytest.raises(FactdbError, match=r"latin.csv: not UTF-8 text .*iconv"):
+        list(read_records(io.BytesIO(b"text,speaker\nCaf\xe9,A\n"), "latin.csv", "csv"))
+
+
+def test_messy_jsonl() -> None:
+    got = records(read("messy.jsonl"))
+    assert len(got) == 4
+    assert got[0].text == "NATO's decision was political." and got[0].said_on == "2021-07-16"
+    assert got[2].said_on == "2024-12-30" and got[2].tags == ("russia", "Retaliation")
+    assert got[2].external_id == "17"
+    assert got[3].said_on is None and got[3].status is None and got[3].language == "ru"
+    assert got[3].location == "messy.jsonl, line 4"
+
+
+def test_jsonl_bad_lines() -> None:
+    data = b'{"text": "a", "speaker": "b"}\nnot json\n[1]\n{"text": "a", "speaker": "b", "x": 1}\n'
+    items = list(read_records(io.BytesIO(data), "j.jsonl", "jsonl"))
+    assert isinstance(items[0], Record)
+    assert [str(i).split(":")[0] for i in items[1:]] == [
+        "j.jsonl, line 2",
+        "j.jsonl, line 3",
+        "j.jsonl, line 4",
+    ]
+    assert "unknown column(s) 'x'" in str(items[3])
+
+
+def test_claimreview_single_object() -> None:
+    (record,) = records(read("claimreview_single.json"))
+    assert record.text == "NATO expelled Russian diplomats without any evidence."
+    assert (record.speaker, record.speaker_kind) == ("Maria Zakharova", "person")
+    assert record.speaker_role == "Spokeswoman, Russian Foreign Ministry"
+    assert record.speaker_same_as == ("https://www.wikidata.org/wiki/Q4375936",)
+    assert (record.said_on, record.reviewed_on) == ("2021-10-07", "2021-10-20")
+    assert (record.verdict, record.verdict_by) == ("Mostly False", "Example Fact Check")
+    assert (record.rating_value, record.best_rating, record.worst_rating) == (2, 5, 1)
+    assert record.review_url == "https://factcheck.example/2021/10/nato-spies"
+    assert [(s.name, s.url, s.role) for s in record.sources()] == [
+        ("Russian MFA", "https://mid.ru/en/1", "first_reported"),
+        ("TASS", "https://tass.com/politics/1", "reported_by"),
+        ("t.me", "https://t.me/MFARussia/1", "reported_by"),
+    ]
+
+
+def test_claimreview_graph_other_types_ignored_and_no_rating() -> None:
+    items = read("claimreview_graph.json")
+    assert len(items) == 3  # the WebSite node is ignored
+    attack, eight, nobody = items
+    assert isinstance(attack, Record) and attack.speaker_kind == "organisation"
+    assert attack.said_on == "2021-11-02" and attack.reviewed_on == "2021-11-05"
+    assert isinstance(eight, Record) and eight.verdict is None  # no rating: no verdict
+    assert isinstance(nobody, RecordError)
+    assert str(nobody) == (
+        "claimreview_graph.json, $['@graph'][3]: itemReviewed.author.name: "
+        "missing (a claim needs a speaker)"
+    )
+
+
+def test_claimreview_html_page() -> None:
+    got = records(read("claimreview_page.html"))
+    assert len(got) == 2  # NewsArticle and BreadcrumbList ignored
+    assert got[0].speaker == "Maria Zakharova"
+    assert got[1].text == "الناتو طرد ثمانية دبلوماسيين روس"
+    assert (got[1].verdict, got[1].language) == ("صحيح", "ar")
+    assert got[1].location.startswith("claimreview_page.html, script 3 (line ")
+
+
+def test_factcheck_api_several_reviews_per_claim() -> None:
+    items = read("factcheck_api.json")
+    good = [i for i in items if isinstance(i, Record)]
+    bad = [i for i in items if isinstance(i, RecordError)]
+    assert [(r.text[:20], r.verdict) for r in good] == [
+        ("NATO expelled eight ", "False"),
+        ("NATO expelled eight ", "Engañoso: omite el contexto de las expulsiones"),
+        ("Росія закрила предст", "Правда"),
+        ("No review yet", None),
+    ]
+    assert good[0].said_on == "2021-10-07" and good[0].reviewed_on == "2021-10-09"
+    assert good[1].verdict_by == "verifica.example" and good[1].language == "es"
+    assert [str(e) for e in bad] == [
+        "factcheck_api.json, $.claims[2].claimReview[0]: "
+        "claimant: missing (a claim needs a speaker)"
+    ]

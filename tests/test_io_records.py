@@ -1,0 +1,129 @@
+"""The interchange record: cleaning, dates, tags, validation (no database)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from factdb.io.loader import _content_key
+from factdb.io.records import (
+    COLUMNS,
+    RecordError,
+    clean,
+    clean_statement,
+    join_tags,
+    normalise,
+    parse_date,
+    split_tags,
+)
+from factdb.textkeys import clean_text, content_key
+
+
+def test_columns_are_the_design_order() -> None:
+    assert COLUMNS == (
+        "text", "speaker", "speaker_role", "speaker_kind", "said_on", "status", "quote_kind",
+        "language", "context", "tags", "source", "source_url", "source_kind", "verdict",
+        "verdict_by", "review_url", "reviewed_on", "origin", "external_id",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2021-7-16", "2021-07-16"),
+        ("2021-07-16", "2021-07-16"),
+        ("2021-7", "2021-07"),
+        ("2021", "2021"),
+        ("December 30 2024", "2024-12-30"),
+        ("Dec 30, 2024", "2024-12-30"),
+        ("30 December 2024", "2024-12-30"),
+        ("30th Dec. 2024", "2024-12-30"),
+        ("September 2021", "2021-09"),
+        ("2021-10-18T14:30:00Z", "2021-10-18"),
+        ("2021-10-18T23:30:00-05:00", "2021-10-18"),  # the date as written, no conversion
+        ("2021-10-18 08:00:00", "2021-10-18"),
+        ("2021/10/18", "2021-10-18"),
+    ],
+)
+def test_dates_people_write(written: str, expected: str) -> None:
+    assert parse_date(written) == expected
+
+
+@pytest.mark.parametrize(
+    "bad", ["2021-02-30", "07/08/2021", "Smarch 3 2021", "yesterday", "2021-13"]
+)
+def test_bad_dates_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError):
+        parse_date(bad)
+
+
+def test_cleaning_strips_controls_and_bidi_but_keeps_rtl_text() -> None:
+    arabic = "\u202bروسيا تعلق عمل بعثتها\u202c"
+    assert clean(arabic) == "روسيا تعلق عمل بعثتها"
+    assert clean("Mission\x07 closed\u200f \u00a0 today\ufeff ") == "Mission closed today"
+    # ZWNJ is part of Persian spelling: kept
+    assert clean("می\u200cخواهم") == "می\u200cخواهم"
+
+
+def test_statement_html_is_decoded_and_stripped() -> None:
+    assert clean_statement("It is <b>baseless</b> &amp; &quot;absurd&quot;") == (
+        'It is baseless & "absurd"'
+    )
+    assert clean_statement("NATO&#39;s line<br>second line") == "NATO's line\nsecond line"
+    assert clean_statement("x < y and y > z") == "x < y and y > z"
+    assert clean_statement("AT&T said") == "AT&T said"
+
+
+def test_multiline_cleaning_matches_data_entry() -> None:
+    text = "  First   line \r\n\r\n\tsecond\u00a0line  "
+    assert clean(text, multiline=True) == clean_text(text.replace("\r\n", "\n"))
+
+
+def test_tags() -> None:
+    assert split_tags("nato; expulsions ;") == ("nato", "expulsions")
+    assert split_tags("nato, russia") == ("nato", "russia")
+    assert split_tags(["a", "a", " b "]) == ("a", "b")
+    assert split_tags(join_tags(["one, two"])) == ("one, two",)
+    assert join_tags(()) is None
+
+
+def test_normalise_empty_fields_and_required() -> None:
+    record = normalise(
+        {"text": " A claim. ", "speaker": "X", "status": "", "tags": ""}, "f, line 2"
+    )
+    assert (record.text, record.speaker, record.status, record.tags) == ("A claim.", "X", None, ())
+    with pytest.raises(RecordError, match=r"^f, line 2: speaker: missing"):
+        normalise({"text": "A claim.", "speaker": "  "}, "f, line 2")
+    with pytest.raises(RecordError, match=r"^f, line 3: text: missing"):
+        normalise({"text": "<p></p>", "speaker": "X"}, "f, line 3")
+
+
+def test_normalise_names_unknown_columns_and_bad_fields() -> None:
+    with pytest.raises(RecordError, match=r"unknown column\(s\) 'rating', 'notes'"):
+        normalise({"text": "t", "speaker": "s", "rating": 1, "notes": "x"}, "f, line 1")
+    with pytest.raises(RecordError, match=r"f, line 4: said_on: impossible date"):
+        normalise({"text": "t", "speaker": "s", "said_on": "2021-02-30"}, "f, line 4")
+    with pytest.raises(RecordError, match=r"quote_kind: unknown value"):
+        normalise({"text": "t", "speaker": "s", "quote_kind": "rumour"}, "f, line 5")
+    with pytest.raises(RecordError, match=r"speaker: longer than 300"):
+        normalise({"text": "t", "speaker": "s" * 301}, "f, line 6")
+    with pytest.raises(RecordError, match=r"text: expected text, got dict"):
+        normalise({"text": {"a": 1}, "speaker": "s"}, "f, line 7")
+
+
+@given(
+    st.text(
+        alphabet=st.characters(blacklist_categories=("Cs",)),
+        min_size=1,
+        max_size=60,
+    ),
+    st.integers(min_value=1, max_value=10**6),
+    st.sampled_from([None, "2021", "2021-10", "2021-10-18"]),
+)
+def test_fast_content_key_is_the_data_entry_key(
+    text: str, speaker_id: int, said: str | None
+) -> None:
+    cleaned = clean_statement(text)
+    if cleaned:
+        assert _content_key(speaker_id, cleaned, said) == content_key(speaker_id, cleaned, said)
