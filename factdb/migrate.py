@@ -37,10 +37,18 @@ def alembic_config(engine: Engine | None = None, stdout: io.TextIOBase | None = 
 
 def _run(engine: Engine, fn, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
     """Run an Alembic command on one connection of ``engine``, in one transaction."""
+    from alembic.util import CommandError
+
+    from factdb.errors import FactdbError
+
     config = alembic_config(engine, stdout=kwargs.pop("stdout", None))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        fn(config, *args, **kwargs)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            fn(config, *args, **kwargs)
+    except CommandError as exc:
+        # a user's mistake ("Can't locate revision identified by 'x'"): one line, not a traceback
+        raise FactdbError(str(exc).strip().splitlines()[0]) from None
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:

@@ -8,7 +8,7 @@ then ``FACTDB_DATABASE`` or the default file (see ``factdb.config``).
 from __future__ import annotations
 
 from alembic import context
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from factdb.config import resolve_url
 from factdb.db import make_engine
@@ -56,14 +56,16 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     """Run against a live connection (factdb's, or one made from the URL)."""
     connection = config.attributes.get("connection")
-    if connection is not None:
+    if isinstance(connection, Connection):
         _run(connection)
         return
-    engine = make_engine(_url())
+    # an Engine handed over (pytest-alembic's alembic_engine fixture does so), else our own
+    engine = connection if isinstance(connection, Engine) else make_engine(_url())
     with engine.connect() as conn:
         _run(conn)
         conn.commit()
-    engine.dispose()
+    if engine is not connection:
+        engine.dispose()
 
 
 if context.is_offline_mode():
