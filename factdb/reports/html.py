@@ -234,7 +234,7 @@ def _evidence(entry: HistoryEntry, in_report: set[int]) -> list[object]:
     return parts
 
 
-def _claim(claim: ClaimEntry, report: Report) -> Safe:
+def _claim(claim: ClaimEntry, report: Report, in_report: set[int]) -> Safe:
     said = f", {claim.said.text}" if claim.said.text else ""
     label, _ = t.status_text(claim, report.as_of)
     facts: list[Safe] = []
@@ -263,7 +263,6 @@ def _claim(claim: ClaimEntry, report: Report) -> Safe:
             )
         parts += [el("h4", "Attribution chain"), el("ol", *items)]
     if claim.history:
-        in_report = {c.id for c in report.claims}
         rows = [
             [
                 td(h.when.text or "", "nowrap"),
@@ -302,7 +301,8 @@ def _claim(claim: ClaimEntry, report: Report) -> Safe:
 
 
 def _claims(report: Report) -> Safe:
-    body = [_claim(c, report) for c in report.claims] or [el("p", "No claims match.")]
+    in_report = {c.id for c in report.claims}
+    body = [_claim(c, report, in_report) for c in report.claims] or [el("p", "No claims match.")]
     return el("section", el("h2", "Claims"), *body, id="claims")
 
 

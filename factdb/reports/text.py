@@ -57,7 +57,8 @@ def scope_lines(report: Report) -> list[str]:
     if report.period:
         first, last = report.period
         if first == last:
-            lines.append(f"Statements said on {first}.")
+            # a day is said "on", a month or a year "in"
+            lines.append(f"Statements said {'on' if len(first) == 10 else 'in'} {first}.")
         else:
             lines.append(f"Statements said from {first} to {last}.")
     if report.as_of is not None:
