@@ -27,6 +27,7 @@ from factdb.models import (
     StatusEvent,
     Tag,
 )
+from factdb.services.locks import lock_names
 from factdb.textkeys import clean_text, content_key
 
 # BCP 47-ish: "en", "ru", "pt-BR", "zh-Hant", "und"
@@ -99,20 +100,25 @@ def normalise_tag(tag: str) -> str:
 
 
 def _tag_rows(session: Session, tags: Iterable[str]) -> list[Tag]:
-    rows: dict[str, Tag] = {}
+    rows: dict[str, Tag | None] = {}
     for raw in tags:
         name = normalise_tag(raw)
         if not name or name in rows:
             continue
         if len(name) > 100:
             raise FactdbError(f"tag {name[:20]!r}… is longer than 100 characters")
+        rows[name] = session.scalars(select(Tag).where(Tag.name == name)).first()
+    missing = [name for name, tag in rows.items() if tag is None]
+    # concurrent commands may be creating the same tags: wait for them, then look again
+    lock_names(session, "tag", missing)
+    for name in missing:
         tag = session.scalars(select(Tag).where(Tag.name == name)).first()
         if tag is None:
             tag = Tag(name=name)
             session.add(tag)
             session.flush()
         rows[name] = tag
-    return list(rows.values())
+    return [tag for tag in rows.values() if tag is not None]
 
 
 def _partial(value: str | None) -> PartialDate | None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from factdb.dates import format_partial, parse_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import SOURCE_KINDS, Attribution, Source, StatusEvent
+from factdb.services.locks import lock_name
 from factdb.services.names import NearMatch, near_matches
 from factdb.textkeys import clean_text, name_key
 
@@ -120,6 +121,10 @@ def resolve_source(
 ) -> tuple[Source, bool]:
     """The source with this URL (or, without a URL, this name), created if allowed."""
     source = find_source(session, name, url)
+    if source is None and create:
+        # another command may be creating this very source: wait for it, then look again
+        lock_name(session, "source", url.strip() if url else name_key(name))
+        source = find_source(session, name, url)
     if source is not None:
         return source, False
     if not create:

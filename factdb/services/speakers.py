@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from factdb.dates import format_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import SPEAKER_KINDS, Speaker, SpeakerAlias, Statement
+from factdb.services.locks import lock_name
 from factdb.services.names import NearMatch, near_matches
 from factdb.textkeys import clean_text, content_key, name_key
 
@@ -97,6 +98,10 @@ def check_name_free(session: Session, name: str, *, exclude_id: int | None = Non
     if not cleaned:
         raise FactdbError("a speaker name cannot be empty")
     existing = find_speaker(session, cleaned)
+    if existing is None:
+        # a concurrent command may be taking the same name: wait for it, then look again
+        lock_name(session, "speaker", name_key(cleaned))
+        existing = find_speaker(session, cleaned)
     if existing is not None and existing.id != exclude_id:
         raise FactdbError(f"the name {cleaned!r} is already used by speaker {existing.name!r}")
     return name_key(cleaned)
@@ -204,6 +209,10 @@ def resolve_speaker(
     existing one raises NearMatch unless ``force``.
     """
     speaker = find_speaker(session, name)
+    if speaker is None and create:
+        # another command may be creating this very speaker: wait for it, then look again
+        lock_name(session, "speaker", name_key(name))
+        speaker = find_speaker(session, name)
     if speaker is not None:
         return speaker, False
     if not create:

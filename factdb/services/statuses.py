@@ -134,6 +134,13 @@ def _latest_event_query(claim_id: int):  # type: ignore[no-untyped-def]
 def refresh_current_status(session: Session, statement: Statement) -> None:
     """Recompute ``statement.current_status`` from its events (None when it has none)."""
     session.flush()
+    # lock the claim's row first: a concurrent status change on the same claim then waits for
+    # this transaction and recomputes from all events, instead of overwriting the cache with
+    # a value computed before this one's event was visible (READ COMMITTED on PostgreSQL).
+    # NO KEY UPDATE does not conflict with the key-share locks that inserting events takes.
+    session.execute(
+        select(Statement.id).where(Statement.id == statement.id).with_for_update(key_share=True)
+    )
     statement.current_status = session.scalar(_latest_event_query(statement.id))
     session.flush()
 
