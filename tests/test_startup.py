@@ -153,7 +153,7 @@ ORDINARY = textwrap.dedent(
         ["speaker", "list"],
         ["source", "list"],
         ["sql", "SELECT count(*) FROM statements"],
-        ["export", "--format", "jsonl"],
+        ["export", "--format", "csv"],
     ],
     ids=lambda a: " ".join(a[:2]),
 )
