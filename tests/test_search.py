@@ -1,0 +1,391 @@
+"""Full-text search: any script, accents folded, the expression language, an index kept exact.
+
+The property test replays random edits (add, edit text, delete, rename a speaker, add and remove
+aliases, merge speakers) and checks that search agrees with a brute-force scan of the data.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from factdb.errors import FactdbError
+from factdb.models import Speaker, Statement
+from factdb.services import search as search_service
+from factdb.services.claims import add_claim, delete_claim, edit_claim
+from factdb.services.search import (
+    And,
+    Not,
+    Or,
+    SearchSyntaxError,
+    Term,
+    highlight,
+    index_statements,
+    matching_ids,
+    parse_search,
+    resume_search_index,
+    suspend_search_index,
+)
+from factdb.services.speakers import (
+    add_alias,
+    create_speaker,
+    edit_speaker,
+    merge_speakers,
+    remove_alias,
+)
+
+
+def _claim(session: Session, text_: str, speaker: str, **kw) -> int:
+    return add_claim(session, text=text_, speaker=speaker, force_new_speaker=True, **kw).id
+
+
+@pytest.fixture
+def story(session: Session) -> dict[str, int]:
+    """A few claims in Latin, Cyrillic and Arabic script, with accents and aliases."""
+    create_speaker(session, "Sergey Lavrov", aliases=["Сергей Лавров"], force=True)
+    create_speaker(session, "Russian government", kind="organisation", aliases=["Moscow"])
+    ids = {
+        "lavrov": _claim(
+            session,
+            "Russia suspends the work of its permanent mission to NATO.",
+            "Sergey Lavrov",
+            original_text="Россия приостанавливает работу своего постпредства при НАТО.",
+            original_language="ru",
+        ),
+        "intel": _claim(
+            session,
+            "The eight diplomats were secretly working as intelligence officers.",
+            "NATO official",
+        ),
+        "baseless": _claim(
+            session, "The allegations are baseless and unfounded.", "Russian government"
+        ),
+        "arabic": _claim(session, "قال المتحدث باسم الحلف إن القرار نهائي", "Al Jazeera desk"),
+        "accents": _claim(session, "Le Kremlin a qualifié la décision d'«hostile».", "Élysée"),
+        "cyrillic": _claim(session, "Захарова назвала решение НАТО враждебным", "Мария Захарова"),
+    }
+    session.flush()
+    return ids
+
+
+def test_latin_name_case_insensitive(session, story):
+    assert matching_ids(session, "lavrov") == {story["lavrov"]}
+    assert matching_ids(session, "LAVROV") == {story["lavrov"]}
+
+
+def test_alias_in_another_script_finds_the_speakers_claims(session, story):
+    assert matching_ids(session, "Лавров") == {story["lavrov"]}
+    assert matching_ids(session, "moscow") == {story["baseless"]}
+
+
+def test_cyrillic_finds_cyrillic(session, story):
+    assert matching_ids(session, "захарова") == {story["cyrillic"]}
+    assert matching_ids(session, "ВРАЖДЕБНЫМ") == {story["cyrillic"]}
+    # the original-language text is searched too
+    assert matching_ids(session, "постпредства") == {story["lavrov"]}
+
+
+def test_arabic_finds_arabic(session, story):
+    assert matching_ids(session, "المتحدث") == {story["arabic"]}
+    assert matching_ids(session, "القرار") == {story["arabic"]}
+
+
+def test_diacritics_are_folded_both_ways(session, story):
+    assert matching_ids(session, "decision") == {story["accents"]}
+    assert matching_ids(session, "qualifie") == {story["accents"]}
+    assert matching_ids(session, "elysee") == {story["accents"]}
+    assert matching_ids(session, "Sérgéy") == {story["lavrov"]}
+
+
+def test_phrase_prefix_and_boolean_operators(session, story):
+    assert matching_ids(session, '"intelligence officers"') == {story["intel"]}
+    assert matching_ids(session, '"officers intelligence"') == set()
+    assert matching_ids(session, "intell*") == {story["intel"]}
+    assert matching_ids(session, "nato AND russia") == {story["lavrov"]}
+    assert matching_ids(session, "nato russia") == {story["lavrov"]}
+    assert matching_ids(session, "baseless OR intelligence") == {story["baseless"], story["intel"]}
+    assert matching_ids(session, "nato NOT russia") == {story["intel"]}
+    assert matching_ids(session, "(baseless OR intelligence) NOT eight") == {story["baseless"]}
+    assert matching_ids(session, "nothingmatchesthis") == set()
+
+
+def test_syntax_error_through_the_service(session, story):
+    with pytest.raises(SearchSyntaxError):
+        matching_ids(session, "nato AND")
+
+
+def test_ranking_puts_the_better_match_first(session, story):
+    _claim(session, "NATO NATO NATO expels, NATO says, NATO insists.", "NATO official")
+    session.flush()
+    ids = search_service.search_ids(session, "nato")
+    best = session.scalar(select(Statement.text).where(Statement.id == ids[0]))
+    assert best.startswith("NATO NATO NATO")
+
+
+def test_index_follows_edits_renames_aliases_deletes(session, story):
+    edit_claim(session, story["intel"], text="They were spies, NATO said.")
+    assert matching_ids(session, "intelligence") == set()
+    assert matching_ids(session, "spies") == {story["intel"]}
+    edit_speaker(session, "Sergey Lavrov", name="Sergei Lavrov", force=True)
+    assert matching_ids(session, "sergei") == {story["lavrov"]}
+    assert matching_ids(session, "sergey") == set()
+    speaker = session.scalars(select(Speaker).where(Speaker.name == "Sergei Lavrov")).one()
+    add_alias(session, speaker, "Foreign Minister Lavrov")
+    assert matching_ids(session, "minister") == {story["lavrov"]}
+    remove_alias(session, speaker, "Foreign Minister Lavrov")
+    assert matching_ids(session, "minister") == set()
+    delete_claim(session, story["baseless"])
+    assert matching_ids(session, "baseless") == set()
+
+
+def test_merge_moves_claims_and_names(session, story):
+    merge_speakers(session, "Мария Захарова", "Russian government")
+    # the merged speaker's old name is now an alias of the target: both claims answer to it
+    assert matching_ids(session, "мария") == {story["cyrillic"], story["baseless"]}
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "",
+        "   ",
+        '"unterminated phrase',
+        "(nato",
+        "nato)",
+        "NOT nato",
+        "nato AND",
+        "OR nato",
+        "nato AND OR russia",
+        "*",
+        '"!!!"',
+        "()",
+    ],
+)
+def test_syntax_errors_are_one_clear_line(expression):
+    with pytest.raises(SearchSyntaxError) as info:
+        parse_search(expression)
+    message = str(info.value)
+    assert "\n" not in message and message
+
+
+def test_cli_search_syntax_error_and_highlight(run):
+    for claim_text, speaker in [
+        ("Russia expels the NATO mission.", "Sergey Lavrov"),
+        ("Intelligence officers expelled.", "NATO official"),
+    ]:
+        assert run("claim", "add", claim_text, "--speaker", speaker).exit_code == 0
+    result = run("claim", "search", "(nato")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["Error: search expression '(nato': missing ')'"]
+    result = run("claim", "search", "expel*")
+    assert result.exit_code == 0, result.stderr
+    assert "[expels]" in result.stdout and "[expelled]" in result.stdout
+    result = run("claim", "search", "expel*", "--format", "csv")
+    assert "[" not in result.stdout and "Russia expels the NATO mission." in result.stdout
+    result = run("claim", "search", "lavrov", "--format", "jsonl")
+    assert result.stdout.count("\n") == 1 and '"speaker": "Sergey Lavrov"' in result.stdout
+    result = run("claim", "list", "--search", "intelligence", "--format", "csv")
+    assert result.stdout.count("\n") == 2
+
+
+def test_highlight():
+    assert highlight("Intelligence officers, intel.", "intel*") == (
+        "[Intelligence] officers, [intel]."
+    )
+    assert highlight("Sergéy Lavrov spoke", "sergey") == "[Sergéy] Lavrov spoke"
+    assert highlight("nato and russia", "nato NOT russia") == "[nato] and russia"
+    short = highlight("word " * 40 + "target " + "word " * 40, "target", width=30)
+    assert "[target]" in short and short.startswith("…") and short.endswith("…")
+
+
+def test_parse_tree():
+    assert parse_search('a "b c" d*') == And((Term("a"), Term("b c"), Term("d", prefix=True)))
+    assert parse_search("a OR b c") == Or((Term("a"), And((Term("b"), Term("c")))))
+    assert parse_search("a NOT b OR c") == Or((Not(Term("a"), Term("b")), Term("c")))
+    assert parse_search("and or not") == And((Term("and"), Term("or"), Term("not")))
+
+
+def test_suspend_and_resume_for_bulk_loads(session, story):
+    before = {w: matching_ids(session, w) for w in ("lavrov", "moscow", "nato", "захарова")}
+    suspended = suspend_search_index(session)
+    new_id = _claim(session, "A bulk-loaded claim about NATO.", "Sergey Lavrov")
+    assert new_id not in matching_ids(session, "bulk")
+    resume_search_index(session, suspended, since_id=new_id - 1)
+    assert matching_ids(session, "bulk") == {new_id}
+    assert matching_ids(session, "lavrov") == before["lavrov"] | {new_id}
+    # the triggers are back
+    edit_claim(session, new_id, text="A renamed claim.")
+    assert matching_ids(session, "bulk") == set() and matching_ids(session, "renamed") == {new_id}
+    index_statements(session)  # a full rebuild changes nothing
+    for word, ids in before.items():
+        expected = ids | ({new_id} if word == "lavrov" else set())
+        assert matching_ids(session, word) == expected
+
+
+def test_sqlite_triggers_match_the_migration(sqlite_path):
+    """suspend/resume recreates exactly the triggers migration 0002_fts made."""
+    from factdb.db import make_engine
+
+    engine = make_engine(f"sqlite:///{sqlite_path}")
+    query = text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+    with Session(engine) as session:
+        before = session.execute(query).all()
+        assert {n for n, _ in before} >= set(search_service.SQLITE_TRIGGERS)
+        resume_search_index(session, suspend_search_index(session), since_id=0)
+        assert session.execute(query).all() == before
+        session.rollback()
+    engine.dispose()
+
+
+# --- property test: the index agrees with a brute-force scan ---------------------------------
+
+TEXT_WORDS = [
+    "nato",
+    "russia",
+    "intelligence",
+    "officers",
+    "mission",
+    "Sergéy",
+    "naïve",
+    "Müller",
+    "Лавров",
+    "заявил",
+    "посольство",
+    "الناتو",
+    "روسيا",
+    "expelled",
+]
+NAME_WORDS = ["Lungescu", "Stoltenberg", "Захарова", "Песков", "Núñez", "Çelik", "بروكسل"]
+_TOKEN = re.compile(r"[^\W_]+")
+
+
+def _fold(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _tokens(value: str | None) -> list[str]:
+    return [_fold(t) for t in _TOKEN.findall(value or "")]
+
+
+def _term_matches(term: Term, fields: list[list[str]]) -> bool:
+    words = _tokens(term.text)
+    for tokens in fields:
+        for i in range(len(tokens) - len(words) + 1):
+            window = tokens[i : i + len(words)]
+            if window[:-1] != words[:-1]:
+                continue
+            last, want = window[-1], words[-1]
+            if last == want or (term.prefix and last.startswith(want)):
+                return True
+    return False
+
+
+def _evaluate(node, fields: list[list[str]]) -> bool:
+    if isinstance(node, Term):
+        return _term_matches(node, fields)
+    if isinstance(node, And):
+        return all(_evaluate(p, fields) for p in node.parts)
+    if isinstance(node, Or):
+        return any(_evaluate(p, fields) for p in node.parts)
+    return _evaluate(node.keep, fields) and not _evaluate(node.drop, fields)
+
+
+def brute_force(session: Session, expression: str) -> set[int]:
+    """The ids a full scan finds: text, original text, speaker name and aliases, folded."""
+    node = parse_search(expression)
+    found = set()
+    for statement in session.scalars(select(Statement)):
+        speaker = statement.speaker
+        names = [speaker.name, *(a.alias for a in speaker.aliases)]
+        fields = [_tokens(statement.text), _tokens(statement.original_text)]
+        fields += [_tokens(n) for n in names]
+        if _evaluate(node, fields):
+            found.add(statement.id)
+    return found
+
+
+sentence = st.lists(st.sampled_from(TEXT_WORDS), min_size=1, max_size=6).map(" ".join)
+name = st.lists(st.sampled_from(NAME_WORDS), min_size=1, max_size=2, unique=True).map(" ".join)
+operation = st.one_of(
+    st.tuples(st.just("add"), sentence, name, st.none() | sentence),
+    st.tuples(st.just("edit"), st.integers(0, 50), sentence),
+    st.tuples(st.just("original"), st.integers(0, 50), st.none() | sentence),
+    st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("rename"), st.integers(0, 50), name),
+    st.tuples(st.just("alias"), st.integers(0, 50), name),
+    st.tuples(st.just("unalias"), st.integers(0, 50)),
+    st.tuples(st.just("merge"), st.integers(0, 50), st.integers(0, 50)),
+)
+word = st.sampled_from(TEXT_WORDS + NAME_WORDS)
+atom = st.one_of(
+    word,
+    word.map(str.upper),
+    word.map(lambda w: _fold(w)),
+    word.filter(lambda w: len(w) > 3).map(lambda w: w[:3] + "*"),
+    st.lists(st.sampled_from(TEXT_WORDS), min_size=2, max_size=2).map(lambda p: f'"{" ".join(p)}"'),
+)
+expression = st.one_of(
+    atom,
+    st.tuples(atom, st.sampled_from([" AND ", " OR ", " NOT ", " "]), atom).map("".join),
+    st.tuples(atom, atom, atom).map(lambda a: f"({a[0]} OR {a[1]}) NOT {a[2]}"),
+)
+
+
+def _apply(session: Session, op: tuple) -> None:
+    kind = op[0]
+    claims = list(session.scalars(select(Statement.id).order_by(Statement.id)))
+    speakers = list(session.scalars(select(Speaker).order_by(Speaker.id)))
+    try:
+        with session.begin_nested():
+            if kind == "add":
+                _claim(session, op[1], op[2], original_text=op[3])
+            elif kind in ("edit", "original", "delete") and claims:
+                claim_id = claims[op[1] % len(claims)]
+                if kind == "edit":
+                    edit_claim(session, claim_id, text=op[2])
+                elif kind == "original":
+                    edit_claim(session, claim_id, original_text=op[2])
+                else:
+                    delete_claim(session, claim_id, cascade=True)
+            elif kind in ("rename", "alias", "unalias") and speakers:
+                speaker = speakers[op[1] % len(speakers)]
+                if kind == "rename":
+                    edit_speaker(session, speaker.id, name=op[2], force=True)
+                elif kind == "alias":
+                    add_alias(session, speaker, op[2])
+                elif speaker.aliases:
+                    remove_alias(session, speaker, speaker.aliases[0].alias)
+            elif kind == "merge" and len(speakers) > 1:
+                a, b = speakers[op[1] % len(speakers)], speakers[op[2] % len(speakers)]
+                if a.id != b.id:
+                    merge_speakers(session, a.id, b.id)
+    except FactdbError:
+        pass  # a refused edit (name taken, duplicate claim, …) changes nothing
+    session.expire_all()
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    operations=st.lists(operation, min_size=1, max_size=12),
+    queries=st.lists(expression, min_size=1, max_size=4),
+)
+def test_search_agrees_with_a_brute_force_scan(session, operations, queries):
+    try:
+        for op in operations:
+            _apply(session, op)
+        session.flush()
+        for query in queries:
+            assert matching_ids(session, query) == brute_force(session, query), query
+    finally:
+        session.rollback()
