@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,7 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
 
         if output is None:
             out = io.TextIOWrapper(
-                click.get_binary_stream("stdout"), encoding="utf-8", newline="", write_through=False
+                sys.stdout.buffer, encoding="utf-8", newline="", write_through=False
             )
             try:
                 write(out)

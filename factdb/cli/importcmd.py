@@ -42,7 +42,7 @@ class _Prefixed(io.RawIOBase):
 def _open(path: str) -> tuple[BinaryIO, str, int | None]:
     """(binary stream, display name, size in bytes or None for stdin)."""
     if path == "-":
-        return click.get_binary_stream("stdin"), "<stdin>", None
+        return sys.stdin.buffer, "<stdin>", None
     try:
         stream = open(path, "rb", buffering=SNIFF_BYTES)  # noqa: SIM115 - closed by the caller
     except OSError as exc:
@@ -106,8 +106,8 @@ def import_cmd(
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
     from factdb.io.loader import Loader
-    from factdb.io.records import RecordError
     from factdb.io.readers import detect_format, read_records
+    from factdb.io.records import RecordError
 
     stream, name, size = _open(file)
     reject_out = None

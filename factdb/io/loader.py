@@ -92,7 +92,7 @@ class _Row:
     speaker_id: int
     key: str
     origin: str | None
-    said: Any  # PartialDate | None
+    said: Any  # (first day as stored, precision) or None
     status: str | None
     language: str | None
     quote_kind: str
@@ -159,7 +159,6 @@ class Loader:
         self._sources_by_name: dict[str, int] = {}  # name key -> id, URL-less preferred
         self._source_by_ref: dict[tuple[str, str | None], int] = {}
         self._preload()
-        self._known_speakers = dict(self._speaker_by_key) if self._speakers_preloaded else None
         self._new_speaker_names: list[str] = []
         self._new_source_names: list[str] = []
         self._batch: list[_Row] = []
@@ -168,10 +167,19 @@ class Loader:
         self._next_id = 0
         self._deferred: list[str] = []
         self._cache_size: int | None = None
+        self._max_before = session.scalar(select(func.max(Statement.id))) or 0
+        bulk = expected is not None and expected >= max(DEFER_INDEXES_FROM, self._max_before)
         if self.cursor is not None:
-            self._tune_sqlite(expected)
+            self._tune_sqlite(bulk)
+        # a bulk load indexes its statements for search once at the end (the search service's
+        # suspend/resume), not row by row through the triggers
+        self._search_suspended: list[str] | None = None
+        if bulk:
+            from factdb.services.search import suspend_search_index
 
-    def _tune_sqlite(self, expected: int | None) -> None:
+            self._search_suspended = suspend_search_index(session)
+
+    def _tune_sqlite(self, bulk: bool) -> None:
         """A bigger page cache for the load; for a load as big as the table, build the
         non-unique indexes of the tables it fills once at the end instead of row by row.
 
@@ -182,8 +190,7 @@ class Loader:
         assert cursor is not None
         self._cache_size = cursor.execute("PRAGMA cache_size").fetchone()[0]
         cursor.execute(f"PRAGMA cache_size = {-CACHE_KIB}")
-        existing = cursor.execute("SELECT MAX(id) FROM statements").fetchone()[0] or 0
-        if expected is None or expected < max(DEFER_INDEXES_FROM, existing):
+        if not bulk:
             return
         rows = cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -203,24 +210,37 @@ class Loader:
         count = s.scalar(select(Speaker.id).order_by(Speaker.id.desc()).limit(1)) or 0
         self._speakers_preloaded = count <= PRELOAD_LIMIT
         if self._speakers_preloaded:
-            self._speaker_by_key.update(s.execute(select(Speaker.name_key, Speaker.id)).all())
-            for key, speaker_id in s.execute(
-                select(SpeakerAlias.alias_key, SpeakerAlias.speaker_id)
+            # key -> name as written, for the near-match warnings
+            self._known_speakers: dict[str, str] | None = {}
+            for key, speaker_id, name in s.execute(
+                select(Speaker.name_key, Speaker.id, Speaker.name)
+            ):
+                self._speaker_by_key[key] = speaker_id
+                self._known_speakers[key] = name
+            for key, speaker_id, alias in s.execute(
+                select(SpeakerAlias.alias_key, SpeakerAlias.speaker_id, SpeakerAlias.alias)
             ):
                 self._speaker_by_key.setdefault(key, speaker_id)
+                self._known_speakers.setdefault(key, alias)
+        else:
+            self._known_speakers = None
         count = s.scalar(select(Source.id).order_by(Source.id.desc()).limit(1)) or 0
         self._sources_preloaded = count <= PRELOAD_LIMIT
         if self._sources_preloaded:
             rows = s.execute(
-                select(Source.url, Source.name_key, Source.id).order_by(
+                select(Source.url, Source.name_key, Source.id, Source.name).order_by(
                     Source.url.is_not(None), Source.id
                 )
             )
-            for url, key, source_id in rows:
+            self._known_sources: dict[str, str] | None = {}
+            for url, key, source_id, name in rows:
                 if url is not None:
                     self._sources_by_url[url] = source_id
                 self._sources_by_name.setdefault(key, source_id)
+                self._known_sources.setdefault(key, name)
             self._known_source_keys = set(self._sources_by_name)
+        else:
+            self._known_sources = None
         self._tags.update(s.execute(select(Tag.name, Tag.id)).all())
 
     def _insert_id(self, table: Any, values: dict[str, Any]) -> int:
@@ -356,7 +376,10 @@ class Loader:
         if record.said_on:
             said = self._partials.get(record.said_on)
             if said is None:
-                said = self._partials[record.said_on] = parse_partial(record.said_on)
+                partial = parse_partial(record.said_on)
+                # (stored first day as the driver wants it, precision): computed once per date
+                said = (self._date(partial.start), partial.precision)
+                self._partials[record.said_on] = said
         return said, status, language, quote_kind
 
     def add(self, record: Record) -> None:
@@ -399,7 +422,7 @@ class Loader:
                 sources.append((first, "reported_by"))
             else:
                 sources = [(self._source(ref), ref.role) for ref in record.sources()]
-        tags = [self._normalise_tag(t) for t in record.tags]
+        tags = [self._normalise_tag(t) for t in record.tags] if record.tags else None
         row = _Row(
             record=record,
             speaker_id=speaker_id,
@@ -440,6 +463,12 @@ class Loader:
             self._deferred = []
             if self._cache_size is not None:
                 self.cursor.execute(f"PRAGMA cache_size = {self._cache_size}")
+        if self._search_suspended is not None:
+            from factdb.services.search import resume_search_index
+
+            # only new statements were added (by speakers not renamed, given no aliases)
+            resume_search_index(self.session, self._search_suspended, since_id=self._max_before)
+            self._search_suspended = None
         self._near_match_warnings()
         return self.summary
 
@@ -495,7 +524,6 @@ class Loader:
         self._batch_keys = set()
         self._batch_ext = set()
         ids = self._ids(len(batch))
-        date = self._date
         statements = []
         for statement_id, row in zip(ids, batch, strict=True):
             r = row.record
@@ -505,8 +533,8 @@ class Loader:
                     r.text,
                     row.quote_kind,
                     row.language,
-                    date(row.said.start) if row.said else None,
-                    row.said.precision if row.said else None,
+                    row.said[0] if row.said else None,
+                    row.said[1] if row.said else None,
                     r.context,
                     row.speaker_id,
                     row.status,
@@ -545,8 +573,8 @@ class Loader:
                     (
                         statement_id,
                         row.status,
-                        self._date(when.start) if when else self.today,
-                        when.precision if when else "day",
+                        when[0] if when else self.today,
+                        when[1] if when else "day",
                         self.now,
                     )
                 )
@@ -699,13 +727,13 @@ class Loader:
         budget = NEAR_MATCH_BUDGET
         for noun, names, known in (
             ("speaker", self._new_speaker_names, self._known_speakers),
-            ("source", self._new_source_names, getattr(self, "_known_source_keys", None)),
+            ("source", self._new_source_names, self._known_sources),
         ):
             if not names or known is None:
                 continue
             new_keys = {name_key(n) for n in names}
             choices: list[str] = [k for k in known if k not in new_keys]
-            display = {}
+            display = dict(known)
             for checked, name in enumerate(names):
                 key = name_key(name)
                 if budget < len(choices):

@@ -440,6 +440,8 @@ _memo: dict[tuple[str, str], Any] = {}
 
 def check_columns(keys: Any, location: str) -> None:
     """Refuse columns that are not in the interchange record, naming them."""
+    if _COLUMN_SET.issuperset(keys):
+        return
     unknown = [k for k in keys if k not in _COLUMN_SET]
     if unknown:
         shown = ", ".join(repr(k) for k in unknown)
