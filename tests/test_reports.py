@@ -359,6 +359,36 @@ def test_markdown_escapes_hostile_text(session: Session, story: dict[str, int]) 
     assert "<javascript:" not in markdown
 
 
+def test_markdown_renders_as_text_in_github_markdown(
+    session: Session, story: dict[str, int]
+) -> None:
+    """GitHub's own renderer (cmark-gfm), raw HTML allowed: hostile text stays text."""
+    cmarkgfm = pytest.importorskip("cmarkgfm", reason="cmarkgfm is in the [test] extras")
+    from cmarkgfm.cmark import Options
+
+    markdown = render(build_report(session), "markdown")
+    rendered = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    parsed = _parse(rendered.replace("<br>", "<br/>"))
+    tags = [t for t, _ in parsed.tags]
+    assert "script" not in tags and "b" not in tags and "em" not in tags and "code" not in tags
+    text = "".join(parsed.text)
+    assert "<script>alert('x')</script> | *bold* _under_ `tick` [link](http://evil) &amp;" in text
+    assert "Mallory <b>|</b>" in text
+    # the quoted lines stay lines of the quote, not a heading or lists inside it
+    quote = rendered[rendered.index("<blockquote>") : rendered.index("</blockquote>")]
+    assert "<h1>" not in quote and "<ul>" not in quote and "<ol>" not in quote
+    assert "# not a heading" in quote and "1. not a list either" in quote
+    # every table keeps its column count (an escaped | never splits a cell)
+    for table in re.findall(r"<table>.*?</table>", rendered, flags=re.S):
+        widths = {
+            len(re.findall(r"<t[hd][ >]", row))
+            for row in re.findall(r"<tr>.*?</tr>", table, flags=re.S)
+        }
+        assert len(widths) == 1, table
+    assert 'href="javascript' not in rendered
+    assert '<a href="https://apnews.com/article/russia-nato-expulsions">' in rendered
+
+
 def test_markdown_helpers() -> None:
     assert md("a|b\r\nc\x00d") == "a\\|b<br>cd"
     assert md_block("# x\n\n+ y") == ["\\# x", "", "\\+ y"]
