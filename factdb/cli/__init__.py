@@ -66,6 +66,21 @@ def _one_line(exc: BaseException, path: object = None) -> str:
     return f"database error: {message}"
 
 
+def _check_arguments_are_text(args: list[str]) -> None:
+    """Refuse command-line arguments with bytes that are not UTF-8 (a usage error, exit 2).
+
+    Python hands such bytes over as lone surrogates, which no database can store.
+    """
+    for arg in args:
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = arg.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            raise click.UsageError(
+                f"argument {shown[:60]!r} is not valid UTF-8 text; check your terminal's encoding"
+            ) from None
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; errors become one line."""
 
@@ -96,6 +111,11 @@ class LazyGroup(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if ctx.parent is None:
+            _check_arguments_are_text(args)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
@@ -103,6 +123,13 @@ class LazyGroup(click.Group):
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except UnicodeError as exc:
+            # text that cannot be stored (a lone surrogate from an escaped JSON string or a
+            # badly decoded file); the transaction has been rolled back by then
+            reason = getattr(exc, "reason", "") or type(exc).__name__
+            raise click.ClickException(
+                f"the input holds text that is not valid Unicode ({reason})"
+            ) from None
         except Exception as exc:
             if _is_database_error(exc):
                 path = getattr(ctx.obj, "path", None)
