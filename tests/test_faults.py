@@ -5,8 +5,9 @@ Each gives one ``Error: …`` line on stderr and a non-zero exit, never a traceb
 makes the file worse: its bytes are compared before and after every command. ``db backup``
 (the SQLite online backup API) is tested here too, including while a writer is writing.
 
-As root, file modes do not stop writes, so "read-only" and "cannot be written" are made real with
-``chattr +i`` (immutable; ext4 and most Linux filesystems) or, when not root, with file modes.
+As root, file modes do not stop writes, so "cannot be written" is made real with ``chattr +i``
+(immutable; ext4 and most Linux filesystems) or, when not root, with file modes. A read-only
+database *file* is covered by tests/test_database_safety.py (same technique), not repeated here.
 """
 
 from __future__ import annotations
@@ -175,16 +176,6 @@ def immutable(path: Path) -> Iterator[None]:
         yield
     finally:
         subprocess.run(["chattr", "-i", str(path)], check=True)
-
-
-def test_read_only_database_file(populated: Path, tmp_path: Path) -> None:
-    before, claims = digest(populated), count_claims(populated)
-    with immutable(populated):
-        for args in write_commands(tmp_path):
-            line = assert_clean_failure(invoke(populated, *args))
-            assert "read" in line.lower() or "write" in line.lower() or "open" in line.lower()
-            assert digest(populated) == before
-    assert count_claims(populated) == claims
 
 
 def test_directory_that_cannot_be_written(populated: Path, tmp_path: Path) -> None:
