@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
 import types
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import BACKENDS, create_pg_database, drop_pg_database
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
+from factdb.db import make_engine
 from factdb.errors import FactdbError, NotFound
 from factdb.filters import ClaimFilter
 from factdb.services.claims import AttributionInput, add_claim
@@ -22,8 +28,47 @@ from factdb.services.verdicts import add_verdict
 D = dt.date
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def story_db(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    sqlite_template: Path,
+) -> Iterator[tuple[Engine, dict[str, int]]]:
+    """One story database per backend for the whole module; every test rolls back its changes."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("query") / "story.db"
+        shutil.copyfile(sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        template = request.getfixturevalue("pg_template")
+        url = create_pg_database(template=make_url(template).database)
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            ids = build_story(session)
+            session.commit()
+        yield engine, ids
+    finally:
+        engine.dispose()
+        if request.param != "sqlite":
+            drop_pg_database(url)
+
+
 @pytest.fixture
-def story(session: Session) -> dict[str, int]:
+def session(story_db: tuple[Engine, dict[str, int]]) -> Iterator[Session]:
+    """A session on the story database whose changes are rolled back after the test."""
+    with Session(story_db[0]) as s:
+        yield s
+        s.rollback()
+
+
+@pytest.fixture
+def story(story_db: tuple[Engine, dict[str, int]]) -> dict[str, int]:
+    """The ids of the story's claims."""
+    return story_db[1]
+
+
+def build_story(session: Session) -> dict[str, int]:
     """A small story: an accusation, its denial, a quote, a month-dated and an undated claim."""
     ministry = create_speaker(session, "Russian Foreign Ministry", kind="organisation")
     add_alias(session, ministry, "Moscow")
@@ -244,8 +289,8 @@ def test_list_claims_streams_in_chunks_in_order(
 
     monkeypatch.setattr(query, "_CHUNK", 3)
     for i in range(1, 12):
-        add_claim(session, text=f"claim number {i}", speaker="NATO", tags=["t"] if i % 2 else [])
-    rows = list(list_claims(session, ClaimFilter()))
+        add_claim(session, text=f"claim number {i}", speaker="Chunky", tags=["t"] if i % 2 else [])
+    rows = list(list_claims(session, ClaimFilter(speaker="Chunky")))
     assert [r["text"] for r in rows] == [f"claim number {i}" for i in range(1, 12)]
     assert sum(1 for r in rows if r["tags"] == ["t"]) == 6
 
