@@ -11,7 +11,9 @@ file byte-for-byte as it was (its WAL included).
 - a read-only database file. Tests run as root, and root ignores file modes, so a mode of 0444
   would prove nothing: the file is made immutable with ``chattr +i`` (which stops root too);
   when not root, a 0444 mode is used. Reading a read-only database still works;
-- a missing file for any command but ``init``/``db upgrade``: refused, and not created.
+- a missing file for any command but ``init``/``db upgrade``: refused, and not created;
+- on PostgreSQL (with ``FACTDB_TEST_POSTGRES_URL``): no schema, a newer schema, a server that
+  cannot be reached.
 """
 
 from __future__ import annotations
@@ -239,3 +241,45 @@ def test_init_creates_the_missing_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "created database" in result.stderr
     assert invoke(db, "speaker", "list").exit_code == 0
+
+
+# --- the same gate on PostgreSQL -----------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (dropped afterwards)."""
+    from conftest import PG_ENV, create_pg_database, drop_pg_database
+
+    if not os.environ.get(PG_ENV):
+        pytest.skip(f"PostgreSQL tests need {PG_ENV}")
+    url = create_pg_database()
+    yield url
+    drop_pg_database(url)
+
+
+def pg_invoke(url: str, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["--db", url, *args], catch_exceptions=True)
+
+
+def test_postgresql_without_schema_then_ahead(pg_url: str) -> None:
+    for args in [*WRITES, *READS]:
+        one_error(pg_invoke(pg_url, *args), "no factdb schema", "factdb init")
+    assert pg_invoke(pg_url, "init").exit_code == 0
+    engine = make_engine(pg_url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    engine.dispose()
+    for args in [*WRITES, *READS, ["init"], ["db", "upgrade"]]:
+        one_error(pg_invoke(pg_url, *args), "9999_from_the_future", "newer factdb")
+    engine = make_engine(pg_url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM speakers").scalar() == 0
+    engine.dispose()
+
+
+def test_postgresql_server_unreachable() -> None:
+    # port 1 on localhost: nothing listens there
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/factdb"
+    for args in (["speaker", "list"], ["init"]):
+        one_error(pg_invoke(url, *args), "connection")
