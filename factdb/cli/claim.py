@@ -69,7 +69,12 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
 @claim.command()
 @click.argument("text_arg", metavar="[TEXT]", required=False)
 @click.option("--text", "text_opt", metavar="TEXT", help="The claim text (or give it as TEXT).")
-@click.option("--speaker", shell_complete=complete_speaker, help="Who said it (name or alias).")
+@click.option(
+    "--speaker",
+    metavar="NAME",
+    shell_complete=complete_speaker,
+    help="Who said it (name or alias).",
+)
 @click.option(
     "--speaker-kind",
     type=click.Choice(["person", "organisation", "org", "organization"]),
@@ -81,6 +86,7 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
 @click.option("--said-on", metavar="DATE", help="When it was said: YYYY, YYYY-MM or YYYY-MM-DD.")
 @click.option(
     "--quote-kind",
+    metavar="KIND",
     default="direct_quote",
     show_default=True,
     help="direct_quote, paraphrase, summary or translation.",
@@ -89,7 +95,7 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
 @click.option("--original-text", help="The words as originally said (for translations).")
 @click.option("--original-language", metavar="CODE", help="Language of the original text.")
 @click.option("--context", help="Where and in what situation it was said.")
-@click.option("--tag", "tags", multiple=True, help="A tag (repeat for more).")
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeat for more).")
 @click.option("--source", "sources", multiple=True, metavar="NAME", help="A source (repeat).")
 @click.option(
     "--source-url", "source_urls", multiple=True, metavar="URL", help="URL of the n-th --source."
@@ -101,9 +107,15 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
     metavar="KIND",
     help="Kind of the n-th --source.",
 )
-@click.option("--verb", "verbs", multiple=True, help="Verb as written for the n-th --source.")
 @click.option(
-    "--role", "roles", multiple=True, help="Role of the n-th --source (default reported_by)."
+    "--verb", "verbs", multiple=True, metavar="VERB", help="Verb as written for the n-th --source."
+)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    metavar="ROLE",
+    help="Role of the n-th --source (default reported_by).",
 )
 @click.option("--new-source", is_flag=True, help="Create sources despite near matches.")
 @click.option("--status", metavar="CODE", help="Initial status (alleged, unverified, …).")

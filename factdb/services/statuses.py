@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, format_partial, parse_partial, period_end
-from factdb.errors import Conflict, FactdbError, NotFound
+from factdb.errors import Conflict, FactdbError
 from factdb.models import Statement, Status, StatusEvent
 
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -195,11 +195,3 @@ def add_status_code(
     session.add(status)
     session.flush()
     return status
-
-
-def get_status(session: Session, code: str) -> Status:
-    """A status by code (NotFound lists the valid codes)."""
-    try:
-        return check_status(session, code)
-    except FactdbError as exc:
-        raise NotFound(str(exc)) from None
