@@ -217,9 +217,8 @@ def test_timeline_is_in_date_order_at_each_precision(
     session: Session, story: dict[str, int]
 ) -> None:
     report = build_report(session)
-    dated = [e for e in report.timeline if e.sort_when.start is not None]
-    keys = [e.sort_when.sort_key() for e in dated]
-    assert keys == sorted(keys)
+    firsts = [e.sort_when.start for e in report.timeline if e.sort_when.start is not None]
+    assert firsts == sorted(firsts)
     texts = [(e.when.text, e.kind) for e in report.timeline]
     # partial dates rendered at their precision, never padded with an invented day
     assert ("2021", "statement") in texts and ("2021-10", "statement") in texts
@@ -231,6 +230,21 @@ def test_timeline_is_in_date_order_at_each_precision(
     assert texts.index(("2021-10-20", "verdict")) < texts.index(("2021-11", "status"))
     # the undated RTL statement and its undated verdict come last
     assert texts[-2:] == [(None, "statement"), (None, "verdict")]
+
+
+def test_timeline_keeps_history_order_within_a_day(session: Session) -> None:
+    claim = add_claim(session, text="An accusation.", speaker="Someone", said_on="2022-03-01")
+    add_status_event(session, claim.id, "denied", "2022-03-02")
+    add_status_event(session, claim.id, "confirmed", "2022-03-02")  # later the same day
+    add_status_event(session, claim.id, "alleged", "2022-03")  # the month, a first-day date
+    report = build_report(session)
+    (entry,) = report.claims
+    assert entry.status == "confirmed"
+    assert [h.status for h in entry.history] == ["alleged", "denied", "confirmed"]
+    statuses = [e.headline.rsplit(": ", 1)[1] for e in report.timeline if e.kind == "status"]
+    assert statuses == ["Alleged", "Denied", "Confirmed"]
+    markdown = render(report, "markdown")
+    assert "| 2022-03-02 | Denied |   |   |   |\n| 2022-03-02 | Confirmed |" in markdown
 
 
 # --- filters ----------------------------------------------------------------------------

@@ -206,6 +206,19 @@ class TimelineEntry:
     detail: str | None
     # an undated link sorts with the statement it comes from
     sort_when: When
+    # the order among a claim's own events of the same kind (its status history order)
+    seq: int = 0
+
+    def sort_key(self) -> tuple:
+        """By first day (undated last); on one day statements, links, statuses, verdicts.
+
+        A coarser date sorts before a finer one of the same first day, except among one claim's
+        status events, which keep the order their history (and its current status) has.
+        """
+        undated, start, precision = self.sort_when.sort_key()
+        if self.kind == "status":
+            precision = 0
+        return (undated, start, _KIND_RANK[self.kind], precision, self.claim_id, self.seq)
 
 
 @dataclass
@@ -508,7 +521,7 @@ def _timeline(claims: list[ClaimEntry], links: list[LinkEntry]) -> list[Timeline
                 claim.said,
             )
         )
-        for event in claim.history:
+        for seq, event in enumerate(claim.history):
             evidence = [event.evidence_source] if event.evidence_source else []
             if event.evidence_claim_id is not None:
                 evidence.append(f"claim #{event.evidence_claim_id}")
@@ -523,9 +536,10 @@ def _timeline(claims: list[ClaimEntry], links: list[LinkEntry]) -> list[Timeline
                     f"Status of claim #{claim.id} ({claim.speaker}): {event.status_label}",
                     _sentences(details) or None,
                     event.when,
+                    seq,
                 )
             )
-        for verdict in claim.verdicts:
+        for seq, verdict in enumerate(claim.verdicts):
             by = f" by {verdict.reviewer}" if verdict.reviewer else ""
             entries.append(
                 TimelineEntry(
@@ -535,6 +549,7 @@ def _timeline(claims: list[ClaimEntry], links: list[LinkEntry]) -> list[Timeline
                     f"Claim #{claim.id} rated “{verdict.label}”{by}",
                     f"verdict class: {verdict.verdict_class}",
                     verdict.when,
+                    seq,
                 )
             )
     for link in links:
@@ -551,9 +566,10 @@ def _timeline(claims: list[ClaimEntry], links: list[LinkEntry]) -> list[Timeline
                 f"claim #{link.target.id} ({link.target.speaker})",
                 link.note,
                 sort_when,
+                link.id,
             )
         )
-    entries.sort(key=lambda e: (e.sort_when.sort_key(), _KIND_RANK[e.kind], e.claim_id, e.headline))
+    entries.sort(key=TimelineEntry.sort_key)
     return entries
 
 
