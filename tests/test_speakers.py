@@ -384,3 +384,24 @@ def test_name_key_ignores_accents(name: str, accents: list[str]) -> None:
         c + (accents[i] if i < len(accents) and c != " " else "") for i, c in enumerate(name)
     )
     assert name_key(accented) == name_key(name)
+
+
+def test_search_follows_renames_merges_and_aliases(session: Session, lavrov: Speaker) -> None:
+    """The full-text index covers speaker names and aliases; our edits keep it current."""
+    from factdb.filters import ClaimFilter
+    from factdb.services.query import list_claims
+
+    def found(expression: str) -> list[str]:
+        return sorted(r["text"] for r in list_claims(session, ClaimFilter(search=expression)))
+
+    create_speaker(session, "Sergei Lavrov", force=True)
+    add_claim(session, text="Contacts continue.", speaker="Sergei Lavrov")
+    add_claim(session, text="We will respond.", speaker="Sergey Lavrov")
+    merge_speakers(session, "Sergei Lavrov", "Sergey Lavrov")
+    assert found("Sergei") == ["Contacts continue.", "We will respond."]
+    edit_speaker(session, lavrov.id, name="Sergey Viktorovich Lavrov")
+    assert found("Viktorovich") == ["Contacts continue.", "We will respond."]
+    add_alias(session, lavrov, "Minister Lavrov")
+    assert found("Minister") == ["Contacts continue.", "We will respond."]
+    remove_alias(session, lavrov, "Minister Lavrov")
+    assert found("Minister") == []
