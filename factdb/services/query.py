@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from factdb.dates import format_partial
@@ -193,9 +193,14 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
         stmt = apply_search(session, stmt, f.search)
     # undated claims first on both backends: SQLite sorts NULL first natively, which lets it
     # walk ix_statements_said_on (or the speaker/status index) instead of sorting
-    said = Statement.said_on
+    said: Any = Statement.said_on
     if session.get_bind().dialect.name != "sqlite":
         said = said.asc().nulls_first()
+    elif f.verdict or f.source or f.tag or (f.status and f.as_of):
+        # with ANALYZE statistics SQLite may prefer walking all of ix_statements_said_on (a
+        # full scan, to skip the sort) and probing the id subquery per row; the unary "+"
+        # keeps the index out of ORDER BY so the plan starts from the subquery's ids
+        said = literal_column("+statements.said_on")
     stmt = stmt.order_by(said, Statement.id)
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
