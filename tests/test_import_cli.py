@@ -63,9 +63,7 @@ def test_messy_csv_imports_every_record_once(run: Any) -> None:
         ("Half True", "mixture", 3, 5, 0),
     ]
     assert str(verdicts[0][5]) == "2024-12-30"
-    said = query(
-        run, "SELECT said_on, said_precision FROM statements WHERE text LIKE 'Mission%'"
-    )
+    said = query(run, "SELECT said_on, said_precision FROM statements WHERE text LIKE 'Mission%'")
     assert [(str(d), p) for d, p in said] == [("2021-01-01", "year")]
     # the status became a dated event and the cached current status
     events = query(
