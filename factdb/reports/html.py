@@ -34,6 +34,7 @@ nav a{margin-inline-end:1rem}
 a{color:#1d4ed8}
 table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.95rem}
 table.compact{width:auto;min-width:20rem}
+.scroll{overflow-x:auto}
 th,td{border:1px solid #e5e7eb;padding:.3rem .5rem;text-align:start;vertical-align:top}
 th{background:#f3f4f6;font-weight:600}
 .num{text-align:end;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -99,7 +100,9 @@ def _table(
     headers: list[tuple[str, str | None]], rows: list[list[Safe]], cls: str | None = None
 ) -> Safe:
     head = el("thead", el("tr", *(el("th", h, class_=c, scope="col") for h, c in headers)))
-    return el("table", head, el("tbody", *(el("tr", *row) for row in rows)), class_=cls)
+    table = el("table", head, el("tbody", *(el("tr", *row) for row in rows)), class_=cls)
+    # a wide table scrolls on its own on a narrow screen instead of widening the page
+    return el("div", table, class_="scroll")
 
 
 def td(value: object, cls: str | None = None) -> Safe:
