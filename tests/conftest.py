@@ -9,11 +9,15 @@ Without that variable the PostgreSQL half is skipped with a clear reason.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -148,6 +152,66 @@ def pg_template() -> Iterator[str]:
         drop_pg_database(url)
 
 
+class PgDatabases:
+    """Copies of the run's template made ahead of need and dropped behind the tests.
+
+    CREATE DATABASE and DROP DATABASE (which waits for a checkpoint) cost from a few hundred
+    milliseconds to seconds on a busy server. A background thread creates databases while
+    tests run, so a test usually finds its database ready; drops run in a few threads at once
+    (concurrent drops share one checkpoint) and never hold up the next test. Each test still
+    gets a database nobody else has used.
+    """
+
+    def __init__(self, template_url: str, ahead: int = 2) -> None:
+        self.template = make_url(template_url).database
+        self.ready: queue.Queue[str] = queue.Queue()
+        self.jobs: queue.Queue[str] = queue.Queue()
+        self.thread = threading.Thread(target=self._work, name="pg-databases", daemon=True)
+        self.thread.start()
+        self.dropper = ThreadPoolExecutor(max_workers=8, thread_name_prefix="pg-drop")
+        for _ in range(ahead):
+            self.jobs.put("create")
+
+    def _work(self) -> None:
+        while True:
+            if self.jobs.get() == "stop":
+                return
+            # on failure take() creates in the foreground, where the error is reported
+            with contextlib.suppress(Exception):
+                self.ready.put(create_pg_database(template=self.template))
+
+    def take(self) -> str:
+        """A fresh database's URL (made now if none is ready)."""
+        try:
+            url = self.ready.get_nowait()
+        except queue.Empty:
+            return create_pg_database(template=self.template)
+        self.jobs.put("create")  # replace the one taken
+        return url
+
+    def give_back(self, url: str) -> None:
+        """Drop ``url`` in the background."""
+        self.dropper.submit(drop_pg_database, url)
+
+    def close(self) -> None:
+        """Finish pending drops, then drop the databases made ahead and never used."""
+        self.jobs.put("stop")
+        self.thread.join()
+        while not self.ready.empty():
+            self.dropper.submit(drop_pg_database, self.ready.get_nowait())
+        self.dropper.shutdown(wait=True)
+
+
+@pytest.fixture(scope="session")
+def pg_databases(pg_template: str) -> Iterator[PgDatabases]:
+    """The run's supply of fresh PostgreSQL databases (see PgDatabases)."""
+    databases = PgDatabases(pg_template)
+    try:
+        yield databases
+    finally:
+        databases.close()
+
+
 @pytest.fixture
 def sqlite_path(tmp_path: Path, sqlite_template: Path) -> Path:
     """A fresh, migrated SQLite database file for one test."""
@@ -164,12 +228,17 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
         shutil.copyfile(sqlite_template, path)
         yield f"sqlite:///{path}"
         return
-    template = request.getfixturevalue("pg_template")
-    url = create_pg_database(template=make_url(template).database)
+    yield request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def pg_url(pg_databases: PgDatabases) -> Iterator[str]:
+    """A fresh, migrated PostgreSQL database for one test (skipped without the variable)."""
+    url = pg_databases.take()
     try:
         yield url
     finally:
-        drop_pg_database(url)
+        pg_databases.give_back(url)
 
 
 @pytest.fixture

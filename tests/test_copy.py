@@ -137,7 +137,7 @@ def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def pg_url(pg_template: str) -> Iterator[str]:
+def pg_empty(pg_template: str) -> Iterator[str]:
     """An empty PostgreSQL database (for the round trip)."""
     url = create_pg_database()
     yield url
@@ -150,18 +150,18 @@ def _copy(db: str, *args: str) -> tuple[int, str, str]:
 
 
 def test_round_trip_sqlite_postgres_sqlite_is_identical(
-    seeded: str, tmp_path: Path, pg_url: str
+    seeded: str, tmp_path: Path, pg_empty: str
 ) -> None:
     back = f"sqlite:///{tmp_path / 'back.db'}"
-    code, out, err = _copy(seeded, "--to", pg_url, "--format", "json")
+    code, out, err = _copy(seeded, "--to", pg_empty, "--format", "json")
     assert code == 0, err
-    code, _, err = _copy(back, "--from", pg_url)
+    code, _, err = _copy(back, "--from", pg_empty)
     assert code == 0, err
     original = _dump(seeded)
     assert sum(len(rows) for rows in original.values()) > 100
-    assert _dump(pg_url) == original
+    assert _dump(pg_empty) == original
     assert _dump(back) == original
-    assert _views(pg_url) == _views(seeded) == _views(back)
+    assert _views(pg_empty) == _views(seeded) == _views(back)
 
 
 def test_copy_reports_verified_counts(seeded: str, target: str) -> None:

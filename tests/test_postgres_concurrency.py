@@ -18,13 +18,10 @@ import subprocess
 import sys
 import textwrap
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from conftest import FactdbRunner, create_pg_database, drop_pg_database
+from conftest import FactdbRunner
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from factdb.db import make_engine, session_scope
 from factdb.services.claims import AttributionInput, add_claim
@@ -86,18 +83,8 @@ def _scalar(conn, sql: str) -> int:  # type: ignore[no-untyped-def]
     return conn.execute(text(sql)).scalar_one()
 
 
-@pytest.fixture
-def pg_db(pg_template: str) -> Iterator[str]:
-    """A fresh migrated PostgreSQL database (SQLite's many-writer test is its own file)."""
-    url = create_pg_database(template=make_url(pg_template).database)
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
-
-
-def test_concurrent_writers_lose_nothing(pg_db: str, tmp_path: Path) -> None:
-    db_url = pg_db
+def test_concurrent_writers_lose_nothing(pg_url: str, tmp_path: Path) -> None:
+    db_url = pg_url  # the conftest fixture: a fresh migrated PostgreSQL database
     run = FactdbRunner(db_url)
     shared = []
     for k in range(SHARED_CLAIMS):
@@ -206,7 +193,7 @@ def _race(url: str, first, second):  # type: ignore[no-untyped-def]
     return value, outcome.get("value"), waited
 
 
-def test_two_commands_creating_the_same_speaker_tag_and_source(pg_db: str) -> None:
+def test_two_commands_creating_the_same_speaker_tag_and_source(pg_url: str) -> None:
     def add(s, n):  # type: ignore[no-untyped-def]
         claim = add_claim(
             s, text=f"claim {n}", speaker="Brand New Speaker", tags=["brand new tag"],
@@ -214,14 +201,14 @@ def test_two_commands_creating_the_same_speaker_tag_and_source(pg_db: str) -> No
         )  # fmt: skip
         return (claim.speaker_id, claim.tags[0].id, claim.attributions[0].source_id)
 
-    first, second, waited = _race(pg_db, lambda s: add(s, 1), lambda s: add(s, 2))
+    first, second, waited = _race(pg_url, lambda s: add(s, 1), lambda s: add(s, 2))
     assert not isinstance(second, Exception), second
     assert waited
     assert first == second  # the second command used what the first created
 
 
-def test_concurrent_status_changes_keep_the_cache_right(pg_db: str) -> None:
-    engine = make_engine(pg_db)
+def test_concurrent_status_changes_keep_the_cache_right(pg_url: str) -> None:
+    engine = make_engine(pg_url)
     with session_scope(engine) as s:
         claim_id = add_claim(
             s, text="contested", speaker="NATO", said_on="2021-10-06",
@@ -231,12 +218,12 @@ def test_concurrent_status_changes_keep_the_cache_right(pg_db: str) -> None:
     # the first records the later-dated change; the second, computed while the first is open,
     # must not overwrite the cache with its earlier-dated status
     _, second, _ = _race(
-        pg_db,
+        pg_url,
         lambda s: add_status_event(s, claim_id, "confirmed", "2021-10-09"),
         lambda s: add_status_event(s, claim_id, "denied", "2021-10-08"),
     )
     assert not isinstance(second, Exception), second
-    engine = make_engine(pg_db)
+    engine = make_engine(pg_url)
     with engine.connect() as conn:
         current = conn.execute(
             text("SELECT current_status FROM statements WHERE id = :i"), {"i": claim_id}
