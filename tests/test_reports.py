@@ -126,6 +126,9 @@ def build_story(session: Session) -> dict[str, int]:
         text=RTL_TEXT,
         speaker="עיתונאי",
         language="he",
+        quote_kind="translation",
+        original_text="الناتو يطرد ثمانية دبلوماسيين",
+        original_language="ar",
         status="disputed",
         status_on="2021-11",
     )
@@ -512,6 +515,7 @@ def test_html_escapes_hostile_text_and_keeps_rtl(session: Session, story: dict[s
     assert all(a.get("dir") == "auto" for a in blockquotes)
     assert f'<blockquote dir="auto" lang="he">{RTL_TEXT}</blockquote>' in page
     assert '<strong dir="auto">עיתונאי</strong>' in page
+    assert '<dd dir="auto" lang="ar">الناتو يطرد ثمانية دبلوماسيين</dd>' in page
 
 
 # --- CLI --------------------------------------------------------------------------------

@@ -242,7 +242,9 @@ def _claim(claim: ClaimEntry, report: Report, in_report: set[int]) -> Safe:
     label, _ = t.status_text(claim, report.as_of)
     facts: list[Safe] = []
     for key, value in t.claim_facts(claim):
-        facts += [el("dt", key), el("dd", value, dir="auto")]
+        # the original words are marked with their language (fonts, hyphenation, screen readers)
+        lang = claim.original_language if value == claim.original_text else None
+        facts += [el("dt", key), el("dd", value, dir="auto", lang=lang)]
     facts += [el("dt", label), el("dd", pill(claim.status, claim.status_label))]
     parts = [
         el("h3", f"Claim #{claim.id}: {claim.speaker}{said}", dir="auto"),

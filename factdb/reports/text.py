@@ -54,13 +54,17 @@ def filters_line(report: Report) -> str:
 def scope_lines(report: Report) -> list[str]:
     """What the report covers: the period said and the as-of date, both from the data."""
     lines = []
+    undated = sum(1 for c in report.claims if c.said.start is None)
     if report.period:
         first, last = report.period
         if first == last:
             # a day is said "on", a month or a year "in"
-            lines.append(f"Statements said {'on' if len(first) == 10 else 'in'} {first}.")
+            line = f"Statements said {'on' if len(first) == 10 else 'in'} {first}"
         else:
-            lines.append(f"Statements said from {first} to {last}.")
+            line = f"Statements said from {first} to {last}"
+        lines.append(line + (f"; {plural(undated, 'undated statement')}." if undated else "."))
+    elif undated:
+        lines.append(f"{plural(undated, 'undated statement').capitalize()}.")
     if report.as_of is not None:
         lines.append(
             f"Statuses as they stood on {report.as_of.isoformat()}; "
@@ -105,7 +109,7 @@ def claim_facts(claim: ClaimEntry) -> list[tuple[str, str]]:
     if claim.tags:
         facts.append(("Tags", ", ".join(claim.tags)))
     if claim.origin or claim.external_id:
-        facts.append(("Imported from", " ".join(p for p in (claim.origin, claim.external_id) if p)))
+        facts.append(("Origin", " ".join(p for p in (claim.origin, claim.external_id) if p)))
     return facts
 
 
