@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -22,8 +23,8 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     return "markdown"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it into place.
+def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to a temporary file beside ``path``, then rename it into place.
 
     A reader never sees a half-written report, and a failure leaves any old file untouched.
     """
@@ -40,7 +41,8 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise FactdbError(f"cannot write in {directory}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         # mkstemp makes the file private; a report gets the mode an ordinary new file would
@@ -81,16 +83,19 @@ def report(
     The same database always gives the same bytes. The HTML is one self-contained page (inline
     CSS and SVG chart) that opens without a network.
     """
-    from factdb.reports import render
+    from factdb.reports import render_chunks
     from factdb.reports.model import build_report
 
     chosen = _format_for(fmt, output)
     claim_filter = make_filter(**filters)
     with app.session(write=False) as session:
-        data = render(build_report(session, claim_filter, title=title), chosen).encode("utf-8")
+        report_model = build_report(session, claim_filter, title=title)
+    # rendered piece by piece (one per claim at the end) so a big report never sits in memory
+    # whole; UTF-8 bytes whatever the locale
+    chunks = (chunk.encode("utf-8") for chunk in render_chunks(report_model, chosen))
     if output is None:
-        # bytes go to the binary stream as they are: no re-encoding by the locale
-        click.echo(data, nl=False)
+        for chunk in chunks:
+            click.echo(chunk, nl=False)
         return
-    write_atomically(output, data)
+    write_atomically(output, chunks)
     click.echo(f"wrote {chosen} report to {output}", err=True)

@@ -6,6 +6,7 @@ formats it as ``markdown`` or ``html``. The same database always gives the same 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -14,14 +15,19 @@ if TYPE_CHECKING:
 FORMATS = ("markdown", "html")
 
 
-def render(report: Report, fmt: str = "markdown") -> str:
-    """Render ``report`` in ``fmt`` (``markdown`` or ``html``)."""
+def render_chunks(report: Report, fmt: str = "markdown") -> Iterator[str]:
+    """Render ``report`` in ``fmt`` (``markdown`` or ``html``) as pieces to write in turn."""
     if fmt == "markdown":
-        from factdb.reports.markdown import render_markdown
+        from factdb.reports.markdown import iter_markdown
 
-        return render_markdown(report)
+        return iter_markdown(report)
     if fmt == "html":
-        from factdb.reports.html import render_html
+        from factdb.reports.html import iter_html
 
-        return render_html(report)
+        return iter_html(report)
     raise ValueError(f"unknown report format {fmt!r}")
+
+
+def render(report: Report, fmt: str = "markdown") -> str:
+    """Render ``report`` in ``fmt`` (``markdown`` or ``html``) as one string."""
+    return "".join(render_chunks(report, fmt))

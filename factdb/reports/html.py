@@ -8,6 +8,8 @@ also well-formed XML.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from factdb.reports import text as t
 from factdb.reports.chart import status_chart, status_colour
 from factdb.reports.markup import Safe, el, join
@@ -305,14 +307,8 @@ def _claim(claim: ClaimEntry, report: Report, in_report: set[int]) -> Safe:
     return el("article", *parts, class_="claim", id=f"claim-{claim.id}")
 
 
-def _claims(report: Report) -> Safe:
-    in_report = {c.id for c in report.claims}
-    body = [_claim(c, report, in_report) for c in report.claims] or [el("p", "No claims match.")]
-    return el("section", el("h2", "Claims"), *body, id="claims")
-
-
-def render_html(report: Report) -> str:
-    """The whole report as one HTML document (ends with a newline)."""
+def iter_html(report: Report) -> Iterator[str]:
+    """The report as HTML in pieces (one per claim at the end), so a big one can stream."""
     head = el(
         "head",
         el("meta", charset="utf-8"),
@@ -321,7 +317,18 @@ def render_html(report: Report) -> str:
         el("title", report.title),
         el("style", Safe(CSS)),
     )
-    sections = [_header(report), _totals(report), _statuses(report), _speakers(report)]
-    sections += [_timeline(report), _claims(report)]
-    body = el("body", *(Safe(f"\n{s}") for s in sections), Safe("\n"))
-    return f"<!DOCTYPE html>\n{el('html', Safe(chr(10)), head, Safe(chr(10)), body, lang='en')}\n"
+    yield f'<!DOCTYPE html>\n<html lang="en">\n{head}\n<body>'
+    for section in (_header, _totals, _statuses, _speakers, _timeline):
+        yield f"\n{section(report)}"
+    yield f'\n<section id="claims">{el("h2", "Claims")}'
+    if not report.claims:
+        yield el("p", "No claims match.")
+    in_report = {c.id for c in report.claims}
+    for claim in report.claims:
+        yield _claim(claim, report, in_report)
+    yield "</section>\n</body></html>\n"
+
+
+def render_html(report: Report) -> str:
+    """The whole report as one HTML document (ends with a newline)."""
+    return "".join(iter_html(report))

@@ -9,6 +9,7 @@ cells become ``<br>``; lines of quoted text that would start a heading or a list
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from factdb.reports import text as t
 from factdb.reports.model import ClaimEntry, Report
@@ -145,12 +146,17 @@ def _claim(claim: ClaimEntry, report: Report) -> list[str]:
     return lines
 
 
-def render_markdown(report: Report) -> str:
-    """The whole report as one Markdown document (ends with a newline)."""
+def iter_markdown(report: Report) -> Iterator[str]:
+    """The report as Markdown in pieces (one per claim at the end), so a big one can stream."""
     lines = _head(report) + _statuses(report) + _speakers(report) + _timeline(report)
     lines += ["", "## Claims"]
     if not report.claims:
         lines += ["", "No claims match."]
+    yield "\n".join(lines) + "\n"
     for claim in report.claims:
-        lines += _claim(claim, report)
-    return "\n".join(lines) + "\n"
+        yield "\n".join(_claim(claim, report)) + "\n"
+
+
+def render_markdown(report: Report) -> str:
+    """The whole report as one Markdown document (ends with a newline)."""
+    return "".join(iter_markdown(report))

@@ -401,6 +401,7 @@ def _load_claims(
             select(Statement).where(Statement.id.in_(batch)).options(*options)
         ).all()
         entries.extend(_claim_entry(s, labels, as_of) for s in statements)
+        session.expunge_all()
     return entries
 
 
@@ -436,6 +437,7 @@ def _load_links(
                 when=when,
                 note=link.note,
             )
+        session.expunge_all()
     links = sorted(seen.values(), key=lambda ln: (ln.when.sort_key(), ln.id))
     for link in links:
         if link.source.id in claims:
@@ -586,11 +588,20 @@ def build_report(
     as_of = claim_filter.as_of
     labels = {code: label for code, label in session.execute(select(Status.code, Status.label))}
     ids = select_claim_ids(session, claim_filter)
-    claims = _load_claims(session, ids, labels, as_of)
-    # story order: by date said (undated last), then by id
-    claims.sort(key=lambda c: (c.said.sort_key(), c.id))
-    by_id = {c.id: c for c in claims}
-    links = _load_links(session, by_id, as_of)
+    # the rows are read through a private session on the caller's connection (same
+    # transaction, so it sees the caller's flushed changes) and dropped batch by batch:
+    # memory holds the plain report entries, not every ORM object, and the caller's own
+    # objects are never touched
+    session.flush()
+    reader = Session(bind=session.connection())
+    try:
+        claims = _load_claims(reader, ids, labels, as_of)
+        # story order: by date said (undated last), then by id
+        claims.sort(key=lambda c: (c.said.sort_key(), c.id))
+        by_id = {c.id: c for c in claims}
+        links = _load_links(reader, by_id, as_of)
+    finally:
+        reader.close()
 
     sources = {link.source.id for c in claims for link in c.chain} | {
         h.evidence_source_id for c in claims for h in c.history if h.evidence_source_id is not None
