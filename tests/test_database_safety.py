@@ -18,11 +18,13 @@ file byte-for-byte as it was (its WAL included).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,7 +48,11 @@ READS = [["speaker", "list"], ["source", "list"], ["claim", "list"]]
 
 def invoke(db: Path, *args: str) -> Result:
     """Run the CLI in-process; an escaped exception is kept on the result (a test failure)."""
-    return CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=True)
+    result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=True)
+    # close the command's pooled connections: SQLite reuses a still-open read-write file
+    # descriptor for a new connection to the same file, which would defeat chattr +i below
+    gc.collect()
+    return result
 
 
 def one_error(result: Result, *mentions: str) -> str:
@@ -204,19 +210,36 @@ def read_only(path: Path) -> Iterator[None]:
         subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
+def run_factdb(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run factdb in its own process, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "factdb", "--db", str(db), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
 def test_read_only_database_file(populated: Path) -> None:
+    """In separate processes: in-process, SQLite would reuse a read-write file descriptor that
+    an earlier command's connection left open, so the file would not look read-only at all."""
+    gc.collect()
     before = digest(populated)
     with read_only(populated):
         # the test is only meaningful if writing really fails for this process
         with pytest.raises(PermissionError):
             populated.open("r+b").close()
         for args in [*WRITES, ["db", "downgrade", "base"]]:
-            line = one_error(invoke(populated, *args))
-            assert line.startswith(f"Error: database {populated} is read-only"), line
+            done = run_factdb(populated, *args)
+            assert done.returncode == 1, (args, done.stdout, done.stderr)
+            assert done.stdout == ""
+            lines = done.stderr.strip().splitlines()
+            assert len(lines) == 1, done.stderr
+            assert lines[0].startswith(f"Error: database {populated} is read-only"), lines[0]
             assert digest(populated) == before, args
         # a read-only database can still be read
-        listed = invoke(populated, "claim", "list", "--format", "jsonl")
-        assert listed.exit_code == 0, listed.output
+        listed = run_factdb(populated, "claim", "list", "--format", "jsonl")
+        assert listed.returncode == 0, listed.stderr
         assert "Contacts continue." in listed.stdout
         assert digest(populated) == before
 
