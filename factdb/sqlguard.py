@@ -455,8 +455,9 @@ SCHEMA_DOCS: dict[str, str] = {
     "rating_scales": "Fact-checkers' rating scales (Truth-O-Meter, Snopes, …).",
     "scale_ratings": "The labels of each rating scale with ordinal value and normalised class.",
     "verdicts": "Fact-checkers' ratings of claims: label, reviewer, date, URL, normalised class.",
-    "statements_fts": "Full-text index over claim text, original text and speaker names "
-    "(SQLite FTS5: WHERE statements_fts MATCH 'word', rowid = statements.id).",
+    "statements_fts": "Full-text index over claim text, original text and speaker names and "
+    "aliases (SQLite: FTS5, WHERE statements_fts MATCH 'word', rowid = statements.id; "
+    "PostgreSQL: statement_id, document tsvector).",
     "alembic_version": "The schema revision (managed by 'factdb db').",
 }
 

@@ -188,9 +188,12 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
     if f.until:
         stmt = stmt.where(Statement.said_on <= f.until)
     if f.search:
+        # best matches first, ties by id (apply_search orders); with no other filter it may
+        # read the full-text index alone, so no ordering on statements columns is added here
         from factdb.services.search import apply_search
 
         stmt = apply_search(session, stmt, f.search)
+        return stmt.limit(f.limit) if f.limit is not None else stmt
     # undated claims first on both backends: SQLite sorts NULL first natively, which lets it
     # walk ix_statements_said_on (or the speaker/status index) instead of sorting
     said: Any = Statement.said_on

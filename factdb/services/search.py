@@ -235,31 +235,47 @@ def tsquery(node: Node, folded: dict[str, str]) -> str:
 
 # --- applying a search to a claim selection ------------------------------------------------------
 
-_SQLITE_FTS = table("statements_fts", column("rowid"), column("rank"))
+_SQLITE_FTS = table("statements_fts", column("rowid"))
 _PG_FTS = table("statements_fts", column("statement_id"), column("document"))
 
 
 def apply_search(session: Session, stmt: Select[Any], expression: str) -> Select[Any]:
-    """Narrow ``stmt`` (a SELECT over ``statements``) to claims matching ``expression``.
+    """Narrow ``stmt`` (a SELECT of statement ids) to claims matching ``expression``.
 
-    Joins the full-text index and orders by relevance first (bm25 on SQLite, ts_rank on
-    PostgreSQL); orderings added afterwards break ties. Apply it before any LIMIT.
+    Returns a SELECT of the same ids ordered by relevance (bm25 on SQLite, ts_rank on
+    PostgreSQL), ties by id; add no ORDER BY on statements columns after it, and apply LIMIT
+    after it. When ``stmt`` has no WHERE clause the result reads the full-text index alone:
+    every index row is a statement (the triggers keep them exact), so the join would only cost
+    a lookup per match — a second or more for a word in most of a million claims.
     """
     from factdb.models import Statement
 
     node = parse_search(expression)
     if session.get_bind().dialect.name == "sqlite":
+        fts = _SQLITE_FTS
         match = literal_column("statements_fts").op("MATCH")(fts5_query(node))
+        # bm25() in ORDER BY is cheaper than FTS5's "rank" column, which sorts inside FTS5
+        relevance = func.bm25(literal_column("statements_fts"))
+        if stmt.whereclause is None:
+            return select(fts.c.rowid.label("id")).where(match).order_by(relevance, fts.c.rowid)
         return (
-            stmt.join(_SQLITE_FTS, _SQLITE_FTS.c.rowid == Statement.id)
+            stmt.join(fts, fts.c.rowid == Statement.id)
             .where(match)
-            .order_by(_SQLITE_FTS.c.rank)
+            .order_by(relevance, Statement.id)
         )
+    fts = _PG_FTS
     query = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
+    relevance = func.ts_rank(fts.c.document, query).desc()
+    if stmt.whereclause is None:
+        return (
+            select(fts.c.statement_id.label("id"))
+            .where(fts.c.document.op("@@")(query))
+            .order_by(relevance, fts.c.statement_id)
+        )
     return (
-        stmt.join(_PG_FTS, _PG_FTS.c.statement_id == Statement.id)
-        .where(_PG_FTS.c.document.op("@@")(query))
-        .order_by(func.ts_rank(_PG_FTS.c.document, query).desc())
+        stmt.join(fts, fts.c.statement_id == Statement.id)
+        .where(fts.c.document.op("@@")(query))
+        .order_by(relevance, Statement.id)
     )
 
 
@@ -434,7 +450,7 @@ def search_ids(session: Session, expression: str, limit: int | None = None) -> l
     """Ids of the claims matching ``expression``, best first (a convenience for callers)."""
     from factdb.models import Statement
 
-    stmt = apply_search(session, select(Statement.id), expression).order_by(Statement.id)
+    stmt = apply_search(session, select(Statement.id), expression)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))
