@@ -4,7 +4,8 @@ The target is migrated to head and filled in **one transaction**: if anything fa
 is left behind (a target file that did not exist before is removed again). Rows are streamed
 table by table in foreign-key order, in batches, so memory stays constant however large the
 database is. Ids are copied as they are, so every reference stays valid; afterwards
-PostgreSQL's sequences are moved past the copied ids and the search index is rebuilt.
+PostgreSQL's sequences are moved past the copied ids and the search index is rebuilt (its
+shadow tables are not copied: they belong to each backend's own full-text engine).
 
 Like ``factdb.migrate`` this module owns its transactions (it works on two databases at once),
 so it lives beside it rather than among the session-taking services. It is imported only by
@@ -16,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Integer, Table, bindparam, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
@@ -197,25 +199,17 @@ def reset_sequences(target: Connection) -> None:
         )
 
 
-def rebuild_search_index(target: Connection) -> bool:
-    """Rebuild the full-text index on the target, if this factdb has one; True when rebuilt."""
-    try:
-        from factdb.services import search
-    except ImportError:
-        return False
-    rebuild = getattr(search, "rebuild_index", None)
-    if rebuild is None:
-        return False
+def _in_session(target: Connection, fn: Callable[..., Any], *args: Any) -> Any:
+    """Call a session-taking service on the target's open transaction (under a savepoint)."""
     from sqlalchemy.orm import Session
 
-    # a session joined to the target's open transaction: its flushes are part of the copy
     session = Session(bind=target, join_transaction_mode="create_savepoint")
     try:
-        rebuild(session)
-        session.commit()  # releases the savepoint; the outer transaction stays open
+        result = fn(session, *args)
+        session.commit()  # releases the savepoint; the copy's transaction stays open
+        return result
     finally:
         session.close()
-    return True
 
 
 def copy_tables(
@@ -231,6 +225,8 @@ def copy_tables(
     Refuses a target holding data unless ``replace`` is set, in which case the target's rows
     are deleted first. Verifies that each table ends up with as many rows as the source had.
     """
+    from factdb.services import search
+
     if not replace:
         reasons = target_contents(source, target)
         if reasons:
@@ -239,6 +235,9 @@ def copy_tables(
                 + ", ".join(reasons)
                 + "; use --replace to overwrite everything in it"
             )
+    # the search index is kept by triggers row by row; for a bulk copy they are suspended and
+    # the index is rebuilt once at the end (its shadow tables are never copied)
+    suspended = _in_session(target, search.suspend_search_index)
     clear_tables(target)
     counts = []
     for table in data_tables():
@@ -254,7 +253,7 @@ def copy_tables(
         if progress is not None:
             progress(table.name, got)
     reset_sequences(target)
-    rebuild_search_index(target)
+    _in_session(target, search.resume_search_index, suspended)
     return counts
 
 

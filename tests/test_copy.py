@@ -124,16 +124,12 @@ def seeded(seeded_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture(params=TARGETS)
 def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """An empty target: a file that does not exist yet, or a PostgreSQL database with nothing."""
+    """An empty target: a file that does not exist yet, or a PostgreSQL database just made
+    with ``factdb init`` (the round trip below covers one without any schema)."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'target.db'}"
         return
-    request.getfixturevalue("pg_template")  # skips with the reason when PostgreSQL is not set
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
+    yield request.getfixturevalue("pg_url")  # skips with the reason when PostgreSQL is not set
 
 
 @pytest.fixture
@@ -142,6 +138,10 @@ def pg_empty(pg_template: str) -> Iterator[str]:
     url = create_pg_database()
     yield url
     drop_pg_database(url)
+
+
+def _by_id(listing: str) -> list[dict]:
+    return sorted(json.loads(listing), key=lambda row: row["id"])
 
 
 def _copy(db: str, *args: str) -> tuple[int, str, str]:
@@ -162,6 +162,30 @@ def test_round_trip_sqlite_postgres_sqlite_is_identical(
     assert _dump(pg_empty) == original
     assert _dump(back) == original
     assert _views(pg_empty) == _views(seeded) == _views(back)
+    # what users see: the exports, the claim listing, and full-text search on the copies
+    for args in (
+        ("export", "--format", "jsonl"),
+        ("export", "--format", "csv"),
+        ("export", "--format", "claimreview"),
+        ("claim", "list", "--format", "json"),
+        ("claim", "list", "--format", "json", "--search", "nato OR expel*"),
+        ("claim", "list", "--format", "json", "--search", "lavrov", "--as-of", "2021-10-07"),
+    ):
+        outputs = [FactdbRunner(db)(*args) for db in (seeded, pg_empty, back)]
+        assert all(r.exit_code == 0 for r in outputs), [r.stderr for r in outputs]
+        assert outputs[0].stdout == outputs[2].stdout, args
+        assert len(outputs[0].stdout) > 50, args
+        if "--search" in args:  # ranked by bm25 on SQLite, ts_rank on PostgreSQL: same claims
+            assert _by_id(outputs[1].stdout) == _by_id(outputs[0].stdout), args
+        else:
+            assert outputs[1].stdout == outputs[0].stdout, args
+    for db in (seeded, pg_empty, back):  # the index was rebuilt: one entry per claim
+        engine = make_engine(db, write=False)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM statements_fts")).scalar_one() == len(
+                original["statements"]
+            )
+        engine.dispose()
 
 
 def test_copy_reports_verified_counts(seeded: str, target: str) -> None:
@@ -254,14 +278,27 @@ def test_a_failed_copy_leaves_nothing(
         return real(source, target_conn, table, batch_size)
 
     monkeypatch.setattr(dbcopy, "copy_table", failing)
+    before = None if target.startswith("sqlite") else _dump(target)
     with pytest.raises(RuntimeError):
         dbcopy.copy_database(seeded, target)
-    if target.startswith("sqlite"):
+    if before is None:
         assert not Path(target.split("///", 1)[1]).exists()  # the new file is gone
     else:
-        engine = make_engine(target)
-        assert inspect(engine).get_table_names() == []  # not even the schema stayed
-        engine.dispose()
+        assert _dump(target) == before
+
+
+def test_a_failed_copy_into_a_new_server_database_leaves_no_schema(
+    seeded: str, pg_empty: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(dbcopy, "copy_table", failing)
+    with pytest.raises(RuntimeError):
+        dbcopy.copy_database(seeded, pg_empty)
+    engine = make_engine(pg_empty)
+    assert inspect(engine).get_table_names() == []  # the migration was rolled back too
+    engine.dispose()
 
 
 def test_small_batches_stream_the_same_rows(seeded: str, target: str) -> None:
