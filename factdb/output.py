@@ -6,9 +6,7 @@ NULL is an empty cell in table/csv/tsv and ``null`` in JSON.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
@@ -49,7 +47,12 @@ def render(
 ) -> None:
     """Write ``rows`` (only ``columns``, in that order) to ``out`` in the chosen format."""
     out = out or sys.stdout
+    # csv and json are imported here, not at the top: every command's start-up imports this module
+    import json
+
     if fmt in ("csv", "tsv"):
+        import csv
+
         writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
@@ -80,6 +83,8 @@ def render_record(
     """Write one record: as ``key: value`` lines for table, as a JSON object otherwise."""
     out = out or sys.stdout
     if fmt in ("json", "jsonl"):
+        import json
+
         out.write(
             json.dumps(
                 record, ensure_ascii=False, default=_jsonable, indent=None if fmt == "jsonl" else 2

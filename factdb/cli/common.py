@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from factdb.config import resolve_url, sqlite_path
-from factdb.dates import parse_day
 from factdb.errors import FactdbError
-from factdb.filters import ClaimFilter
 from factdb.output import DEFAULT_STYLE, FORMATS
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session
+
+    from factdb.filters import ClaimFilter
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -148,6 +148,10 @@ def filter_options(fn: F) -> F:
 
 def make_filter(**kwargs: Any) -> ClaimFilter:
     """Build a ClaimFilter from the filter options' values."""
+    # imported here: dataclasses and datetime are not needed for --help
+    from factdb.dates import parse_day
+    from factdb.filters import ClaimFilter
+
     dates = {
         k: parse_day(kwargs[k]) if kwargs.get(k) else None for k in ("since", "until", "as_of")
     }
