@@ -26,7 +26,7 @@ from sqlalchemy.types import JSON
 
 from factdb.config import sqlite_path
 from factdb.db import check_schema, check_sqlite_file, current_revision, make_engine
-from factdb.errors import FactdbError
+from factdb.errors import FactdbError, SchemaMismatch
 from factdb.schema_version import KNOWN_REVISIONS
 
 BATCH_SIZE = 1000
@@ -263,7 +263,12 @@ def _source_engine(url: str) -> Engine:
     if path is not None:
         check_sqlite_file(path, must_exist=True)
     engine = make_engine(url, write=False)
-    check_schema(engine)
+    try:
+        check_schema(engine)
+    except SchemaMismatch as exc:
+        engine.dispose()
+        # say which of the two databases it is
+        raise SchemaMismatch(f"source {display_url(url)}: {exc}") from None
     return engine
 
 
