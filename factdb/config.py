@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 ENV_VAR = "FACTDB_DATABASE"
@@ -36,3 +37,8 @@ def sqlite_path(url: str) -> Path | None:
     if not path or path == ":memory:":
         return None
     return Path(path)
+
+
+def display_url(url: str) -> str:
+    """``url`` as shown in messages: a password in it is replaced by ``***``."""
+    return re.sub(r"^([^:/]+://[^:/@]*):[^@]*@", r"\1:***@", url)

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import JSON
 
-from factdb.config import sqlite_path
+from factdb.config import display_url, sqlite_path
 from factdb.db import check_schema, check_sqlite_file, current_revision, make_engine
 from factdb.errors import FactdbError, SchemaMismatch
 from factdb.schema_version import KNOWN_REVISIONS
@@ -43,13 +43,6 @@ class TableCount:
     table: str
     source: int
     target: int
-
-
-def display_url(url: str) -> str:
-    """The URL as shown to the user: no password."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(url).render_as_string(hide_password=True)
 
 
 def data_tables() -> list[Table]:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import FactdbRunner, create_pg_database, drop_pg_database
 from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from factdb import dbcopy, models
@@ -321,3 +322,15 @@ def test_refusals(seeded: str, tmp_path: Path) -> None:
     other.close()
     code, _, err = _copy(seeded, "--from", str(behind))
     assert code == 1 and "no factdb schema" in err
+
+
+def test_passwords_are_never_printed(seeded: str, pg_url: str) -> None:
+    # the test server trusts local connections, so any password is accepted and ignored
+    with_password = make_url(pg_url).set(password="hunter2").render_as_string(hide_password=False)
+    messages = []
+    for args in (("init",), ("db", "upgrade"), ("db", "copy", "--from", seeded, "--replace")):
+        result = FactdbRunner(with_password)(*args)
+        assert result.exit_code == 0, result.stderr
+        messages.append(result.stdout + result.stderr)
+    assert all("hunter2" not in m for m in messages), messages
+    assert ":***@" in messages[-1]

@@ -28,12 +28,14 @@ def upgrade(app: AppContext) -> None:
 def downgrade(app: AppContext, revision: str) -> None:
     """Downgrade the schema to REVISION (default: one step back; 'base' empties it)."""
     from factdb import migrate
+    from factdb.config import display_url
 
     engine = app.engine(write=True, check=False)
     before = migrate.database_revision(engine)
     migrate.downgrade(engine, revision)
     after = migrate.database_revision(engine)
-    click.echo(f"downgraded database {app.url} from {before} to {after or 'base'}", err=True)
+    shown = display_url(app.url)
+    click.echo(f"downgraded database {shown} from {before} to {after or 'base'}", err=True)
 
 
 @db.command()
@@ -119,8 +121,8 @@ def copy(
     check_style(style)
     if (to_db is None) == (from_db is None):
         raise click.UsageError("give exactly one of --to PATH|URL or --from PATH|URL")
-    from factdb.config import resolve_url
-    from factdb.dbcopy import copy_database, display_url
+    from factdb.config import display_url, resolve_url
+    from factdb.dbcopy import copy_database
     from factdb.output import render
 
     if to_db is not None:

@@ -12,6 +12,7 @@ from factdb.errors import FactdbError
 
 def prepare_database(app: AppContext) -> str:
     """Create the database (and its folder) if needed and migrate it to head; say what was done."""
+    from factdb.config import display_url
     from factdb.db import current_revision
     from factdb.migrate import head_revision, upgrade
     from factdb.schema_version import KNOWN_REVISIONS
@@ -30,11 +31,11 @@ def prepare_database(app: AppContext) -> str:
         )
     head = head_revision()
     if before == head:
-        return f"database {app.url} is up to date (revision {head})"
+        return f"database {display_url(app.url)} is up to date (revision {head})"
     upgrade(engine)
     if before is None:
-        return f"created database {app.url} (revision {head})"
-    return f"upgraded database {app.url} from {before} to {head}"
+        return f"created database {display_url(app.url)} (revision {head})"
+    return f"upgraded database {display_url(app.url)} from {before} to {head}"
 
 
 def load_seeds(app: AppContext, files: list[Path]) -> None:
