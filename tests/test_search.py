@@ -389,3 +389,32 @@ def test_search_agrees_with_a_brute_force_scan(session, operations, queries):
             assert matching_ids(session, query) == brute_force(session, query), query
     finally:
         session.rollback()
+
+
+def test_plain_search_fast_path_equals_the_full_listing(session, story):
+    from factdb.filters import ClaimFilter
+    from factdb.services.query import list_claims
+    from factdb.services.search import search_claims
+
+    keys = ("id", "said_on", "speaker", "status", "text")
+    for expression in ["nato", "lavrov OR baseless", "intell*", "Лавров", "nothingatall"]:
+        for limit in (None, 2):
+            lean = search_claims(session, expression, limit)
+            full = list_claims(session, ClaimFilter(search=expression, limit=limit))
+            assert lean == [{k: row[k] for k in keys} for row in full], expression
+
+
+def test_plain_search_command_needs_neither_the_orm_models_nor_alembic(sqlite_path):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from factdb.cli import main\n"
+        f"sys.argv = ['factdb', '--db', {str(sqlite_path)!r}, 'claim', 'search', 'nato']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(sorted(m for m in ('factdb.models', 'alembic') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"

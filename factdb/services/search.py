@@ -24,7 +24,20 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, column, func, literal, literal_column, select, table, text
+from sqlalchemy import (
+    Date,
+    Integer,
+    Select,
+    String,
+    Text,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from factdb.errors import FactdbError
@@ -284,6 +297,77 @@ def pg_tsquery(session: Session, node: Node) -> str:
     texts = sorted({t.text for t in terms_of(node)})
     row = session.execute(select(*[func.factdb_search_fold(literal(t)) for t in texts])).one()
     return tsquery(node, dict(zip(texts, row, strict=True)))
+
+
+# --- the lean path of ``claim search`` -----------------------------------------------------------
+
+# Core-only descriptions of the few columns a search listing shows: with them a plain
+# ``claim search WORD`` neither imports the ORM models nor configures the mappers, which is a
+# good part of the command's run time (the result equals list_claims' for these columns; a test
+# checks it)
+_STATEMENTS = table(
+    "statements",
+    column("id", Integer),
+    column("text", Text),
+    column("said_on", Date),
+    column("said_precision", String),
+    column("current_status", String),
+    column("speaker_id", Integer),
+)
+_SPEAKERS = table("speakers", column("id", Integer), column("name", String))
+
+
+def search_claims(session: Session, expression: str, limit: int | None = None) -> list[dict]:
+    """The best matches for ``expression`` alone: id, said_on, speaker, status, text.
+
+    For searches with other filters use ``services.query.list_claims`` with
+    ``ClaimFilter(search=…)``; this is its fast path for the plain case.
+    """
+    from factdb.dates import format_partial
+
+    node = parse_search(expression)
+    if session.get_bind().dialect.name == "sqlite":
+        fts = _SQLITE_FTS
+        ids = (
+            select(fts.c.rowid.label("id"))
+            .where(literal_column("statements_fts").op("MATCH")(fts5_query(node)))
+            .order_by(func.bm25(literal_column("statements_fts")), fts.c.rowid)
+        )
+    else:
+        query = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
+        ids = (
+            select(_PG_FTS.c.statement_id.label("id"))
+            .where(_PG_FTS.c.document.op("@@")(query))
+            .order_by(func.ts_rank(_PG_FTS.c.document, query).desc(), _PG_FTS.c.statement_id)
+        )
+    if limit is not None:
+        ids = ids.limit(limit)
+    order = [row[0] for row in session.execute(ids)]
+    rows: dict[int, dict] = {}
+    st, sp = _STATEMENTS, _SPEAKERS
+    for start in range(0, len(order), 500):
+        chunk = order[start : start + 500]
+        found = session.execute(
+            select(
+                st.c.id,
+                st.c.said_on,
+                st.c.said_precision,
+                sp.c.name,
+                st.c.current_status,
+                st.c.text,
+            )
+            .join(sp, sp.c.id == st.c.speaker_id)
+            .where(st.c.id.in_(chunk))
+        )
+        for claim_id, said_on, precision, speaker, status, claim_text in found:
+            rows[claim_id] = {
+                "id": claim_id,
+                "said_on": format_partial(said_on, precision),
+                "speaker": speaker,
+                "status": status,
+                "text": claim_text,
+            }
+    return [rows[i] for i in order if i in rows]
 
 
 # --- highlighting (table output) -----------------------------------------------------------------
