@@ -95,7 +95,7 @@ class SourceRef:
     role: str = "reported_by"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One claim as the interchange record carries it, cleaned and validated.
 
@@ -434,8 +434,9 @@ _RULES.update(
 )
 # fields whose values repeat from record to record: their cleaned values are memoised
 _REPEATING = frozenset(COLUMNS) - {"text", "context", "external_id", "review_url"}
-_MEMO_LIMIT = 200_000
-_memo: dict[tuple[str, str], Any] = {}
+_MEMO_LIMIT = 50_000  # per field: bounded memory however many distinct values
+_memos: dict[str, dict[str, Any]] = {key: {} for key in _REPEATING}
+_MISSING = object()
 
 
 def check_columns(keys: Any, location: str) -> None:
@@ -457,16 +458,17 @@ def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Reco
     if check:
         check_columns(raw, location)
     values: dict[str, Any] = {}
-    memo = _memo
+    memos = _memos
     for key, value in raw.items():
         if value is None or value == "":
             continue
-        if key in _REPEATING and type(value) is str:
-            found = memo.get((key, value), memo)
-            if found is memo:
+        memo = memos.get(key)
+        if memo is not None and type(value) is str:
+            found = memo.get(value, _MISSING)
+            if found is _MISSING:
                 found = _RULES[key](key, value, location)
                 if len(memo) < _MEMO_LIMIT:
-                    memo[(key, value)] = found
+                    memo[value] = found
         else:
             found = _RULES[key](key, value, location)
         if found is not None:
