@@ -344,3 +344,20 @@ def test_schema_of_one_object(run, db_url):
     assert "claim_id," in result.stdout and "effective_on," in result.stdout
     result = run("schema", "nothing_here")
     assert result.exit_code == 1 and "no table or view" in result.stderr
+
+
+def test_sql_on_sqlite_does_not_import_sqlalchemy(sqlite_path):
+    """The stdlib driver alone: ``factdb sql`` starts as fast as click allows."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from factdb.cli import main\n"
+        f"sys.argv = ['factdb', '--db', {str(sqlite_path)!r}, 'sql', 'SELECT 1 AS one']\n"
+        "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'alembic'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
