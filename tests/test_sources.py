@@ -167,3 +167,19 @@ def test_delete_refused_then_cascade(session: Session, ap: Source) -> None:
 def test_delete_unreferenced(session: Session, ap: Source) -> None:
     assert delete_source(session, AP_URL)["attributions_removed"] == 0
     assert session.scalar(select(func.count()).select_from(Source)) == 0
+
+
+def test_lengths_and_nul_are_refused_alike_on_both_backends(session: Session) -> None:
+    with pytest.raises(FactdbError, match="a source name is too long"):
+        create_source(session, "x" * 301)
+    with pytest.raises(FactdbError, match="a URL is too long"):
+        create_source(session, "X", url="https://example.org/" + "u" * 2000)
+    with pytest.raises(FactdbError, match="a credit is too long"):
+        create_source(session, "X", credit="c" * 301)
+    with pytest.raises(FactdbError, match="NUL"):
+        create_source(session, "X", title="a\x00b")
+    source = create_source(session, "y" * 300, url="https://example.org/" + "u" * 1980)
+    with pytest.raises(FactdbError, match="too long"):
+        edit_source(session, source.id, name="w" * 301)
+    with pytest.raises(FactdbError, match="a URL is too long"):
+        edit_source(session, source.id, url="https://example.org/" + "u" * 1990)

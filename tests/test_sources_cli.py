@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,15 @@ from factdb.cli.source import KINDS
 from factdb.models import SOURCE_KINDS
 
 AP_URL = "https://apnews.com/article/russia-nato"
+
+
+def settle(db: Path) -> None:
+    """Close earlier commands' pooled connections and fold the WAL into the file, so that its
+    bytes change only if a command writes (a late close would checkpoint and change them)."""
+    gc.collect()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
 
 
 def one_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-def]
@@ -135,6 +146,7 @@ def test_delete_refused_then_cascade(ap) -> None:  # type: ignore[no-untyped-def
 def test_refusals_change_nothing(run_sqlite, sqlite_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert run_sqlite("source", "add", "Associated Press", "--url", AP_URL).exit_code == 0
     assert run_sqlite("source", "add", "Outlet", "--based-on", AP_URL).exit_code == 0
+    settle(sqlite_path)
     before = sqlite_path.read_bytes()
     for args in (
         ["source", "add", "Asociated Press"],
@@ -144,4 +156,5 @@ def test_refusals_change_nothing(run_sqlite, sqlite_path: Path) -> None:  # type
         ["source", "show", "Nowhere"],
     ):
         one_error(run_sqlite(*args))
+        gc.collect()  # a refused command's connection closes now, not during a later check
         assert sqlite_path.read_bytes() == before, args

@@ -405,3 +405,22 @@ def test_search_follows_renames_merges_and_aliases(session: Session, lavrov: Spe
     assert found("Minister") == ["Contacts continue.", "We will respond."]
     remove_alias(session, lavrov, "Minister Lavrov")
     assert found("Minister") == []
+
+
+def test_lengths_and_nul_are_refused_alike_on_both_backends(session: Session) -> None:
+    with pytest.raises(FactdbError, match=r"a speaker name is too long \(301 characters; at most"):
+        create_speaker(session, "x" * 301)
+    # NFKD spells ligatures out: a name that fits can have a key that does not
+    with pytest.raises(FactdbError, match="too long"):
+        create_speaker(session, "\ufb03" * 150)
+    with pytest.raises(FactdbError, match="NUL"):
+        create_speaker(session, "nul\x00name")
+    with pytest.raises(FactdbError, match="a role is too long"):
+        create_speaker(session, "A", role="r" * 301)
+    speaker = create_speaker(session, "y" * 300, role="r" * 300)
+    with pytest.raises(FactdbError, match="too long"):
+        add_alias(session, speaker, "z" * 301)
+    with pytest.raises(FactdbError, match="too long"):
+        edit_speaker(session, speaker.id, name="w" * 301)
+    with pytest.raises(FactdbError, match="NUL"):
+        edit_speaker(session, speaker.id, notes="a\x00b")

@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
+
+
+def settle(db: Path) -> None:
+    """Close earlier commands' pooled connections and fold the WAL into the file, so that its
+    bytes change only if a command writes (a late close would checkpoint and change them)."""
+    gc.collect()
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
 
 
 def one_error(result) -> str:  # type: ignore[no-untyped-def]
@@ -141,6 +152,7 @@ def test_refusals_change_nothing(run_sqlite, sqlite_path: Path) -> None:  # type
     assert (
         run_sqlite("claim", "add", "--speaker", "Sergey Lavrov", "We will respond.").exit_code == 0
     )
+    settle(sqlite_path)
     before = sqlite_path.read_bytes()
     for args in (
         ["speaker", "add", "Sergei Lavrov"],
@@ -151,4 +163,5 @@ def test_refusals_change_nothing(run_sqlite, sqlite_path: Path) -> None:  # type
         ["speaker", "add", "X", "--external-id", "novalue"],
     ):
         one_error(run_sqlite(*args))
+        gc.collect()  # a refused command's connection closes now, not during a later check
         assert sqlite_path.read_bytes() == before, args

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from factdb.errors import FactdbError
-from factdb.textkeys import name_key
+from factdb.textkeys import clean_text, name_key
 
 # token_sort_ratio on keys: "Lavrov Sergey" ~ "Sergey Lavrov"; 85 catches one-letter
 # transliteration differences (Sergei/Sergey) without pairing unrelated short names
@@ -35,3 +35,32 @@ def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3)
         key, list(choices), scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_MATCH_SCORE, limit=limit
     )
     return [choices[match] for match, _score, _index in found]
+
+
+# column widths in models.py: checked here so both backends refuse the same values, with a
+# clear message (SQLite would store anything; PostgreSQL would fail with a bare type error)
+NAME_MAX = 300
+URL_MAX = 2000
+TEXT_MAX = 100_000  # titles and notes: Text columns, but a bound keeps mistakes visible
+
+
+def check_length(value: str | None, limit: int, what: str) -> str | None:
+    """Refuse a value longer than its column, or one holding a NUL character."""
+    if value is None:
+        return None
+    if "\x00" in value:
+        raise FactdbError(f"{what} cannot contain a NUL character")
+    if len(value) > limit:
+        raise FactdbError(f"{what} is too long ({len(value)} characters; at most {limit})")
+    return value
+
+
+def check_name(name: str, what: str) -> str:
+    """A cleaned, non-empty name whose text and key fit their columns."""
+    cleaned = clean_text(name)
+    if not cleaned:
+        raise FactdbError(f"{what} cannot be empty")
+    check_length(cleaned, NAME_MAX, what)
+    # the key can be longer than the name: NFKD spells out ligatures ("ﬃ" → "ffi")
+    check_length(name_key(cleaned), NAME_MAX, what)
+    return cleaned

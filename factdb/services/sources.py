@@ -12,7 +12,15 @@ from factdb.dates import format_partial, parse_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import SOURCE_KINDS, Attribution, Source, StatusEvent
 from factdb.services.locks import lock_name
-from factdb.services.names import NearMatch, near_matches
+from factdb.services.names import (
+    NAME_MAX,
+    TEXT_MAX,
+    URL_MAX,
+    NearMatch,
+    check_length,
+    check_name,
+    near_matches,
+)
 from factdb.textkeys import clean_text, name_key
 
 
@@ -81,10 +89,11 @@ def create_source(
     force: bool = False,
 ) -> Source:
     """Create a source; a name that nearly matches another source's is refused unless ``force``."""
-    cleaned = clean_text(name)
-    if not cleaned:
-        raise FactdbError("a source name cannot be empty")
-    url = url.strip() if url else None
+    cleaned = check_name(name, "a source name")
+    url = check_length(url.strip(), URL_MAX, "a URL") if url else None
+    check_length(title, TEXT_MAX, "a title")
+    check_length(credit, NAME_MAX, "a credit")
+    check_length(notes, TEXT_MAX, "the notes")
     if url and find_source(session, url=url) is not None:
         raise FactdbError(f"a source with URL {url} already exists")
     # a name already known is an outlet's next article, never a misspelling
@@ -264,9 +273,7 @@ def edit_source(session: Session, ref: str | int, *, force: bool = False, **chan
         raise FactdbError(f"cannot edit {', '.join(sorted(unknown))} of a source")
     source = get_source(session, ref)
     if changes.get("name") is not None:
-        new = clean_text(changes["name"])
-        if not new:
-            raise FactdbError("a source name cannot be empty")
+        new = check_name(changes["name"], "a source name")
         key = name_key(new)
         if key != source.name_key and not force:
             others = session.execute(
@@ -280,8 +287,12 @@ def edit_source(session: Session, ref: str | int, *, force: bool = False, **chan
         source.name, source.name_key = new, key
     if changes.get("kind") is not None:
         source.kind = check_kind(changes["kind"])
+    check_length(changes.get("title"), TEXT_MAX, "a title")
+    check_length(changes.get("credit"), NAME_MAX, "a credit")
+    check_length(changes.get("notes"), TEXT_MAX, "the notes")
     if "url" in changes:
         url = changes["url"].strip() if changes["url"] else None
+        check_length(url, URL_MAX, "a URL")
         if url:
             other = find_source(session, url=url)
             if other is not None and other.id != source.id:

@@ -18,7 +18,14 @@ from factdb.dates import format_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import SPEAKER_KINDS, Speaker, SpeakerAlias, Statement
 from factdb.services.locks import lock_name
-from factdb.services.names import NearMatch, near_matches
+from factdb.services.names import (
+    NAME_MAX,
+    TEXT_MAX,
+    NearMatch,
+    check_length,
+    check_name,
+    near_matches,
+)
 from factdb.textkeys import clean_text, content_key, name_key
 
 # the fields edit_speaker accepts; a value of None clears the field (name and kind excepted)
@@ -94,9 +101,7 @@ def check_kind(kind: str) -> str:
 
 def check_name_free(session: Session, name: str, *, exclude_id: int | None = None) -> str:
     """Refuse a name (or alias) already used by another speaker; return its key."""
-    cleaned = clean_text(name)
-    if not cleaned:
-        raise FactdbError("a speaker name cannot be empty")
+    cleaned = check_name(name, "a speaker name")
     existing = find_speaker(session, cleaned)
     if existing is None:
         # a concurrent command may be taking the same name: wait for it, then look again
@@ -133,7 +138,9 @@ def parse_external_ids(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
         key = key.strip()
         if not sep or not key:
             raise FactdbError(f"malformed external id {pair!r}: use KEY=VALUE (wikidata=Q1)")
-        result[key] = value.strip()
+        result[check_length(key, NAME_MAX, "an external id's key")] = check_length(
+            value.strip(), NAME_MAX, "an external id"
+        )
     return result
 
 
@@ -156,6 +163,8 @@ def create_speaker(
         if candidates:
             raise NearMatch("speaker", clean_text(name), candidates)
     ids = {k: v for k, v in (external_ids or {}).items() if v}
+    check_length(role, NAME_MAX, "a role")
+    check_length(notes, TEXT_MAX, "the notes")
     speaker = Speaker(
         name=clean_text(name),
         name_key=key,
@@ -334,6 +343,8 @@ def edit_speaker(
         speaker.name, speaker.name_key = new, key
     if changes.get("kind") is not None:
         speaker.kind = check_kind(changes["kind"])
+    check_length(changes.get("role"), NAME_MAX, "a role")
+    check_length(changes.get("notes"), TEXT_MAX, "the notes")
     if "role" in changes:
         speaker.role = clean_text(changes["role"]) or None if changes["role"] else None
     if "notes" in changes:
