@@ -81,6 +81,18 @@ def _check_arguments_are_text(args: list[str]) -> None:
             ) from None
 
 
+class OneLineUsageError(click.ClickException):
+    """A usage error shown as one ``Error: …`` line (exit 2) instead of click's usage block."""
+
+    exit_code = 2
+
+
+def _one_line_usage(exc: click.UsageError) -> OneLineUsageError:
+    """Fold click's usage error and its help hint into one line."""
+    hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+    return OneLineUsageError(exc.format_message().replace("\n", " ") + hint)
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; errors become one line."""
 
@@ -116,9 +128,17 @@ class LazyGroup(click.Group):
             _check_arguments_are_text(args)
         return super().parse_args(ctx, args)
 
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
+
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            raise _one_line_usage(exc) from None
         except FactdbError as exc:
             raise click.ClickException(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
