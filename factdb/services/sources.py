@@ -271,6 +271,16 @@ def edit_source(session: Session, ref: str | int, *, force: bool = False, **chan
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise FactdbError(f"cannot edit {', '.join(sorted(unknown))} of a source")
+    # validate everything before changing anything
+    if changes.get("kind") is not None:
+        check_kind(changes["kind"])
+    check_length(changes.get("title"), TEXT_MAX, "a title")
+    check_length(changes.get("credit"), NAME_MAX, "a credit")
+    check_length(changes.get("notes"), TEXT_MAX, "the notes")
+    if changes.get("url"):
+        check_length(changes["url"].strip(), URL_MAX, "a URL")
+    if changes.get("published_on"):
+        parse_partial(changes["published_on"])
     source = get_source(session, ref)
     if changes.get("name") is not None:
         new = check_name(changes["name"], "a source name")
@@ -287,9 +297,6 @@ def edit_source(session: Session, ref: str | int, *, force: bool = False, **chan
         source.name, source.name_key = new, key
     if changes.get("kind") is not None:
         source.kind = check_kind(changes["kind"])
-    check_length(changes.get("title"), TEXT_MAX, "a title")
-    check_length(changes.get("credit"), NAME_MAX, "a credit")
-    check_length(changes.get("notes"), TEXT_MAX, "the notes")
     if "url" in changes:
         url = changes["url"].strip() if changes["url"] else None
         check_length(url, URL_MAX, "a URL")

@@ -327,6 +327,11 @@ def edit_speaker(
     unknown = set(changes) - set(EDITABLE)
     if unknown:
         raise FactdbError(f"cannot edit {', '.join(sorted(unknown))} of a speaker")
+    # validate everything before changing anything
+    if changes.get("kind") is not None:
+        check_kind(changes["kind"])
+    check_length(changes.get("role"), NAME_MAX, "a role")
+    check_length(changes.get("notes"), TEXT_MAX, "the notes")
     speaker = get_speaker(session, ref)
     if changes.get("name") is not None:
         new = clean_text(changes["name"])
@@ -343,8 +348,6 @@ def edit_speaker(
         speaker.name, speaker.name_key = new, key
     if changes.get("kind") is not None:
         speaker.kind = check_kind(changes["kind"])
-    check_length(changes.get("role"), NAME_MAX, "a role")
-    check_length(changes.get("notes"), TEXT_MAX, "the notes")
     if "role" in changes:
         speaker.role = clean_text(changes["role"]) or None if changes["role"] else None
     if "notes" in changes:
