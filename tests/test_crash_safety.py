@@ -86,6 +86,11 @@ def test_kill_9_during_import_leaves_all_or_nothing(setup: dict) -> None:
         outcomes.append((run["delay"], run["wal_bytes"], outcome))
         mid_write += not run["finished"]
     broken = [o for o in outcomes if o[2] not in ("none", "all")]
+    tally = {k: sum(o[2] == k for o in outcomes) for k in ("none", "all")}
+    print(
+        f"\n{RUNS} kills (seed {seed}): {tally['none']} none, {tally['all']} all, "
+        f"{len(broken)} broken; {mid_write} while the import was running"
+    )
     assert not broken, (seed, broken)
     # most kills really landed while the import was running (not after it had finished)
     assert mid_write >= RUNS // 2, (seed, seconds, outcomes)
@@ -108,6 +113,7 @@ def test_kill_9_while_committing(setup: dict) -> None:
         outcomes.append(
             (run["delay"], run["wal_bytes"], stress.verdict(run, setup["before"], setup["after"]))
         )
+    print(f"\nkills during the commit: {outcomes}")
     assert all(o[2] in ("none", "all") for o in outcomes), outcomes
     # some kills really did land after the commit began writing pages
     assert any(o[1] > 0 for o in outcomes), outcomes
