@@ -7,7 +7,7 @@ change the statuses of claims that all workers change at once. Afterwards: every
 succeeded, every claim is there with its tags, no speaker or source was created twice, every
 status event is there, and each claim's current_status equals its latest event.
 
-Sized for CI (4 processes × 25 claims + 30 status changes). Skipped without
+Sized for CI (4 processes × 20 claims + 24 status changes). Skipped without
 FACTDB_TEST_POSTGRES_URL.
 """
 
@@ -28,8 +28,8 @@ from factdb.services.claims import AttributionInput, add_claim
 from factdb.services.statuses import add_status_event
 
 WORKERS = 4
-CLAIMS_PER_WORKER = 25
-STATUS_CHANGES_PER_WORKER = 30
+CLAIMS_PER_WORKER = 20
+STATUS_CHANGES_PER_WORKER = 24
 SHARED_CLAIMS = 6
 # names nobody has created yet: every worker asks for them at the same moment
 NEW_SPEAKERS = ["Maria Zakharova", "Dmitry Peskov", "Oana Lungescu"]

@@ -12,7 +12,7 @@ from factdb.cli.setup import prepare_database
 
 @click.group()
 def db() -> None:
-    """Schema migrations (upgrade, downgrade, current, history, check)."""
+    """Schema migrations, whole-database copies between backends, and backups."""
 
 
 @db.command()
