@@ -424,3 +424,11 @@ def test_lengths_and_nul_are_refused_alike_on_both_backends(session: Session) ->
         edit_speaker(session, speaker.id, name="w" * 301)
     with pytest.raises(FactdbError, match="NUL"):
         edit_speaker(session, speaker.id, notes="a\x00b")
+
+
+def test_digits_are_an_id_first_then_a_name(session: Session, lavrov: Speaker) -> None:
+    band = create_speaker(session, "1984", kind="organisation")
+    assert get_speaker(session, str(lavrov.id)) is lavrov
+    assert get_speaker(session, "1984") is band
+    with pytest.raises(NotFound, match="no speaker with id 1985"):
+        get_speaker(session, "1985")

@@ -53,6 +53,9 @@ def get_source(session: Session, ref: str | int) -> Source:
     """A source by id, URL or name; NotFound (with suggestions) otherwise."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
         source = session.get(Source, int(ref))
+        # digits name an id first, then a source so called
+        if source is None and isinstance(ref, str):
+            source = find_source(session, ref)
         if source is None:
             raise NotFound(f"no source with id {ref}")
         return source

@@ -66,6 +66,9 @@ def get_speaker(session: Session, ref: str | int) -> Speaker:
     """A speaker by id or by name/alias; NotFound (with suggestions) otherwise."""
     if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
         speaker = session.get(Speaker, int(ref))
+        # digits name an id first, then a speaker so called (a group called "1984")
+        if speaker is None and isinstance(ref, str):
+            speaker = find_speaker(session, ref)
         if speaker is None:
             raise NotFound(f"no speaker with id {ref}")
         return speaker
