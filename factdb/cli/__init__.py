@@ -8,7 +8,7 @@ they import SQLAlchemy only inside command bodies, so ``factdb --help`` and
 from __future__ import annotations
 
 import importlib
-import sqlite3
+import os
 import sys
 
 import click
@@ -36,7 +36,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 
 def _is_database_error(exc: BaseException) -> bool:
     """True for errors raised by the database layer (SQLAlchemy or a DB-API driver)."""
-    if isinstance(exc, sqlite3.Error):
+    # sqlite3 is not imported at start-up (it costs time on every --help); if no command has
+    # loaded it, no sqlite3 error can exist
+    sqlite3 = sys.modules.get("sqlite3")
+    if sqlite3 is not None and isinstance(exc, sqlite3.Error):
         return True
     module = type(exc).__module__
     return module.startswith(("sqlalchemy", "psycopg"))
@@ -93,6 +96,28 @@ def _one_line_usage(exc: click.UsageError) -> OneLineUsageError:
     return OneLineUsageError(exc.format_message().replace("\n", " ") + hint)
 
 
+def _help_width(max_width: int | None) -> int | None:
+    """The help text width click would pick, found without importing shutil (start-up time).
+
+    Same rule as click: ``$COLUMNS`` or the terminal's width, capped at ``max_width``, minus 2,
+    at least 50. None (click decides) when click's test runner forces a width.
+    """
+    from click import formatting
+
+    if formatting.FORCED_WIDTH is not None:
+        return None
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(min(columns, max_width or 80) - 2, 50)
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; errors become one line."""
 
@@ -129,6 +154,9 @@ class LazyGroup(click.Group):
         return super().parse_args(ctx, args)
 
     def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[no-untyped-def]
+        if parent is None and extra.get("terminal_width") is None:
+            # subcommands inherit this width; without it click imports shutil to find it
+            extra["terminal_width"] = _help_width(self.context_settings.get("max_content_width"))
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except click.UsageError as exc:
