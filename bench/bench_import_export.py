@@ -33,8 +33,10 @@ PYTHON = sys.executable
 FACTDB = [PYTHON, "-m", "factdb"]
 
 
-def measure(argv: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tuple[float, float]:
-    """(wall seconds, peak RSS in MiB) of one child process; a failure stops the benchmark."""
+def measure(
+    argv: list[str], *, stdout: int | None = subprocess.DEVNULL
+) -> tuple[float, float, float]:
+    """(wall s, peak RSS MiB, CPU s) of one child process; a failure stops the benchmark."""
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(process.pid, 0)
@@ -43,7 +45,7 @@ def measure(argv: list[str], *, stdout: int | None = subprocess.DEVNULL) -> tupl
     stderr = process.stderr.read().decode() if process.stderr else ""
     if process.returncode != 0:
         raise SystemExit(f"failed ({process.returncode}): {' '.join(argv)}\n{stderr}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def remove_db(path: Path) -> None:
@@ -85,11 +87,14 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     claims = workload(args.n)
     peer = None if args.skip_peer else peer_venv()
-    results: dict[str, list[tuple[float, float]]] = {}
+    results: dict[str, list[tuple[float, float, float]]] = {}
 
-    def record(name: str, figures: tuple[float, float]) -> None:
+    def record(name: str, figures: tuple[float, float, float]) -> None:
         results.setdefault(name, []).append(figures)
-        print(f"  {name:<34} {figures[0]:8.2f} s {figures[1]:7.1f} MiB", file=sys.stderr)
+        wall_s, rss_mib, cpu_s = figures
+        print(
+            f"  {name:<34} {wall_s:8.2f} s {rss_mib:7.1f} MiB {cpu_s:8.2f} s CPU", file=sys.stderr
+        )
 
     floor_db, fts_db, factdb_db, peer_db = (
         OUT / "floor.db",
@@ -147,15 +152,18 @@ def main() -> None:
         )
 
     def wall(name: str) -> float:
-        return statistics.median(w for w, _ in results[name])
+        return statistics.median(f[0] for f in results[name])
 
     def rss(name: str) -> float:
-        return max(r for _, r in results[name])
+        return max(f[1] for f in results[name])
+
+    def cpu(name: str) -> float:
+        return statistics.median(f[2] for f in results[name])
 
     print(f"\nfactdb import/export benchmark: {args.n:,} claims, {args.runs} run(s), medians")
-    print(f"{'what':<34} {'wall s':>8} {'peak MiB':>9}")
+    print(f"{'what':<34} {'wall s':>8} {'peak MiB':>9} {'CPU s':>8}")
     for name in results:
-        print(f"{name:<34} {wall(name):8.2f} {rss(name):9.1f}")
+        print(f"{name:<34} {wall(name):8.2f} {rss(name):9.1f} {cpu(name):8.2f}")
     print()
     imp, exp = wall("factdb import"), wall("factdb export --format csv")
     lines = [
@@ -168,9 +176,17 @@ def main() -> None:
         with_fts = flat + wall("sqlite-utils enable-fts")
         lines.append(("import / sqlite-utils insert --nl", imp / flat, 1.0))
         lines.append(("import / sqlite-utils insert + enable-fts", imp / with_fts, 1.0))
+    print("wall-time ratios (the targets):")
     for label, ratio, target in lines:
         verdict = "ok" if ratio <= target else "MISSED"
         print(f"{label:<44} {ratio:5.2f}x  (target <= {target}x: {verdict})")
+    # on a shared machine wall time depends on the neighbours; CPU time much less so
+    print("CPU-time ratios (for reference):")
+    print(
+        f"{'import / floor_load --fts':<44} {cpu('factdb import') / cpu('floor_load --fts'):5.2f}x"
+    )
+    export_cpu = cpu("factdb export --format csv") / cpu("floor_export")
+    print(f"{'export / floor_export':<44} {export_cpu:5.2f}x")
     for name in ("factdb import", "factdb export --format csv"):
         verdict = "ok" if rss(name) <= 150 else "MISSED"
         print(f"{name + ' peak RSS':<44} {rss(name):5.1f} MiB (target <= 150: {verdict})")

@@ -48,12 +48,12 @@ from factdb.textkeys import content_key, name_key
 BATCH = 5_000
 # how many name comparisons the near-match check may spend (rapidfuzz, C speed): enough for
 # thousands of new names against tens of thousands of known ones
-NEAR_MATCH_BUDGET = 20_000_000
+NEAR_MATCH_BUDGET = 5_000_000
 # a load of at least this many records, and at least as many as the table holds, builds the
 # secondary indexes at the end (SQLite)
 DEFER_INDEXES_FROM = 20_000
 # page cache for the load (KiB): random content keys make index pages hot all over
-CACHE_KIB = 32_768
+CACHE_KIB = 24_576
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
 
@@ -458,11 +458,13 @@ class Loader:
         """Write the last batch, rebuild deferred indexes, work out near-match warnings."""
         self._flush()
         if self.cursor is not None:
+            # the default cache again first: index builds sort in memory up to the cache size,
+            # and the page cache of the load is no longer needed (peak memory stays flat)
+            if self._cache_size is not None:
+                self.cursor.execute(f"PRAGMA cache_size = {self._cache_size}")
             for sql in self._deferred:
                 self.cursor.execute(sql)
             self._deferred = []
-            if self._cache_size is not None:
-                self.cursor.execute(f"PRAGMA cache_size = {self._cache_size}")
         if self._search_suspended is not None:
             from factdb.services.search import resume_search_index
 
