@@ -97,7 +97,12 @@ def drop_stale_pg_databases(max_age_hours: float = PG_STALE_HOURS) -> list[str]:
     try:
         with admin.connect() as conn:
             names = conn.execute(
-                text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                # a database someone is connected to is skipped here rather than waited for
+                # (DROP DATABASE waits 5 s for sessions to end before it gives up)
+                text(
+                    "SELECT datname FROM pg_database d WHERE datname LIKE :p AND NOT EXISTS "
+                    "(SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)"
+                ),
                 {"p": PG_PREFIX.replace("_", r"\_") + "%"},
             ).scalars()
             for name in list(names):
