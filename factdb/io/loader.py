@@ -23,6 +23,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -545,6 +546,9 @@ class Loader:
                     r.external_id,
                 )
             )
+        # in content-key order: the unique index on those random keys is then updated in one
+        # sweep instead of a page here and a page there (the ids stay in file order)
+        statements.sort(key=_BY_KEY)
         self._executemany(Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True)
         # the ids that are missing afterwards are the rows ON CONFLICT skipped: duplicates
         between = select(Statement.id).where(Statement.id.between(ids[0], ids[-1]))
@@ -798,6 +802,7 @@ def _external_ids(same_as: tuple[str, ...]) -> dict[str, str] | None:
     return ids
 
 
+_BY_KEY = itemgetter(9)  # content_key in _STATEMENT_COLUMNS
 _STATEMENT_COLUMNS = (
     "id",
     "text",
