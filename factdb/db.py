@@ -101,8 +101,14 @@ def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         try:
             row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        except (OperationalError, DBAPIError):
-            return None
+        except (OperationalError, DBAPIError) as exc:
+            # only a missing table means "no schema"; a damaged or unopenable file must say so
+            # rather than suggest 'factdb init' (SQLite: "no such table", PostgreSQL: "does not
+            # exist")
+            message = str(getattr(exc, "orig", None) or exc).lower()
+            if "no such table" in message or "does not exist" in message:
+                return None
+            raise
     return row[0] if row else None
 
 
