@@ -195,8 +195,9 @@ class Loader:
             return
         rows = cursor.execute(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
-            "AND tbl_name IN ('statements', 'status_events', 'attributions', 'verdicts', "
-            "'statement_tags') ORDER BY name"
+            # not verdicts: repeated records look theirs up by statement during the load
+            "AND tbl_name IN ('statements', 'status_events', 'attributions', 'statement_tags') "
+            "ORDER BY name"
         ).fetchall()
         for name, sql in rows:
             if sql.upper().startswith("CREATE UNIQUE"):
