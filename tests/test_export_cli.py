@@ -273,3 +273,23 @@ def test_round_trip_property(
     assert result.exit_code == 0, result.stderr
     assert second_db("export", "--format", "jsonl").stdout == first
     assert second_db("import", str(again)).stderr.split(": ", 1)[1].startswith("0 added")
+
+
+def test_unwritable_output_is_one_error(run: Any, tmp_path: Path) -> None:
+    assert run("import", str(DATA / "messy.jsonl")).exit_code == 0
+    result = run("export", "-o", str(tmp_path / "missing" / "out.csv"))
+    assert result.exit_code == 1
+    assert result.stderr == f"Error: directory {tmp_path / 'missing'} does not exist\n"
+    if Path("/dev/full").exists():
+        import subprocess
+        import sys
+
+        db = run.db
+        full = subprocess.run(
+            [sys.executable, "-m", "factdb", "--db", db, "export"],
+            stdout=open("/dev/full", "w"),  # noqa: SIM115
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert full.returncode == 1
+        assert full.stderr == "Error: cannot write to standard output: No space left on device\n"

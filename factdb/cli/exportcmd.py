@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -63,8 +64,16 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
             try:
                 write(out)
                 out.flush()
+            except BrokenPipeError:
+                # the reader went away (``factdb export | head``): stop quietly, as cat does
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+                raise click.exceptions.Exit(0) from None
+            except OSError as exc:
+                raise FactdbError(f"cannot write to standard output: {exc.strerror}") from None
             finally:
-                out.detach()
+                with contextlib.suppress(OSError, ValueError):
+                    out.detach()
             return
         count = _write_atomically(Path(output), write)
     noun = "reviews" if fmt == "claimreview" else "claims"
@@ -84,6 +93,9 @@ def _write_atomically(path: Path, write: Any) -> int:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
             count = write(out)
         os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise FactdbError(f"cannot write {path}: {exc.strerror}") from None
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
