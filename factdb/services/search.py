@@ -421,6 +421,11 @@ def highlight(
         first = hits[0].start() if hits else 0
         lo = max(0, min(first - width // 4, len(flat) - width))
         hi = min(len(flat), lo + width)
+        # cut between words where one is near, never inside the first match
+        if lo > 0 and (space := flat.find(" ", lo, min(first, lo + 15))) >= 0:
+            lo = space + 1
+        if hi < len(flat) and (space := flat.rfind(" ", max(lo, hi - 15), hi)) > first:
+            hi = space
     out, pos = [], lo
     for m in hits:
         if m.start() < lo or m.end() > hi:
