@@ -24,7 +24,7 @@ from conftest import FactdbRunner
 from sqlalchemy import text
 
 from factdb.db import make_engine, session_scope
-from factdb.services.claims import AttributionInput, add_claim
+from factdb.services.claims import AttributionInput, DuplicateClaim, add_claim
 from factdb.services.statuses import add_status_event
 
 WORKERS = 4
@@ -230,3 +230,17 @@ def test_concurrent_status_changes_keep_the_cache_right(pg_url: str) -> None:
         ).scalar_one()
     engine.dispose()
     assert current == "confirmed"
+
+
+def test_the_same_claim_added_twice_at_once_is_reported_as_a_duplicate(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    with session_scope(engine) as s:  # a known speaker: only the claim itself is contended
+        add_claim(s, text="Said before.", speaker="NATO")
+    engine.dispose()
+
+    def add(s):  # type: ignore[no-untyped-def]
+        return add_claim(s, text="Said once.", speaker="NATO", said_on="2021-10-06").id
+
+    first, second, waited = _race(pg_url, add, add)
+    assert waited
+    assert isinstance(second, DuplicateClaim) and second.existing_id == first

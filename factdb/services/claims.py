@@ -214,6 +214,9 @@ def add_claim(
     )
     key = content_key(speaker_row.id, cleaned, str(said) if said else None)
     _check_duplicate(session, key, None, None, None)
+    # the same claim added by two commands at once: the second waits, then sees the first's
+    lock_names(session, "claim", [key])
+    _check_duplicate(session, key, None, None, None)
     original = clean_text(original_text) if original_text else None
     statement = Statement(
         text=cleaned,

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 # thousands of names (an import) then holds at most this many locks, well inside PostgreSQL's
 # lock table (max_locks_per_transaction × connections); two names sharing a slot only wait
 SLOTS = 256
-NAMESPACES = {"speaker": 1, "source": 2, "tag": 3}
+NAMESPACES = {"speaker": 1, "claim": 2, "tag": 3, "source": 4}
 _CLASSID = 0x0FAC7DB0  # first key of factdb's advisory locks, apart from other applications'
 
 
@@ -37,8 +37,8 @@ def lock_names(session: Session, namespace: str, keys: Iterable[str]) -> None:
     """Hold locks on ``keys`` of ``namespace`` until the transaction ends (PostgreSQL only).
 
     Slots are taken in ascending order, so two transactions locking overlapping sets never
-    wait for each other in a cycle. A transaction should lock its speaker before its tags and
-    its tags before its sources (``NAMESPACES`` order), as ``claim add`` does.
+    wait for each other in a cycle. A transaction should lock namespaces in ``NAMESPACES``
+    order (speaker, claim, tags, sources), as ``claim add`` does.
     """
     if session.get_bind().dialect.name != "postgresql":
         return
