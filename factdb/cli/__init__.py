@@ -205,6 +205,8 @@ def cli(ctx: click.Context, db: str | None) -> None:
     from factdb.cli.common import AppContext
 
     ctx.obj = AppContext(db)
+    # connections end with the command, not whenever the garbage collector gets to them
+    ctx.call_on_close(ctx.obj.close)
 
 
 def main() -> None:

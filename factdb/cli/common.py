@@ -54,6 +54,12 @@ class AppContext:
             self._engines[write] = engine
         return self._engines[write]
 
+    def close(self) -> None:
+        """Close the engines' pooled connections (called when the command ends)."""
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
     @contextmanager
     def session(self, *, write: bool = True) -> Iterator[Session]:
         """One transaction for one command: all or nothing."""
