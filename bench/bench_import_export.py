@@ -12,7 +12,7 @@ and prints the ratios the issue sets as targets (import <= 2.0x floor_load, expo
 floor_export, both <= 150 MiB). Medians over --runs. The machine is shared: compare ratios
 from one run, never absolute seconds from different runs.
 
-Usage: python bench/bench_import_export.py [--n 1000000] [--runs 1] [--skip-peer]
+Usage: python bench/bench_import_export.py [--n 1000000] [--runs 1] [--skip-peer] [--export-only]
 """
 
 from __future__ import annotations
@@ -78,11 +78,43 @@ def peer_venv() -> Path | None:
     return tool
 
 
+def load(record, claims, peer, floor_db, fts_db, factdb_db, peer_db):  # type: ignore[no-untyped-def]
+    """The loads: the floors, factdb import and the sqlite-utils peer."""
+    remove_db(floor_db)
+    record(
+        "floor_load",
+        measure([PYTHON, str(SHARED / "floor_load.py"), str(claims), str(floor_db)]),
+    )
+    remove_db(fts_db)
+    record(
+        "floor_load --fts",
+        measure([PYTHON, str(SHARED / "floor_load.py"), "--fts", str(claims), str(fts_db)]),
+    )
+    remove_db(factdb_db)
+    subprocess.run([*FACTDB, "--db", str(factdb_db), "init"], check=True, capture_output=True)
+    record("factdb import", measure([*FACTDB, "--db", str(factdb_db), "import", "-q", str(claims)]))
+    if peer is not None:
+        remove_db(peer_db)
+        record(
+            "sqlite-utils insert --nl",
+            measure([str(peer), "insert", str(peer_db), "statements", str(claims), "--nl"]),
+        )
+        record(
+            "sqlite-utils enable-fts",
+            measure([str(peer), "enable-fts", str(peer_db), "statements", "text", "--fts5"]),
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="claims in the workload")
     parser.add_argument("--runs", type=int, default=1, help="repetitions (medians reported)")
     parser.add_argument("--skip-peer", action="store_true", help="do not run sqlite-utils")
+    parser.add_argument(
+        "--export-only",
+        action="store_true",
+        help="only the exports, from the databases a previous run left in bench/out/",
+    )
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     claims = workload(args.n)
@@ -104,31 +136,8 @@ def main() -> None:
     )
     for run in range(1, args.runs + 1):
         print(f"run {run}/{args.runs}", file=sys.stderr)
-        remove_db(floor_db)
-        record(
-            "floor_load",
-            measure([PYTHON, str(SHARED / "floor_load.py"), str(claims), str(floor_db)]),
-        )
-        remove_db(fts_db)
-        record(
-            "floor_load --fts",
-            measure([PYTHON, str(SHARED / "floor_load.py"), "--fts", str(claims), str(fts_db)]),
-        )
-        remove_db(factdb_db)
-        subprocess.run([*FACTDB, "--db", str(factdb_db), "init"], check=True, capture_output=True)
-        record(
-            "factdb import", measure([*FACTDB, "--db", str(factdb_db), "import", "-q", str(claims)])
-        )
-        if peer is not None:
-            remove_db(peer_db)
-            record(
-                "sqlite-utils insert --nl",
-                measure([str(peer), "insert", str(peer_db), "statements", str(claims), "--nl"]),
-            )
-            record(
-                "sqlite-utils enable-fts",
-                measure([str(peer), "enable-fts", str(peer_db), "statements", "text", "--fts5"]),
-            )
+        if not args.export_only:
+            load(record, claims, peer, floor_db, fts_db, factdb_db, peer_db)
         record(
             "floor_export",
             measure(
@@ -165,12 +174,15 @@ def main() -> None:
     for name in results:
         print(f"{name:<34} {wall(name):8.2f} {rss(name):9.1f} {cpu(name):8.2f}")
     print()
-    imp, exp = wall("factdb import"), wall("factdb export --format csv")
-    lines = [
-        ("import / floor_load", imp / wall("floor_load"), 2.0),
-        ("import / floor_load --fts (both keep FTS)", imp / wall("floor_load --fts"), 2.0),
-        ("export / floor_export", exp / wall("floor_export"), 1.5),
-    ]
+    loaded = "factdb import" in results
+    exp = wall("factdb export --format csv")
+    lines = [("export / floor_export", exp / wall("floor_export"), 1.5)]
+    if loaded:
+        imp = wall("factdb import")
+        lines[:0] = [
+            ("import / floor_load", imp / wall("floor_load"), 2.0),
+            ("import / floor_load --fts (both keep FTS)", imp / wall("floor_load --fts"), 2.0),
+        ]
     if "sqlite-utils insert --nl" in results:
         flat = wall("sqlite-utils insert --nl")
         with_fts = flat + wall("sqlite-utils enable-fts")
@@ -182,14 +194,15 @@ def main() -> None:
         print(f"{label:<44} {ratio:5.2f}x  (target <= {target}x: {verdict})")
     # on a shared machine wall time depends on the neighbours; CPU time much less so
     print("CPU-time ratios (for reference):")
-    print(
-        f"{'import / floor_load --fts':<44} {cpu('factdb import') / cpu('floor_load --fts'):5.2f}x"
-    )
+    if loaded:
+        import_cpu = cpu("factdb import") / cpu("floor_load --fts")
+        print(f"{'import / floor_load --fts':<44} {import_cpu:5.2f}x")
     export_cpu = cpu("factdb export --format csv") / cpu("floor_export")
     print(f"{'export / floor_export':<44} {export_cpu:5.2f}x")
     for name in ("factdb import", "factdb export --format csv"):
-        verdict = "ok" if rss(name) <= 150 else "MISSED"
-        print(f"{name + ' peak RSS':<44} {rss(name):5.1f} MiB (target <= 150: {verdict})")
+        if name in results:
+            verdict = "ok" if rss(name) <= 150 else "MISSED"
+            print(f"{name + ' peak RSS':<44} {rss(name):5.1f} MiB (target <= 150: {verdict})")
     shutil.rmtree(OUT / "tmp", ignore_errors=True)
 
 
