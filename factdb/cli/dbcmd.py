@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -129,7 +130,14 @@ def copy(
         source, target = app.url, resolve_url(to_db)
     else:
         source, target = resolve_url(from_db), app.url
-    counts = copy_database(source, target, replace=replace)
+    # at a terminal, show each table as it is done (a big copy takes minutes)
+    progress = None
+    if sys.stderr.isatty():
+
+        def progress(table: str, rows: int) -> None:
+            click.echo(f"  {table}: {rows} rows copied", err=True)
+
+    counts = copy_database(source, target, replace=replace, progress=progress)
     render(
         ({"table": c.table, "source_rows": c.source, "target_rows": c.target} for c in counts),
         ["table", "source_rows", "target_rows"],
