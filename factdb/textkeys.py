@@ -35,3 +35,20 @@ def content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     normalised = _SPACE.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
     payload = f"{speaker_id}\x1f{normalised}\x1f{said_on or ''}"
     return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+
+
+def normalise_code(code: str) -> str:
+    """The canonical spelling of a status code: lower case, ``_`` for spaces and hyphens."""
+    return "_".join(code.strip().lower().replace("-", " ").split())
+
+
+def normalise_tag(tag: str) -> str:
+    """Tags are compared and stored in lower case with single spaces."""
+    return " ".join(tag.split()).lower()
+
+
+def label_key(label: str) -> str:
+    """Comparison key of a rating label (the rule frozen in migration 0001 as ``_label_key``)."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(stripped.replace("-", " ").replace("_", " ").split())

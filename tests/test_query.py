@@ -245,11 +245,11 @@ def test_search_is_delegated(
 ) -> None:
     calls = []
 
-    def apply_search(session: Session, stmt: Any, expression: str) -> Any:
-        from factdb.models import Statement
+    def apply_search(session: Session, stmt: Any, expression: str, **kwargs: Any) -> Any:
+        from factdb.tables import statements
 
         calls.append(expression)
-        return stmt.where(Statement.text.like("%baseless%"))
+        return stmt.where(statements.c.text.like("%baseless%"))
 
     fake = types.ModuleType("factdb.services.search")
     fake.apply_search = apply_search  # type: ignore[attr-defined]

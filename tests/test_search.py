@@ -391,30 +391,124 @@ def test_search_agrees_with_a_brute_force_scan(session, operations, queries):
         session.rollback()
 
 
-def test_plain_search_fast_path_equals_the_full_listing(session, story):
+def _full_ranking(session: Session, expression: str) -> list[int]:
+    """Every hit scored and ranked, written out in SQL apart from the service (no window)."""
+    node = parse_search(expression)
+    if session.get_bind().dialect.name == "sqlite":
+        sql = (
+            "SELECT rowid FROM statements_fts WHERE statements_fts MATCH :q "
+            "ORDER BY bm25(statements_fts), rowid"
+        )
+        return list(session.scalars(text(sql), {"q": search_service.fts5_query(node)}))
+    sql = (
+        "SELECT statement_id FROM statements_fts, to_tsquery('simple', :q) AS q "
+        "WHERE document @@ q ORDER BY ts_rank(document, q) DESC, statement_id"
+    )
+    return list(session.scalars(text(sql), {"q": search_service.pg_tsquery(session, node)}))
+
+
+def _ranked_claims(session: Session, word: str, count: int) -> list[int]:
+    """``count`` claims matching ``word``; the oldest repeat it most (rank best)."""
+    ids = [
+        _claim(session, " ".join([word] * (count - i) + ["filler"] * 8), f"Ranker {i}", tags=["rk"])
+        for i in range(count)
+    ]
+    session.flush()
+    return ids
+
+
+def test_moderate_hit_sets_are_ranked_exactly(session, story):
+    _ranked_claims(session, "nato", 5)
+    for expression in ["nato", "lavrov OR baseless", "intell*", "Лавров", "nato NOT russia"]:
+        full = _full_ranking(session, expression)
+        assert search_service.search_ids(session, expression) == full, expression
+        assert search_service.search_ids(session, expression, limit=2) == full[:2], expression
+
+
+def test_the_window_applies_only_beyond_its_size(session, story, monkeypatch):
+    ids = _ranked_claims(session, "windowword", 6)
+    full = _full_ranking(session, "windowword")
+    assert full == ids  # the oldest repeat the word most: they rank best
+    monkeypatch.setattr(search_service, "RANK_WINDOW", 6)  # hits == window: exact
+    assert search_service.search_ids(session, "windowword") == full
+    assert search_service.search_ids(session, "windowword", limit=2) == full[:2]
+
+    monkeypatch.setattr(search_service, "RANK_WINDOW", 3)  # more hits than the window
+    newest = sorted(ids)[-3:]
+    window_ranked = [i for i in full if i in newest]
+    # the best of the window come first, however well older claims score
+    assert search_service.search_ids(session, "windowword", limit=2) == window_ranked[:2]
+    # without a limit every hit is listed: the window ranked, then the rest newest first
+    older = sorted(set(ids) - set(newest), reverse=True)
+    assert search_service.search_ids(session, "windowword") == window_ranked + older
+    # a filtered search is ranked exactly, whatever the window
     from factdb.filters import ClaimFilter
-    from factdb.services.query import list_claims
-    from factdb.services.search import search_claims
+    from factdb.services.query import select_claims
 
-    keys = ("id", "said_on", "speaker", "status", "text")
-    for expression in ["nato", "lavrov OR baseless", "intell*", "Лавров", "nothingatall"]:
-        for limit in (None, 2):
-            lean = search_claims(session, expression, limit)
-            full = list_claims(session, ClaimFilter(search=expression, limit=limit))
-            assert lean == [{k: row[k] for k in keys} for row in full], expression
+    oldest_speaker = ClaimFilter(search="windowword", speaker="Ranker 0")
+    assert list(session.scalars(select_claims(session, oldest_speaker))) == [ids[0]]
+    filtered = ClaimFilter(search="windowword", tag="rk")
+    assert list(session.scalars(select_claims(session, filtered))) == full
 
 
-def test_plain_search_command_needs_neither_the_orm_models_nor_alembic(sqlite_path):
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["claim", "search", "nato"],
+        ["claim", "search", "nato", "--limit", "1"],
+        ["claim", "search", "nato", "--speaker", "NATO official", "--status", "alleged"],
+        ["claim", "list", "--limit", "20"],
+        ["claim", "list", "--speaker", "NATO official", "--limit", "20"],
+        ["claim", "list", "--status", "alleged", "--limit", "20"],
+        ["claim", "list", "--status", "alleged", "--as-of", "2021-10-08"],
+        ["claim", "list", "--tag", "nato", "--source", "Example Times"],
+        ["claim", "list", "--verdict", "false"],
+        ["claim", "list", "--since", "2021", "--until", "2022", "--search", "nato"],
+    ],
+    ids=" ".join,
+)
+def test_listing_commands_need_neither_the_orm_models_nor_alembic(sqlite_path, args):
     import subprocess
     import sys
 
+    from click.testing import CliRunner
+
+    from factdb.cli import cli
+
+    added = CliRunner().invoke(
+        cli,
+        [
+            "--db",
+            str(sqlite_path),
+            "claim",
+            "add",
+            "NATO expels eight diplomats.",
+            "--speaker",
+            "NATO official",
+            "--said-on",
+            "2021-10-06",
+            "--status",
+            "alleged",
+            "--tag",
+            "nato",
+            "--source",
+            "Example Times",
+        ],
+    )
+    assert added.exit_code == 0, added.output
     code = (
         "import sys\n"
         "from factdb.cli import main\n"
-        f"sys.argv = ['factdb', '--db', {str(sqlite_path)!r}, 'claim', 'search', 'nato']\n"
+        f"sys.argv = ['factdb', '--db', {str(sqlite_path)!r}, *{args!r}]\n"
         "try:\n    main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-        "print(sorted(m for m in ('factdb.models', 'alembic') if m in sys.modules))\n"
+        "from sqlalchemy.orm import mapperlib\n"
+        "print(sorted(m for m in ('factdb.models', 'alembic') if m in sys.modules),"
+        " len(mapperlib._mapper_registries))\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "[]"
+    lines = result.stdout.strip().splitlines()
+    # no models imported, no mapper registry exists to configure
+    assert lines[-1] == "[] 0", result.stdout
+    if "--verdict" not in args:  # the one claim has no verdict
+        assert any("NATO" in line for line in lines[:-1]), result.stdout

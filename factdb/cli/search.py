@@ -57,17 +57,13 @@ def search(app: AppContext, expression: str, fmt: str, style: str, **filters: ob
     """
     check_style(style)
     from factdb.output import render
-    from factdb.services.search import highlight, parse_search, search_claims
+    from factdb.services.query import list_claims
+    from factdb.services.search import highlight, parse_search
 
     parse_search(expression)  # a syntax error is reported before the database is opened
-    narrowed = any(value is not None for name, value in filters.items() if name != "limit")
     with app.session(write=False) as session:
-        if narrowed:
-            from factdb.services.query import list_claims
-
-            rows = list_claims(session, make_filter(search=expression, **filters))
-        else:  # the plain search: a lean path that needs no ORM (see search_claims)
-            rows = iter(search_claims(session, expression, filters.get("limit")))  # type: ignore[arg-type]
+        # the one listing path of claim list (Core only: no ORM models are imported)
+        rows = list_claims(session, make_filter(search=expression, **filters))
         if fmt == "table":
             start, end = _marks()
             rows = (

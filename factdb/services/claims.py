@@ -28,7 +28,9 @@ from factdb.models import (
     Tag,
 )
 from factdb.services.locks import lock_names
-from factdb.textkeys import clean_text, content_key
+
+# normalise_tag lives in textkeys (no models) so that listings can use it; re-exported here
+from factdb.textkeys import clean_text, content_key, normalise_tag
 
 # BCP 47-ish: "en", "ru", "pt-BR", "zh-Hant", "und"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -92,11 +94,6 @@ def check_language(language: str | None) -> str | None:
         raise FactdbError(f"invalid language {language!r}: use a code such as en, ru or pt-BR")
     primary, *rest = value.split("-")
     return "-".join([primary.lower(), *rest])
-
-
-def normalise_tag(tag: str) -> str:
-    """Tags are compared and stored in lower case with single spaces."""
-    return " ".join(tag.split()).lower()
 
 
 def _tag_rows(session: Session, tags: Iterable[str]) -> list[Tag]:

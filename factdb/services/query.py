@@ -11,6 +11,11 @@ Dates compare by their first day: ``--since 2021-10`` means from 2021-10-01, ``-
 means up to 2021-01-01, and a claim said "2021-10" (month precision) counts as said on
 2021-10-01. ``--as-of D`` judges each claim by its latest status event with effective date
 <= D, where an event dated 2021-10 is in force from 2021-10-01.
+
+The listing (``select_claims``, ``list_claims``) is SQLAlchemy Core over the lightweight
+tables of ``factdb.tables``: ``claim list`` and ``claim search`` neither import
+``factdb.models`` nor configure the ORM mappers, which would cost more than the query itself on
+a big database. Only the error paths (near-match suggestions) and ``claim_detail`` use the ORM.
 """
 
 from __future__ import annotations
@@ -20,46 +25,32 @@ from itertools import islice
 from typing import Any
 
 from sqlalchemy import Select, and_, func, literal_column, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
+from factdb import tables as t
 from factdb.dates import format_partial
 from factdb.errors import NotFound
 from factdb.filters import ClaimFilter
-from factdb.models import (
-    VERDICT_CLASSES,
-    Attribution,
-    RatingScale,
-    ScaleRating,
-    Source,
-    Speaker,
-    Statement,
-    StatementLink,
-    StatementTag,
-    Status,
-    StatusEvent,
-    Tag,
-    Verdict,
-)
-from factdb.textkeys import name_key
+from factdb.textkeys import label_key, name_key, normalise_code, normalise_tag
 
 _CHUNK = 500
 
 
 def _later_event(event: Any, as_of: Any) -> Any:
     """SQL: a status event of the same claim, in force by ``as_of``, that supersedes ``event``."""
-    later = aliased(StatusEvent)
+    later = t.status_events.alias()
     return (
-        select(later.id)
+        select(later.c.id)
         .where(
-            later.statement_id == event.statement_id,
-            later.effective_on <= as_of,
+            later.c.statement_id == event.c.statement_id,
+            later.c.effective_on <= as_of,
             or_(
-                later.effective_on > event.effective_on,
+                later.c.effective_on > event.c.effective_on,
                 and_(
-                    later.effective_on == event.effective_on,
+                    later.c.effective_on == event.c.effective_on,
                     or_(
-                        later.recorded_at > event.recorded_at,
-                        and_(later.recorded_at == event.recorded_at, later.id > event.id),
+                        later.c.recorded_at > event.c.recorded_at,
+                        and_(later.c.recorded_at == event.c.recorded_at, later.c.id > event.c.id),
                     ),
                 ),
             ),
@@ -74,24 +65,27 @@ def _later_verdict(verdict: Any) -> Any:
     Dated verdicts beat undated ones; among dated, the latest review date; ties by id. The
     same order as the ``claim_overview`` view.
     """
-    later = aliased(Verdict)
+    later = t.verdicts.alias()
     return (
-        select(later.id)
+        select(later.c.id)
         .where(
-            later.statement_id == verdict.statement_id,
+            later.c.statement_id == verdict.c.statement_id,
             or_(
                 and_(
-                    later.reviewed_on.is_not(None),
+                    later.c.reviewed_on.is_not(None),
                     or_(
-                        verdict.reviewed_on.is_(None),
-                        later.reviewed_on > verdict.reviewed_on,
-                        and_(later.reviewed_on == verdict.reviewed_on, later.id > verdict.id),
+                        verdict.c.reviewed_on.is_(None),
+                        later.c.reviewed_on > verdict.c.reviewed_on,
+                        and_(
+                            later.c.reviewed_on == verdict.c.reviewed_on,
+                            later.c.id > verdict.c.id,
+                        ),
                     ),
                 ),
                 and_(
-                    later.reviewed_on.is_(None),
-                    verdict.reviewed_on.is_(None),
-                    later.id > verdict.id,
+                    later.c.reviewed_on.is_(None),
+                    verdict.c.reviewed_on.is_(None),
+                    later.c.id > verdict.c.id,
                 ),
             ),
         )
@@ -100,26 +94,46 @@ def _later_verdict(verdict: Any) -> Any:
 
 
 def _speaker_id(session: Session, name: str) -> int:
-    from factdb.services.speakers import find_speaker, speaker_near_matches
+    """The id of the speaker called ``name`` (or with that alias), as ``find_speaker`` finds it."""
+    key = name_key(name)
+    sp, al = t.speakers, t.speaker_aliases
+    found = session.scalar(select(sp.c.id).where(sp.c.name_key == key).limit(1))
+    if found is None:
+        found = session.scalar(select(al.c.speaker_id).where(al.c.alias_key == key).limit(1))
+    if found is None:
+        # the error path may use the ORM services
+        from factdb.services.speakers import speaker_near_matches
 
-    speaker = find_speaker(session, name)
-    if speaker is None:
         suggestions = speaker_near_matches(session, name)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         raise NotFound(f"unknown speaker {name!r}{hint}")
-    return speaker.id
+    return found
+
+
+def _status_code(session: Session, code: str) -> str:
+    """The canonical code of a known status; an unknown one is ``check_status``'s error."""
+    if code and code.strip():
+        found = session.scalar(
+            select(t.statuses.c.code).where(t.statuses.c.code == normalise_code(code))
+        )
+        if found is not None:
+            return found
+    from factdb.services.statuses import check_status
+
+    return check_status(session, code).code  # raises, listing the valid codes
 
 
 def _source_ids(session: Session, ref: str) -> list[int]:
-    from factdb.services.sources import source_near_matches
-
+    src = t.sources
     ref = ref.strip()
     ids = list(
         session.scalars(
-            select(Source.id).where(or_(Source.url == ref, Source.name_key == name_key(ref)))
+            select(src.c.id).where(or_(src.c.url == ref, src.c.name_key == name_key(ref)))
         )
     )
     if not ids:
+        from factdb.services.sources import source_near_matches
+
         suggestions = source_near_matches(session, ref)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         raise NotFound(f"unknown source {ref!r}{hint}")
@@ -127,16 +141,16 @@ def _source_ids(session: Session, ref: str) -> list[int]:
 
 
 def _verdict_condition(session: Session, value: str) -> Any:
-    from factdb.services.verdicts import label_key
-
+    v = t.verdicts
     key = label_key(value)
-    if key in VERDICT_CLASSES:
-        return Verdict.normalised_class == key
-    rating_ids = list(session.scalars(select(ScaleRating.id).where(ScaleRating.label_key == key)))
+    if key in t.VERDICT_CLASSES:
+        return v.c.normalised_class == key
+    sr = t.scale_ratings
+    rating_ids = list(session.scalars(select(sr.c.id).where(sr.c.label_key == key)))
     # a label no scale knows is stored verbatim; it is matched case-insensitively (this branch
     # reads the verdicts table, never the statements table)
-    verbatim = func.lower(Verdict.label) == value.strip().lower()
-    return or_(Verdict.scale_rating_id.in_(rating_ids), verbatim) if rating_ids else verbatim
+    verbatim = func.lower(v.c.label) == value.strip().lower()
+    return or_(v.c.scale_rating_id.in_(rating_ids), verbatim) if rating_ids else verbatim
 
 
 def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
@@ -144,59 +158,62 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
 
     Undated claims come first on both backends. Unknown speakers, sources and statuses are
     errors (NotFound / FactdbError with suggestions), not silently empty results; an unknown tag
-    or verdict label just matches nothing.
+    or verdict label just matches nothing. With ``search`` the order is relevance (see
+    ``services.search.apply_search``). The SELECT is Core over ``factdb.tables.statements``:
+    use it as a subquery (``.subquery()``, ``in_``) rather than adding ORM criteria to it.
     """
     f = claim_filter
-    stmt = select(Statement.id)
+    st = t.statements
+    stmt = select(st.c.id)
     if f.speaker:
-        stmt = stmt.where(Statement.speaker_id == _speaker_id(session, f.speaker))
+        stmt = stmt.where(st.c.speaker_id == _speaker_id(session, f.speaker))
     if f.status:
-        from factdb.services.statuses import check_status
-
-        code = check_status(session, f.status).code
+        code = _status_code(session, f.status)
         if f.as_of is None:
-            stmt = stmt.where(Statement.current_status == code)
+            stmt = stmt.where(st.c.current_status == code)
         else:
-            event = aliased(StatusEvent)
-            in_force = select(event.statement_id).where(
-                event.status_code == code,
-                event.effective_on <= f.as_of,
+            event = t.status_events.alias()
+            in_force = select(event.c.statement_id).where(
+                event.c.status_code == code,
+                event.c.effective_on <= f.as_of,
                 ~_later_event(event, f.as_of),
             )
-            stmt = stmt.where(Statement.id.in_(in_force))
+            stmt = stmt.where(st.c.id.in_(in_force))
     if f.verdict:
-        latest = select(Verdict.statement_id).where(
-            _verdict_condition(session, f.verdict), ~_later_verdict(Verdict)
+        v = t.verdicts
+        latest = select(v.c.statement_id).where(
+            _verdict_condition(session, f.verdict), ~_later_verdict(v)
         )
-        stmt = stmt.where(Statement.id.in_(latest))
+        stmt = stmt.where(st.c.id.in_(latest))
     if f.source:
-        attributed = select(Attribution.statement_id).where(
-            Attribution.source_id.in_(_source_ids(session, f.source))
+        a = t.attributions
+        attributed = select(a.c.statement_id).where(
+            a.c.source_id.in_(_source_ids(session, f.source))
         )
-        stmt = stmt.where(Statement.id.in_(attributed))
+        stmt = stmt.where(st.c.id.in_(attributed))
     if f.tag:
-        from factdb.services.claims import normalise_tag
-
         tagged = (
-            select(StatementTag.statement_id)
-            .join(Tag, Tag.id == StatementTag.tag_id)
-            .where(Tag.name == normalise_tag(f.tag))
+            select(t.statement_tags.c.statement_id)
+            .join(t.tags, t.tags.c.id == t.statement_tags.c.tag_id)
+            .where(t.tags.c.name == normalise_tag(f.tag))
         )
-        stmt = stmt.where(Statement.id.in_(tagged))
+        stmt = stmt.where(st.c.id.in_(tagged))
     if f.since:
-        stmt = stmt.where(Statement.said_on >= f.since)
+        stmt = stmt.where(st.c.said_on >= f.since)
     if f.until:
-        stmt = stmt.where(Statement.said_on <= f.until)
+        stmt = stmt.where(st.c.said_on <= f.until)
     if f.search:
         # best matches first, ties by id (apply_search orders); with no other filter it may
-        # read the full-text index alone, so no ordering on statements columns is added here
+        # read the full-text index alone, so no ordering on statements columns is added here.
+        # The limit is passed on: it decides whether the ranking window can also bound the
+        # result (see docs/search.md)
         from factdb.services.search import apply_search
 
-        stmt = apply_search(session, stmt, f.search)
+        stmt = apply_search(session, stmt, f.search, limit=f.limit)
         return stmt.limit(f.limit) if f.limit is not None else stmt
     # undated claims first on both backends: SQLite sorts NULL first natively, which lets it
     # walk ix_statements_said_on (or the speaker/status index) instead of sorting
-    said: Any = Statement.said_on
+    said: Any = st.c.said_on
     if session.get_bind().dialect.name != "sqlite":
         said = said.asc().nulls_first()
     elif f.verdict or f.source or f.tag or (f.status and f.as_of):
@@ -204,7 +221,7 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
         # full scan, to skip the sort) and probing the id subquery per row; the unary "+"
         # keeps the index out of ORDER BY so the plan starts from the subquery's ids
         said = literal_column("+statements.said_on")
-    stmt = stmt.order_by(said, Statement.id)
+    stmt = stmt.order_by(said, st.c.id)
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
     return stmt
@@ -216,30 +233,32 @@ def _chunks(iterator: Iterator[int], size: int) -> Iterator[list[int]]:
 
 
 def _rows_for(session: Session, ids: list[int], as_of: Any) -> list[dict[str, Any]]:
-    """The listing dicts for a chunk of ids, in the order of ``ids``."""
-    org = aliased(Speaker)
+    """The listing dicts for a chunk of ids, in the order of ``ids`` (the one row builder)."""
+    st, sp = t.statements, t.speakers
+    org = t.speakers.alias("acts_for")
     base = session.execute(
         select(
-            Statement.id,
-            Statement.text,
-            Statement.said_on,
-            Statement.said_precision,
-            Statement.current_status,
-            Statement.quote_kind,
-            Statement.language,
-            Statement.original_text,
-            Statement.original_language,
-            Statement.context,
-            Statement.origin,
-            Statement.external_id,
-            Speaker.name,
-            Speaker.role,
-            Speaker.kind,
-            org.name,
+            st.c.id,
+            st.c.text,
+            st.c.said_on,
+            st.c.said_precision,
+            st.c.current_status,
+            st.c.quote_kind,
+            st.c.language,
+            st.c.original_text,
+            st.c.original_language,
+            st.c.context,
+            st.c.origin,
+            st.c.external_id,
+            sp.c.name,
+            sp.c.role,
+            sp.c.kind,
+            org.c.name,
         )
-        .join(Speaker, Speaker.id == Statement.speaker_id)
-        .outerjoin(org, org.id == Speaker.acts_for_id)
-        .where(Statement.id.in_(ids))
+        .select_from(st)
+        .join(sp, sp.c.id == st.c.speaker_id)
+        .outerjoin(org, org.c.id == sp.c.acts_for_id)
+        .where(st.c.id.in_(ids))
     ).all()
     rows: dict[int, dict[str, Any]] = {}
     for r in base:
@@ -273,24 +292,25 @@ def _rows_for(session: Session, ids: list[int], as_of: Any) -> list[dict[str, An
         # nothing recorded by that date means no status then, whatever it is now
         for row in rows.values():
             row["status"] = None
-        event = aliased(StatusEvent)
+        event = t.status_events.alias()
         for statement_id, code in session.execute(
-            select(event.statement_id, event.status_code).where(
-                event.statement_id.in_(ids),
-                event.effective_on <= as_of,
+            select(event.c.statement_id, event.c.status_code).where(
+                event.c.statement_id.in_(ids),
+                event.c.effective_on <= as_of,
                 ~_later_event(event, as_of),
             )
         ):
             rows[statement_id]["status"] = code
+    v = t.verdicts
     latest = session.execute(
         select(
-            Verdict.statement_id,
-            Verdict.label,
-            Verdict.normalised_class,
-            Verdict.reviewer,
-            Verdict.reviewed_on,
-            Verdict.url,
-        ).where(Verdict.statement_id.in_(ids), ~_later_verdict(Verdict))
+            v.c.statement_id,
+            v.c.label,
+            v.c.normalised_class,
+            v.c.reviewer,
+            v.c.reviewed_on,
+            v.c.url,
+        ).where(v.c.statement_id.in_(ids), ~_later_verdict(v))
     )
     for statement_id, label, cls, reviewer, reviewed_on, url in latest:
         rows[statement_id].update(
@@ -300,28 +320,33 @@ def _rows_for(session: Session, ids: list[int], as_of: Any) -> list[dict[str, An
             reviewed_on=reviewed_on,
             review_url=url,
         )
-    first = aliased(Attribution)
-    earlier = aliased(Attribution)
+    first = t.attributions.alias("first")
+    earlier = t.attributions.alias("earlier")
+    src = t.sources
     sources = session.execute(
-        select(first.statement_id, Source.name, Source.url, Source.kind)
-        .join(Source, Source.id == first.source_id)
+        select(first.c.statement_id, src.c.name, src.c.url, src.c.kind)
+        .join(src, src.c.id == first.c.source_id)
         .where(
-            first.statement_id.in_(ids),
-            ~select(earlier.id)
-            .where(earlier.statement_id == first.statement_id, earlier.position < first.position)
+            first.c.statement_id.in_(ids),
+            ~select(earlier.c.id)
+            .where(
+                earlier.c.statement_id == first.c.statement_id,
+                earlier.c.position < first.c.position,
+            )
             .exists(),
         )
     )
     for statement_id, name, url, kind in sources:
         rows[statement_id].update(source=name, source_url=url, source_kind=kind)
-    tags = session.execute(
-        select(StatementTag.statement_id, Tag.name)
-        .join(Tag, Tag.id == StatementTag.tag_id)
-        .where(StatementTag.statement_id.in_(ids))
-        .order_by(Tag.name)
+    stag, tag = t.statement_tags, t.tags
+    tag_rows = session.execute(
+        select(stag.c.statement_id, tag.c.name)
+        .join(tag, tag.c.id == stag.c.tag_id)
+        .where(stag.c.statement_id.in_(ids))
+        .order_by(tag.c.name)
     )
-    for statement_id, tag in tags:
-        rows[statement_id]["tags"].append(tag)
+    for statement_id, name in tag_rows:
+        rows[statement_id]["tags"].append(name)
     return [rows[i] for i in ids if i in rows]
 
 
@@ -333,7 +358,7 @@ def list_claims(session: Session, claim_filter: ClaimFilter) -> Iterator[dict[st
     (the first in the attribution chain), tags (a list), and the other interchange fields:
     speaker_role, speaker_kind, acts_for, quote_kind, language, original_text,
     original_language, context, source_url, source_kind, verdict_by, reviewed_on, review_url,
-    origin, external_id.
+    origin, external_id. ``claim list`` and ``claim search`` both list through here.
     """
     ids = session.scalars(select_claims(session, claim_filter)).all()
     for chunk in _chunks(iter(ids), _CHUNK):
@@ -351,6 +376,8 @@ def claim_detail(session: Session, claim_id: int) -> dict[str, Any]:
     ``incoming`` (relation, the other claim's id, speaker and text, linked_on, note);
     ``verdicts``; ``tags``.
     """
+    # ``claim show`` is one claim: the ORM is fine here (the listings above avoid it)
+    from factdb.models import Status
     from factdb.services.claims import get_claim
     from factdb.services.statuses import status_history
 
@@ -426,6 +453,8 @@ def claim_detail(session: Session, claim_id: int) -> dict[str, Any]:
 
 
 def _links(session: Session, claim_id: int, *, outgoing: bool) -> list[dict[str, Any]]:
+    from factdb.models import Speaker, Statement, StatementLink
+
     mine = StatementLink.from_statement_id if outgoing else StatementLink.to_statement_id
     other = StatementLink.to_statement_id if outgoing else StatementLink.from_statement_id
     rows = session.execute(
@@ -459,6 +488,8 @@ def _links(session: Session, claim_id: int, *, outgoing: bool) -> list[dict[str,
 
 
 def _verdicts(session: Session, claim_id: int) -> list[dict[str, Any]]:
+    from factdb.models import RatingScale, ScaleRating, Verdict
+
     rows = session.execute(
         select(Verdict, RatingScale.name)
         .outerjoin(ScaleRating, ScaleRating.id == Verdict.scale_rating_id)

@@ -24,22 +24,10 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Date,
-    Integer,
-    Select,
-    String,
-    Text,
-    column,
-    func,
-    literal,
-    literal_column,
-    select,
-    table,
-    text,
-)
+from sqlalchemy import Select, case, func, literal, literal_column, select, text
 from sqlalchemy.orm import Session
 
+from factdb import tables
 from factdb.errors import FactdbError
 
 
@@ -248,47 +236,65 @@ def tsquery(node: Node, folded: dict[str, str]) -> str:
 
 # --- applying a search to a claim selection ------------------------------------------------------
 
-_SQLITE_FTS = table("statements_fts", column("rowid"))
-_PG_FTS = table("statements_fts", column("statement_id"), column("document"))
+# The ranking window (docs/search.md). A plain search (no other filter) whose expression matches
+# at most this many claims is ranked exactly: every hit is scored (bm25 / ts_rank) and the best
+# come first. Beyond it, only the RANK_WINDOW newest matches (highest ids, read cheaply from the
+# index in id order) are scored and ranked; older matches follow them, newest first. Scoring is
+# the dominant cost of a search (bm25 reads each hit's column sizes): scoring all 894,000 hits of
+# a word in most claims takes seconds, scoring 10,000 a few ms.
+RANK_WINDOW = 10_000
 
 
-def apply_search(session: Session, stmt: Select[Any], expression: str) -> Select[Any]:
+def _search_parts(session: Session, node: Node) -> tuple[Any, Any, Any, list[Any]]:
+    """(index table, its statement-id column, the MATCH condition, best-first ORDER BY terms)."""
+    if session.get_bind().dialect.name == "sqlite":
+        fts = tables.sqlite_fts
+        match = literal_column("statements_fts").op("MATCH")(fts5_query(node))
+        # bm25() in ORDER BY is cheaper than FTS5's "rank" column, which sorts inside FTS5;
+        # lower bm25 is better
+        return fts, fts.c.rowid, match, [func.bm25(literal_column("statements_fts"))]
+    fts = tables.pg_fts
+    query = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
+    match = fts.c.document.op("@@")(query)
+    return fts, fts.c.statement_id, match, [-func.ts_rank(fts.c.document, query)]
+
+
+def apply_search(
+    session: Session, stmt: Select[Any], expression: str, *, limit: int | None = None
+) -> Select[Any]:
     """Narrow ``stmt`` (a SELECT of statement ids) to claims matching ``expression``.
 
     Returns a SELECT of the same ids ordered by relevance (bm25 on SQLite, ts_rank on
     PostgreSQL), ties by id; add no ORDER BY on statements columns after it, and apply LIMIT
-    after it. When ``stmt`` has no WHERE clause the result reads the full-text index alone:
-    every index row is a statement (the triggers keep them exact), so the join would only cost
-    a lookup per match — a second or more for a word in most of a million claims.
-    """
-    from factdb.models import Statement
+    after it (``limit`` tells this function what LIMIT the caller will apply).
 
+    When ``stmt`` has no WHERE clause the result reads the full-text index alone: every index
+    row is a statement (the triggers keep them exact), so the join would only cost a lookup per
+    match. That plain search ranks exactly up to RANK_WINDOW hits and within the RANK_WINDOW
+    newest hits beyond (see RANK_WINDOW). With other filters (``stmt`` has a WHERE clause) the
+    ranking is always exact over the filtered hits.
+    """
     node = parse_search(expression)
-    if session.get_bind().dialect.name == "sqlite":
-        fts = _SQLITE_FTS
-        match = literal_column("statements_fts").op("MATCH")(fts5_query(node))
-        # bm25() in ORDER BY is cheaper than FTS5's "rank" column, which sorts inside FTS5
-        relevance = func.bm25(literal_column("statements_fts"))
-        if stmt.whereclause is None:
-            return select(fts.c.rowid.label("id")).where(match).order_by(relevance, fts.c.rowid)
-        return (
-            stmt.join(fts, fts.c.rowid == Statement.id)
-            .where(match)
-            .order_by(relevance, Statement.id)
-        )
-    fts = _PG_FTS
-    query = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
-    relevance = func.ts_rank(fts.c.document, query).desc()
-    if stmt.whereclause is None:
-        return (
-            select(fts.c.statement_id.label("id"))
-            .where(fts.c.document.op("@@")(query))
-            .order_by(relevance, fts.c.statement_id)
-        )
-    return (
-        stmt.join(fts, fts.c.statement_id == Statement.id)
-        .where(fts.c.document.op("@@")(query))
-        .order_by(relevance, Statement.id)
+    fts, key, match, relevance = _search_parts(session, node)
+    st = tables.statements
+    if stmt.whereclause is not None:
+        return stmt.join(fts, key == st.c.id).where(match).order_by(*relevance, st.c.id)
+    # the smallest id among the RANK_WINDOW newest matches: the index yields matches in id order,
+    # so this reads at most RANK_WINDOW entries and scores none. With fewer matches it is the
+    # smallest matching id, and "key >= bound" keeps every hit: the ranking is then exact.
+    newest = select(key.label("k")).where(match).order_by(key.desc()).limit(RANK_WINDOW).subquery()
+    bound = select(func.min(newest.c.k)).scalar_subquery()
+    ids = select(key.label("id")).where(match)
+    if limit is not None and limit <= RANK_WINDOW:
+        # the best `limit` are all inside the window: only the window is read and scored
+        return ids.where(key >= bound).order_by(*relevance, key)
+    # every hit is wanted: the window ranked first, then the older hits newest first (CASE is
+    # evaluated lazily, so hits outside the window are never scored)
+    in_window = key >= bound
+    return ids.order_by(
+        case((in_window, 0), else_=1),
+        *[case((in_window, r)) for r in relevance],
+        case((in_window, key), else_=-key),
     )
 
 
@@ -297,77 +303,6 @@ def pg_tsquery(session: Session, node: Node) -> str:
     texts = sorted({t.text for t in terms_of(node)})
     row = session.execute(select(*[func.factdb_search_fold(literal(t)) for t in texts])).one()
     return tsquery(node, dict(zip(texts, row, strict=True)))
-
-
-# --- the lean path of ``claim search`` -----------------------------------------------------------
-
-# Core-only descriptions of the few columns a search listing shows: with them a plain
-# ``claim search WORD`` neither imports the ORM models nor configures the mappers, which is a
-# good part of the command's run time (the result equals list_claims' for these columns; a test
-# checks it)
-_STATEMENTS = table(
-    "statements",
-    column("id", Integer),
-    column("text", Text),
-    column("said_on", Date),
-    column("said_precision", String),
-    column("current_status", String),
-    column("speaker_id", Integer),
-)
-_SPEAKERS = table("speakers", column("id", Integer), column("name", String))
-
-
-def search_claims(session: Session, expression: str, limit: int | None = None) -> list[dict]:
-    """The best matches for ``expression`` alone: id, said_on, speaker, status, text.
-
-    For searches with other filters use ``services.query.list_claims`` with
-    ``ClaimFilter(search=…)``; this is its fast path for the plain case.
-    """
-    from factdb.dates import format_partial
-
-    node = parse_search(expression)
-    if session.get_bind().dialect.name == "sqlite":
-        fts = _SQLITE_FTS
-        ids = (
-            select(fts.c.rowid.label("id"))
-            .where(literal_column("statements_fts").op("MATCH")(fts5_query(node)))
-            .order_by(func.bm25(literal_column("statements_fts")), fts.c.rowid)
-        )
-    else:
-        query = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
-        ids = (
-            select(_PG_FTS.c.statement_id.label("id"))
-            .where(_PG_FTS.c.document.op("@@")(query))
-            .order_by(func.ts_rank(_PG_FTS.c.document, query).desc(), _PG_FTS.c.statement_id)
-        )
-    if limit is not None:
-        ids = ids.limit(limit)
-    order = [row[0] for row in session.execute(ids)]
-    rows: dict[int, dict] = {}
-    st, sp = _STATEMENTS, _SPEAKERS
-    for start in range(0, len(order), 500):
-        chunk = order[start : start + 500]
-        found = session.execute(
-            select(
-                st.c.id,
-                st.c.said_on,
-                st.c.said_precision,
-                sp.c.name,
-                st.c.current_status,
-                st.c.text,
-            )
-            .join(sp, sp.c.id == st.c.speaker_id)
-            .where(st.c.id.in_(chunk))
-        )
-        for claim_id, said_on, precision, speaker, status, claim_text in found:
-            rows[claim_id] = {
-                "id": claim_id,
-                "said_on": format_partial(said_on, precision),
-                "speaker": speaker,
-                "status": status,
-                "text": claim_text,
-            }
-    return [rows[i] for i in order if i in rows]
 
 
 # --- highlighting (table output) -----------------------------------------------------------------
@@ -537,9 +472,7 @@ def optimize_search_index(session: Session) -> None:
 
 def search_ids(session: Session, expression: str, limit: int | None = None) -> list[int]:
     """Ids of the claims matching ``expression``, best first (a convenience for callers)."""
-    from factdb.models import Statement
-
-    stmt = apply_search(session, select(Statement.id), expression)
+    stmt = apply_search(session, select(tables.statements.c.id), expression, limit=limit)
     if limit is not None:
         stmt = stmt.limit(limit)
     return list(session.scalars(stmt))

@@ -25,12 +25,10 @@ from factdb.dates import PartialDate, format_partial, parse_partial, period_end
 from factdb.errors import Conflict, FactdbError
 from factdb.models import Statement, Status, StatusEvent
 
+# normalise_code lives in textkeys (no models) so that listings can use it; re-exported here
+from factdb.textkeys import normalise_code  # noqa: F401
+
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
-
-
-def normalise_code(code: str) -> str:
-    """The canonical spelling of a status code: lower case, ``_`` for spaces and hyphens."""
-    return "_".join(code.strip().lower().replace("-", " ").split())
 
 
 def status_codes(session: Session) -> list[str]:

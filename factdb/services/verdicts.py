@@ -9,22 +9,15 @@ class "other".
 
 from __future__ import annotations
 
-import unicodedata
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factdb.dates import parse_partial
 from factdb.errors import FactdbError
 from factdb.models import RatingScale, ScaleRating, Verdict
-from factdb.textkeys import clean_text, name_key
 
-
-def label_key(label: str) -> str:
-    """Comparison key of a rating label (the rule frozen in migration 0001 as ``_label_key``)."""
-    decomposed = unicodedata.normalize("NFKD", label)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
-    return " ".join(stripped.replace("-", " ").replace("_", " ").split())
+# label_key lives in textkeys (no models) so that listings can use it; re-exported here
+from factdb.textkeys import clean_text, label_key, name_key
 
 
 def find_scale(session: Session, name: str) -> RatingScale | None:
