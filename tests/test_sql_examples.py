@@ -1,7 +1,6 @@
 """The documented example SQL queries run on the seeded database and return rows.
 
-They are read from README.md's "## Example SQL queries" section when the README has one (the
-coordinator folds docs/sql-examples.md into it), else from docs/sql-examples.md.
+They are read from README.md's "## Example SQL queries" section, so the README cannot drift.
 """
 
 from __future__ import annotations
@@ -17,11 +16,9 @@ HEADING = "## Example SQL queries"
 def example_queries() -> list[str]:
     """The ```sql blocks of the example section."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    if HEADING in readme:
-        section = readme.split(HEADING, 1)[1]
-        section = re.split(r"\n## ", section, maxsplit=1)[0]
-    else:
-        section = (ROOT / "docs" / "sql-examples.md").read_text(encoding="utf-8")
+    assert HEADING in readme, f"README.md has no {HEADING!r} section"
+    section = readme.split(HEADING, 1)[1]
+    section = re.split(r"\n## ", section, maxsplit=1)[0]
     return [b.strip() for b in re.findall(r"```sql\n(.*?)```", section, flags=re.S)]
 
 
