@@ -10,7 +10,8 @@ it, whatever it says. The guards, from the outside in:
    keeps the command fast), an authorizer allows only reads (no ATTACH, no writes, no DDL, no
    temp objects, no PRAGMA outside a read-only list, no ``load_extension``), the attached-database
    limit is 0, and a progress handler stops the query at the time limit. A WAL database with
-   no ``-wal``/``-shm`` beside it is opened ``immutable`` so that reading it creates no file;
+   no ``-wal``/``-shm`` beside it is opened ``immutable`` so that reading it creates no file,
+   under a shared lock that stops a writer from checkpointing into the file meanwhile;
 3. PostgreSQL: a ``READ ONLY`` transaction with ``SET LOCAL statement_timeout``, a snapshot taken
    before the user's statement (so ``SET TRANSACTION READ WRITE`` is refused), the statement sent
    through the extended protocol (the server itself refuses a second statement), and a rollback.
@@ -18,6 +19,7 @@ it, whatever it says. The guards, from the outside in:
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import time
@@ -274,12 +276,21 @@ def open_sqlite_readonly(
     if header and header != SQLITE_HEADER:
         raise SqlRefused(f"{path} is not a SQLite database")
     uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
+    guard = _shared_lock(path) if header and _is_wal(path) else None
     side_files = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
-    if header and _is_wal(path) and not any(p.exists() for p in side_files):
+    if guard is not None and not any(p.exists() for p in side_files):
         # a read-only WAL reader would create -wal and -shm beside the file; with neither
-        # present every committed page is in the main file, which "immutable" reads as it is
+        # present every committed page is in the main file, which "immutable" reads as it is.
+        # The shared lock taken above keeps it so: a writer that starts meanwhile cannot take
+        # the exclusive lock it needs to checkpoint into the main file when it closes.
         uri += "&immutable=1"
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    elif guard is not None:
+        os.close(guard)
+        guard = None
+    conn = sqlite3.connect(
+        uri, uri=True, isolation_level=None, check_same_thread=False, factory=_GuardedConnection
+    )
+    conn.guard_fd = guard
     if hasattr(conn, "enable_load_extension"):
         conn.enable_load_extension(False)
     conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
@@ -293,6 +304,42 @@ def open_sqlite_readonly(
     deadline = [time.monotonic() + timeout]
     conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline[0] else 0, 10_000)
     return conn, refusals, deadline
+
+
+# SQLite's unix VFS lock bytes (os_unix.c): readers hold a read lock within SHARED_FIRST ..
+# SHARED_FIRST + SHARED_SIZE; a closing WAL connection needs them all exclusively to checkpoint
+_PENDING_BYTE = 0x40000000
+_SHARED_FIRST = _PENDING_BYTE + 2
+_SHARED_SIZE = 510
+
+
+def _shared_lock(path: Path) -> int | None:
+    """Hold a POSIX read lock on SQLite's shared-lock bytes of ``path``; the fd, or None."""
+    try:
+        import fcntl
+    except ImportError:  # not on POSIX: no immutable reads, a plain read-only open instead
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, _SHARED_SIZE, _SHARED_FIRST, os.SEEK_SET)
+    except OSError:  # a writer is checkpointing right now: read through the WAL instead
+        os.close(fd)
+        return None
+    return fd
+
+
+class _GuardedConnection(sqlite3.Connection):
+    """A connection that releases the shared lock guarding an immutable read when it closes."""
+
+    guard_fd: int | None = None
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.guard_fd is not None:
+                os.close(self.guard_fd)
+                self.guard_fd = None
 
 
 @dataclass

@@ -361,3 +361,34 @@ def test_sql_on_sqlite_does_not_import_sqlalchemy(sqlite_path):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_immutable_read_is_guarded_against_a_writers_checkpoint(sqlite_path):
+    """A writer in another process that commits and closes during an immutable read cannot
+    checkpoint into the main file (it would change pages under the reader)."""
+    import subprocess
+    import sys
+
+    from factdb.sqlguard import open_sqlite_readonly
+
+    wal = sqlite_path.with_name(sqlite_path.name + "-wal")
+    assert not wal.exists()  # a fresh copy of a checkpointed template: a quiescent WAL file
+    before = hashlib.sha256(sqlite_path.read_bytes()).hexdigest()
+    conn, _refusals, _deadline = open_sqlite_readonly(sqlite_path)
+    try:
+        writer = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+            "c.execute(\"INSERT INTO tags (name) VALUES ('during')\"); c.commit(); c.close()"
+        )
+        subprocess.run([sys.executable, "-c", writer, str(sqlite_path)], check=True)
+        # the writer could not checkpoint: its pages wait in the WAL, the main file is intact
+        assert wal.exists() and wal.stat().st_size > 0
+        assert hashlib.sha256(sqlite_path.read_bytes()).hexdigest() == before
+        assert conn.execute("SELECT count(*) FROM tags WHERE name = 'during'").fetchone() == (0,)
+    finally:
+        conn.close()
+    reader = open_sqlite_readonly(sqlite_path)[0]  # the WAL is there now: a normal reader
+    try:
+        assert reader.execute("SELECT count(*) FROM tags WHERE name = 'during'").fetchone() == (1,)
+    finally:
+        reader.close()
