@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+import json
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -245,8 +248,16 @@ class Loader:
             self._known_sources = None
         self._tags.update(s.execute(select(Tag.name, Tag.id)).all())
 
-    def _insert_id(self, table: Any, values: dict[str, Any]) -> int:
-        """Insert one row and return its id (the DB-API cursor on SQLite: no Core overhead)."""
+    def _insert_id(
+        self, table: Any, values: dict[str, Any], unique: str | None = None
+    ) -> tuple[int, bool]:
+        """Insert one row; (its id, True). The DB-API cursor on SQLite: no Core overhead.
+
+        ``unique``: the column of a unique key. On PostgreSQL another import may create the same
+        name at the same moment (SQLite's write lock rules that out): the insert then does
+        nothing (ON CONFLICT DO NOTHING waits for the other transaction to end) and the row it
+        committed is selected instead: (its id, False).
+        """
         if self.cursor is not None:
             values = {k: _sqlite_value(v) for k, v in values.items()}
             columns = ", ".join(values)
@@ -254,10 +265,26 @@ class Loader:
             self.cursor.execute(
                 f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", tuple(values.values())
             )
-            return int(self.cursor.lastrowid)  # type: ignore[arg-type]
-        return int(
-            self.conn.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+            return int(self.cursor.lastrowid), True  # type: ignore[arg-type]
+        if unique is None or self.dialect != "postgresql":
+            stmt = insert(table).values(values).returning(table.c.id)
+            return int(self.conn.execute(stmt).scalar_one()), True
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt = (
+            pg_insert(table)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=[unique])
+            .returning(table.c.id)
         )
+        created = self.conn.execute(stmt).scalar_one_or_none()
+        if created is not None:
+            return int(created), True
+        # READ COMMITTED: this new statement sees the row the other transaction committed
+        existing = self.conn.execute(
+            select(table.c.id).where(table.c[unique] == values[unique])
+        ).scalar_one()
+        return int(existing), False
 
     def _speaker(self, record: Record) -> int:
         found = self._speaker_by_name.get(record.speaker)
@@ -271,7 +298,7 @@ class Loader:
             speaker = find_speaker(self.session, record.speaker)
             found = speaker.id if speaker is not None else None
         if found is None:
-            found = self._insert_id(
+            found, created = self._insert_id(
                 Speaker.__table__,
                 {
                     "name": record.speaker,
@@ -280,9 +307,11 @@ class Loader:
                     "role": record.speaker_role,
                     "external_ids": _external_ids(record.speaker_same_as),
                 },
+                unique="name_key",
             )
-            self.summary.new_speakers += 1
-            self._new_speaker_names.append(record.speaker)
+            if created:
+                self.summary.new_speakers += 1
+                self._new_speaker_names.append(record.speaker)
         self._speaker_by_key[key] = found
         if len(self._speaker_by_name) < 1_000_000:
             self._speaker_by_name[record.speaker] = found
@@ -301,12 +330,13 @@ class Loader:
             source = find_source(self.session, ref.name, ref.url)
             found = source.id if source is not None else None
         if found is None:
-            found = self._insert_id(
+            found, created = self._insert_id(
                 Source.__table__,
                 {"name": ref.name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
+                unique="url" if ref.url else None,  # names may repeat: only URLs are unique
             )
-            self.summary.new_sources += 1
-            if self._sources_preloaded and key not in self._known_source_keys:
+            self.summary.new_sources += created
+            if created and self._sources_preloaded and key not in self._known_source_keys:
                 self._known_source_keys.add(key)
                 self._new_source_names.append(ref.name)
             if ref.url:
@@ -320,7 +350,7 @@ class Loader:
     def _tag(self, name: str) -> int:
         found = self._tags.get(name)
         if found is None:
-            found = self._insert_id(Tag.__table__, {"name": name})
+            found, _created = self._insert_id(Tag.__table__, {"name": name}, unique="name")
             self._tags[name] = found
         return found
 
@@ -446,8 +476,13 @@ class Loader:
             self._flush()
 
     def load(self, items: Iterable[Record | RecordError]) -> Summary:
-        """Load every record (rejecting or raising on errors); returns the summary."""
-        for count, item in enumerate(items, start=1):
+        """Load every record (rejecting or raising on errors); returns the summary.
+
+        The records are read and cleaned in a background thread (pure Python, no database):
+        while this thread waits on SQLite writing a batch (which runs without the GIL), the
+        next records are being parsed. The database is only ever used from this thread.
+        """
+        for count, item in enumerate(_prefetched(items), start=1):
             if isinstance(item, RecordError):
                 self._invalid(item)
             else:
@@ -508,10 +543,20 @@ class Loader:
         if not rows:
             return
         if self.cursor is not None:
-            marks = ", ".join("?" for _ in columns)
-            conflict = " ON CONFLICT DO NOTHING" if ignore else ""
-            sql = f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}){conflict}"
-            self.cursor.executemany(sql, rows)
+            # the whole batch as one JSON array bound to one statement: SQLite unpacks it in C
+            # (json_each), faster than executemany's per-row binding, and the one long step runs
+            # without Python's GIL, so the reader thread parses the next records meanwhile
+            sql = _JSON_INSERTS.get((table.name, columns, ignore))
+            if sql is None:
+                values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
+                conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+                # WHERE true: SQLite's parser needs it before an upsert clause on INSERT … SELECT
+                sql = (
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                    f"SELECT {values} FROM json_each(?) WHERE true{conflict}"
+                )
+                _JSON_INSERTS[(table.name, columns, ignore)] = sql
+            self.cursor.execute(sql, (_dumps(rows),))
             return
         stmt: Any = insert(table)
         if ignore:
@@ -764,6 +809,58 @@ class Loader:
                 display[key] = name
 
 
+_PREFETCH_CHUNK = 500
+_PREFETCH_DEPTH = 16  # chunks queued ahead: bounded memory (about 8,000 records)
+
+
+def _prefetched(items: Iterable[Record | RecordError]) -> Iterator[Record | RecordError]:
+    """``items``, produced by a background thread a few chunks ahead of the consumer.
+
+    An exception raised while reading is re-raised here, in the consumer, at the point where
+    the records before it have been consumed (the all-or-nothing behaviour is unchanged). If the
+    consumer stops early (an error while loading), the thread is told to stop and exits.
+    """
+    chunks: queue.Queue[tuple[list[Any], BaseException | None, bool]] = queue.Queue(_PREFETCH_DEPTH)
+    stop = threading.Event()
+
+    def put(entry: tuple[list[Any], BaseException | None, bool]) -> bool:
+        while not stop.is_set():
+            try:
+                chunks.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        chunk: list[Any] = []
+        try:
+            for item in items:
+                chunk.append(item)
+                if len(chunk) >= _PREFETCH_CHUNK:
+                    if not put((chunk, None, False)):
+                        return
+                    chunk = []
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
+            put((chunk, exc, True))
+            return
+        put((chunk, None, True))
+
+    thread = threading.Thread(target=produce, name="factdb-import-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            chunk, error, last = chunks.get()
+            yield from chunk
+            if error is not None:
+                raise error
+            if last:
+                break
+    finally:
+        stop.set()
+        thread.join()
+
+
 def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     """``textkeys.content_key``, with a shortcut for cleaned single-line ASCII text.
 
@@ -784,8 +881,6 @@ def _iso(value: Any) -> str | None:
 def _sqlite_value(value: Any) -> Any:
     # the DB-API cursor bypasses SQLAlchemy's types: store what they would store
     if isinstance(value, dict):
-        import json
-
         return json.dumps(value, ensure_ascii=False)
     return value
 
@@ -803,6 +898,10 @@ def _external_ids(same_as: tuple[str, ...]) -> dict[str, str] | None:
     return ids
 
 
+# the rows of a batch as JSON text for json_each: non-ASCII passes through as UTF-8 (no \u
+# escapes to decode again), and nothing but str/int/None reaches it (dates are ISO strings)
+_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, allow_nan=False).encode
+_JSON_INSERTS: dict[tuple[str, tuple[str, ...], bool], str] = {}
 _BY_KEY = itemgetter(9)  # content_key in _STATEMENT_COLUMNS
 _STATEMENT_COLUMNS = (
     "id",
