@@ -1,7 +1,6 @@
 """PostgreSQL: a speaker, tag or source created by another transaction after an import read
 its names is picked up by the import (ON CONFLICT DO NOTHING + reselect), not a unique-key
 error. Deterministic: the other transaction commits between the loader's preload and its insert.
-Also: the loader's reader thread (records parsed ahead) keeps order and re-raises errors.
 """
 
 from __future__ import annotations
@@ -47,24 +46,3 @@ def test_names_created_meanwhile_are_reused(engine: Engine) -> None:
         claim = s.scalars(select(Statement)).one()
         assert claim.speaker_id == s.scalar(select(Speaker.id))
         assert s.scalar(select(StatementTag.tag_id)) == s.scalar(select(Tag.id))
-
-
-def test_prefetch_keeps_order_and_raises_where_the_reader_failed() -> None:
-    import threading
-
-    from factdb.io.loader import _prefetched
-
-    def items():  # type: ignore[no-untyped-def]
-        yield from range(1234)
-        raise ValueError("malformed at 1234")
-
-    seen = []
-    with pytest.raises(ValueError, match="malformed at 1234"):
-        for item in _prefetched(items()):
-            seen.append(item)
-    assert seen == list(range(1234))
-    # a consumer that stops early stops the reader thread too
-    endless = _prefetched(iter(range(10**9)))
-    assert next(endless) == 0
-    endless.close()
-    assert not any(t.name == "factdb-import-reader" for t in threading.enumerate())

@@ -22,9 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import queue
-import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
@@ -476,13 +474,8 @@ class Loader:
             self._flush()
 
     def load(self, items: Iterable[Record | RecordError]) -> Summary:
-        """Load every record (rejecting or raising on errors); returns the summary.
-
-        The records are read and cleaned in a background thread (pure Python, no database):
-        while this thread waits on SQLite writing a batch (which runs without the GIL), the
-        next records are being parsed. The database is only ever used from this thread.
-        """
-        for count, item in enumerate(_prefetched(items), start=1):
+        """Load every record (rejecting or raising on errors); returns the summary."""
+        for count, item in enumerate(items, start=1):
             if isinstance(item, RecordError):
                 self._invalid(item)
             else:
@@ -544,8 +537,7 @@ class Loader:
             return
         if self.cursor is not None:
             # the whole batch as one JSON array bound to one statement: SQLite unpacks it in C
-            # (json_each), faster than executemany's per-row binding, and the one long step runs
-            # without Python's GIL, so the reader thread parses the next records meanwhile
+            # (json_each), faster than executemany's binding of each row from Python
             sql = _JSON_INSERTS.get((table.name, columns, ignore))
             if sql is None:
                 values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
@@ -807,58 +799,6 @@ class Loader:
                     self.summary.warnings.append(f"new {noun} {name!r} resembles {similar}")
                 choices.append(key)
                 display[key] = name
-
-
-_PREFETCH_CHUNK = 500
-_PREFETCH_DEPTH = 16  # chunks queued ahead: bounded memory (about 8,000 records)
-
-
-def _prefetched(items: Iterable[Record | RecordError]) -> Iterator[Record | RecordError]:
-    """``items``, produced by a background thread a few chunks ahead of the consumer.
-
-    An exception raised while reading is re-raised here, in the consumer, at the point where
-    the records before it have been consumed (the all-or-nothing behaviour is unchanged). If the
-    consumer stops early (an error while loading), the thread is told to stop and exits.
-    """
-    chunks: queue.Queue[tuple[list[Any], BaseException | None, bool]] = queue.Queue(_PREFETCH_DEPTH)
-    stop = threading.Event()
-
-    def put(entry: tuple[list[Any], BaseException | None, bool]) -> bool:
-        while not stop.is_set():
-            try:
-                chunks.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def produce() -> None:
-        chunk: list[Any] = []
-        try:
-            for item in items:
-                chunk.append(item)
-                if len(chunk) >= _PREFETCH_CHUNK:
-                    if not put((chunk, None, False)):
-                        return
-                    chunk = []
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, raised there
-            put((chunk, exc, True))
-            return
-        put((chunk, None, True))
-
-    thread = threading.Thread(target=produce, name="factdb-import-reader", daemon=True)
-    thread.start()
-    try:
-        while True:
-            chunk, error, last = chunks.get()
-            yield from chunk
-            if error is not None:
-                raise error
-            if last:
-                break
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
