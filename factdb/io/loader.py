@@ -9,7 +9,8 @@ and reported as a warning in the summary instead.
 
 It does not go through the ORM row by row: a million claims would take minutes. Ids are
 allocated up front (under SQLite's write lock, or from PostgreSQL's sequence), statements are
-written with ``executemany`` in batches with ``ON CONFLICT DO NOTHING``, and the ids that did
+written in batches with ``ON CONFLICT DO NOTHING`` (on SQLite a batch is one JSON array
+unpacked by ``json_each``, elsewhere ``executemany``), and the ids that did
 not make it are the duplicates, looked up afterwards in one query per batch. Speakers, sources,
 tags, statuses and labels are cached in memory (bounded by the number of distinct names, not
 by the number of records), so memory stays flat however long the file is.
@@ -131,6 +132,7 @@ class Loader:
         self.dialect = self.conn.dialect.name
         self.raw = self.conn.connection.dbapi_connection if self.dialect == "sqlite" else None
         self.cursor = self.raw.cursor() if self.raw is not None else None  # type: ignore[union-attr]
+        self._json_each = self.cursor is not None and _has_json_each(self.cursor)
         today = dt.date.today()
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         # the DB-API cursor on SQLite takes dates as the strings SQLAlchemy would write
@@ -538,6 +540,14 @@ class Loader:
         if self.cursor is not None:
             # the whole batch as one JSON array bound to one statement: SQLite unpacks it in C
             # (json_each), faster than executemany's binding of each row from Python
+            if not self._json_each:  # an SQLite built without JSON functions
+                marks = ", ".join("?" for _ in columns)
+                conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+                self.cursor.executemany(
+                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}){conflict}",
+                    rows,
+                )
+                return
             sql = _JSON_INSERTS.get((table.name, columns, ignore))
             if sql is None:
                 values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
@@ -812,6 +822,15 @@ def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
         payload = f"{speaker_id}\x1f{text.lower()}\x1f{said_on or ''}"
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()
     return content_key(speaker_id, text, said_on)
+
+
+def _has_json_each(cursor: Any) -> bool:
+    """Whether this SQLite has the JSON functions (built in since 3.38, usually before)."""
+    try:
+        cursor.execute("SELECT count(*) FROM json_each('[1]')").fetchone()
+    except Exception:  # noqa: BLE001 - sqlite3.OperationalError: no such table/function
+        return False
+    return True
 
 
 def _iso(value: Any) -> str | None:
