@@ -282,3 +282,9 @@ def test_loader_bulk_path_keeps_indexes_and_search(session: Any, bulk: bool) -> 
     assert index_names() == before
     assert len(search_ids(session, "kalide")) == 50
     assert search_ids(session, '"number 7"') != []
+    if session.get_bind().dialect.name == "sqlite":
+        # the bigger FTS5 term buffer of the bulk load is not left behind
+        hashsize = session.execute(
+            text("SELECT v FROM statements_fts_config WHERE k = 'hashsize'")
+        ).scalar()
+        assert hashsize in (None, 1 << 20)

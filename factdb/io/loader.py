@@ -57,6 +57,10 @@ NEAR_MATCH_BUDGET = 5_000_000
 DEFER_INDEXES_FROM = 20_000
 # page cache for the load (KiB): random content keys make index pages hot all over
 CACHE_KIB = 24_576
+# FTS5's buffer of new terms while a bulk load is indexed (see Loader._fts_hash_size), and
+# SQLite's default for it
+FTS_HASH_BYTES = 16 << 20
+FTS_DEFAULT_HASH_BYTES = 1 << 20
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
 
@@ -500,11 +504,36 @@ class Loader:
         if self._search_suspended is not None:
             from factdb.services.search import resume_search_index
 
+            restore = self._fts_hash_size(FTS_HASH_BYTES) if self.cursor is not None else None
             # only new statements were added (by speakers not renamed, given no aliases)
             resume_search_index(self.session, self._search_suspended, since_id=self._max_before)
             self._search_suspended = None
+            if restore is not None:
+                self._fts_hash_size(restore)
         self._near_match_warnings()
         return self.summary
+
+    def _fts_hash_size(self, size: int) -> int | None:
+        """Set the SQLite full-text index's in-memory buffer of new terms; returns the size it
+        had (None when there is no index to tune).
+
+        FTS5 writes its buffer out as a new index segment each time it fills (1 MiB by
+        default) and keeps merging those segments: indexing a big load with a 16 MiB buffer
+        writes far fewer, bigger segments (about a third less time). The setting is stored in
+        the index's config table, so the loader puts the previous value back afterwards.
+        """
+        cursor = self.cursor
+        assert cursor is not None
+        try:
+            row = cursor.execute(
+                "SELECT v FROM statements_fts_config WHERE k = 'hashsize'"
+            ).fetchone()
+            cursor.execute(
+                "INSERT INTO statements_fts (statements_fts, rank) VALUES ('hashsize', ?)", (size,)
+            )
+        except Exception:  # noqa: BLE001 - no such table, or an SQLite without the option
+            return None
+        return int(row[0]) if row is not None else FTS_DEFAULT_HASH_BYTES
 
     # --- writing -----------------------------------------------------------------------------
 
