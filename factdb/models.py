@@ -30,6 +30,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from factdb.vocab import (  # noqa: F401  (re-exported: services import them from here)
+    ATTRIBUTION_ROLES,
+    LINK_RELATIONS,
+    PRECISIONS,
+    QUOTE_KINDS,
+    SOURCE_KINDS,
+    SPEAKER_KINDS,
+    VERDICT_CLASSES,
+)
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -37,41 +47,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-SPEAKER_KINDS = ("person", "organisation")
-SOURCE_KINDS = (
-    "news_agency",
-    "outlet",
-    "press_service",
-    "government_document",
-    "social_media",
-    "photo_agency",
-    "broadcast",
-    "fact_checker",
-    "other",
-)
-QUOTE_KINDS = ("direct_quote", "paraphrase", "summary", "translation")
-ATTRIBUTION_ROLES = (
-    "said_by",
-    "first_reported",
-    "reported_by",
-    "quoted_by",
-    "according_to",
-    "published_by",
-    "photo_credit",
-    "primary_document",
-)
-LINK_RELATIONS = (
-    "denies",
-    "confirms",
-    "disputes",
-    "responds_to",
-    "retracts",
-    "repeats",
-    "supports",
-)
-VERDICT_CLASSES = ("true", "false", "mixture", "other")
-PRECISIONS = ("year", "month", "day")
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -6,20 +6,9 @@ import click
 
 from factdb.cli.common import DATE, AppContext, check_style, output_options, pass_app
 from factdb.errors import FactdbError
+from factdb.vocab import SOURCE_KINDS
 
-# the models' SOURCE_KINDS, repeated here so that --help need not import SQLAlchemy
-# (tests/test_sources_cli.py checks the two stay equal)
-KINDS = (
-    "news_agency",
-    "outlet",
-    "press_service",
-    "government_document",
-    "social_media",
-    "photo_agency",
-    "broadcast",
-    "fact_checker",
-    "other",
-)
+KINDS = SOURCE_KINDS
 
 
 @click.group()
