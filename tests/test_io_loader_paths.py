@@ -58,3 +58,41 @@ def test_json_batches_keep_text_exactly(value: str, tmp_path: Path, sqlite_templ
     out = runner.invoke(cli, ["--db", str(db), "export", "--format", "jsonl"]).stdout
     row = json.loads(out)
     assert row["text"] == f"{value} said" and row["said_on"] == "2021-07"
+
+
+def test_first_status_events_follow_the_rule(run: Any, engine: Any, tmp_path: Path) -> None:
+    """Each new claim with a status has exactly one event, dated when it was said (at that
+    precision) or today; a claim without a status has none (both backends, both paths)."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import text
+
+    path = tmp_path / "s.jsonl"
+    rows = [
+        {"text": f"Claim {i}", "speaker": f"S{i % 4}", "status": s, "said_on": d}
+        for i, (s, d) in enumerate(
+            [("alleged", "2021-07-16"), ("denied", "2020-03"), ("confirmed", None), (None, "2019")]
+            * 3
+        )
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    assert run("import", str(path)).exit_code == 0
+    with engine.connect() as conn:
+        found = conn.execute(
+            text(
+                "SELECT s.text, s.current_status, e.status_code, e.effective_on, "
+                "e.effective_precision, s.said_on, s.said_precision FROM statements s "
+                "LEFT JOIN status_events e ON e.statement_id = s.id ORDER BY s.id, e.id"
+            )
+        ).all()
+    assert len(found) == len(rows)  # one row per claim: never two events
+    today = dt.date.today().isoformat()
+    for text_, current, code, effective, precision, said_on, said_precision in found:
+        assert code == current
+        if current is None:
+            assert effective is None
+        elif said_on is None:
+            assert (str(effective), precision) == (today, "day")
+        else:
+            assert (str(effective), precision) == (str(said_on), said_precision), text_

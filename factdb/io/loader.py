@@ -649,8 +649,10 @@ class Loader:
     def _write_details(self, new: list[tuple[int, _Row]]) -> None:
         """Status events, attributions, verdicts and tags of newly inserted statements."""
         events, attributions, verdicts, tags = [], [], [], []
+        # SQLite: the first status events straight from the rows just written (below)
+        in_sql = self.cursor is not None and bool(new)
         for statement_id, row in new:
-            if row.status is not None:
+            if row.status is not None and not in_sql:
                 when = row.said
                 events.append(
                     (
@@ -667,6 +669,20 @@ class Loader:
                 verdicts.append((statement_id, *row.verdict))
             for tag_id in row.tag_ids:
                 tags.append((statement_id, tag_id))
+        if in_sql:
+            assert self.cursor is not None
+            # the statements in this id range are exactly the new ones (ids were allocated
+            # fresh under the write lock; the skipped duplicates left holes): each with a
+            # status gets its first event, dated when it was said, else today (day precision)
+            self.cursor.execute(
+                "INSERT INTO status_events (statement_id, status_code, effective_on, "
+                "effective_precision, recorded_at) "
+                "SELECT id, current_status, COALESCE(said_on, ?), "
+                "CASE WHEN said_on IS NULL THEN 'day' ELSE said_precision END, ? "
+                "FROM statements WHERE id BETWEEN ? AND ? AND current_status IS NOT NULL "
+                "ORDER BY id",
+                (self.today, self.now, new[0][0], new[-1][0]),
+            )
         self._executemany(StatusEvent.__table__, _EVENT_COLUMNS, events)
         self._executemany(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
         self._executemany(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
