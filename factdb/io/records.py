@@ -18,6 +18,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 from factdb.errors import FactdbError
+from factdb.vocab import QUOTE_KINDS, SOURCE_KINDS
 
 # the interchange record, in DESIGN.md order: CSV columns and JSONL keys
 COLUMNS: tuple[str, ...] = (
@@ -58,18 +59,6 @@ _MAX_LENGTH = {
 
 SPEAKER_KINDS = {"person": "person", "organisation": "organisation"}
 SPEAKER_KINDS.update({"org": "organisation", "organization": "organisation"})
-QUOTE_KINDS = ("direct_quote", "paraphrase", "summary", "translation")
-SOURCE_KINDS = (
-    "news_agency",
-    "outlet",
-    "press_service",
-    "government_document",
-    "social_media",
-    "photo_agency",
-    "broadcast",
-    "fact_checker",
-    "other",
-)
 
 
 class RecordError(FactdbError):
