@@ -9,6 +9,7 @@ nearly matches an existing one ("Sergei Lavrov" next to "Sergey Lavrov") is refu
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from contextlib import suppress
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select, update
@@ -420,11 +421,10 @@ def merge_speakers(session: Session, source: str | int, target: str | int) -> di
     if new.role is None and old.role:
         new.role = old.role
     if new.acts_for is None and old.acts_for is not None and old.acts_for.id != new.id:
-        try:
+        # adopting it would make a cycle: then the target's acts_for stays empty
+        with suppress(FactdbError):
             _check_acts_for(new, old.acts_for)
             new.acts_for = old.acts_for
-        except FactdbError:
-            pass  # adopting it would make a cycle: leave target's acts_for empty
     if old.external_ids:
         new.external_ids = {**old.external_ids, **(new.external_ids or {})}
     if old.notes and not new.notes:
