@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, aliased
 from factdb.dates import format_partial, parse_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import SOURCE_KINDS, Attribution, Source, StatusEvent
+from factdb.services.chains import cycle_through
 from factdb.services.locks import lock_name
 from factdb.services.names import (
     NAME_MAX,
@@ -165,18 +166,12 @@ def _label(source: Source) -> str:
 
 def _check_based_on(source: Source, target: Source) -> None:
     """Refuse a ``based_on`` that would make a source based, directly or not, on itself."""
-    seen: set[int] = set()
-    current: Source | None = target
-    chain = [source.name]
-    while current is not None and current.id not in seen:
-        chain.append(current.name)
-        if current.id == source.id:
-            raise FactdbError(
-                f"source {source.id} cannot be based on source {target.id}: that would make a "
-                f"cycle ({' → '.join(chain)})"
-            )
-        seen.add(current.id)
-        current = current.based_on
+    chain = cycle_through(source, target, lambda s: s.based_on)
+    if chain is not None:
+        raise FactdbError(
+            f"source {source.id} cannot be based on source {target.id}: that would make a "
+            f"cycle ({' → '.join(chain)})"
+        )
 
 
 def based_on_chain(source: Source) -> list[str]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from factdb.dates import format_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import SPEAKER_KINDS, Speaker, SpeakerAlias, Statement
+from factdb.services.chains import cycle_through
 from factdb.services.locks import lock_name
 from factdb.services.names import (
     NAME_MAX,
@@ -120,18 +121,12 @@ def _check_acts_for(speaker: Speaker | None, target: Speaker) -> None:
     """Refuse an ``acts_for`` that would make a speaker act, directly or not, for itself."""
     if speaker is None or speaker.id is None:
         return
-    seen: set[int] = set()
-    current: Speaker | None = target
-    chain = [speaker.name]
-    while current is not None and current.id not in seen:
-        chain.append(current.name)
-        if current.id == speaker.id:
-            raise FactdbError(
-                f"{speaker.name!r} cannot act for {target.name!r}: that would make a cycle "
-                f"({' → '.join(chain)})"
-            )
-        seen.add(current.id)
-        current = current.acts_for
+    chain = cycle_through(speaker, target, lambda s: s.acts_for)
+    if chain is not None:
+        raise FactdbError(
+            f"{speaker.name!r} cannot act for {target.name!r}: that would make a cycle "
+            f"({' → '.join(chain)})"
+        )
 
 
 def parse_external_ids(pairs: list[str] | tuple[str, ...]) -> dict[str, str]:
