@@ -1,5 +1,5 @@
-"""SQLite: the loader's JSON-array batches (json_each) store exactly what the executemany
-fallback (an SQLite without JSON functions) stores."""
+"""SQLite: the loader's pipelined, multi-row batches store exactly what one row per statement
+written in the caller's thread stores, whatever the chunk boundaries."""
 
 from __future__ import annotations
 
@@ -29,19 +29,52 @@ def _import_and_export(db: Path) -> str:
     return result.stdout
 
 
-def test_json_batches_store_what_executemany_stores(
+def test_pipelined_chunks_store_what_single_rows_store(
     tmp_path: Path, sqlite_template: Path, monkeypatch: Any
 ) -> None:
     import factdb.io.loader as loader
+    import factdb.io.pipeline as pipeline
 
     fast, slow = tmp_path / "fast.db", tmp_path / "slow.db"
     shutil.copyfile(sqlite_template, fast)
     shutil.copyfile(sqlite_template, slow)
-    with_json = _import_and_export(fast)
-    monkeypatch.setattr(loader, "_has_json_each", lambda cursor: False)
-    without = _import_and_export(slow)
-    assert with_json == without
-    assert with_json.count("\n") >= 5
+    monkeypatch.setattr(loader, "BATCH", 7)  # several batches in flight, chunks cut mid-batch
+    monkeypatch.setattr(loader, "VALUES_ROWS", 3)
+    pipelined = _import_and_export(fast)
+    monkeypatch.setattr(loader, "VALUES_ROWS", 1)
+    original = pipeline.Pipeline.__init__
+    monkeypatch.setattr(
+        pipeline.Pipeline, "__init__", lambda self, threaded=True: original(self, threaded=False)
+    )
+    single = _import_and_export(slow)
+    assert pipelined == single
+    assert pipelined.count("\n") >= 5
+
+
+def test_a_failing_batch_stops_the_import_and_leaves_nothing(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: Any
+) -> None:
+    """An error on the writer's thread reaches the command: one line, exit 1, no change."""
+    import factdb.io.loader as loader
+
+    db = tmp_path / "t.db"
+    shutil.copyfile(sqlite_template, db)
+    before = db.read_bytes()
+    monkeypatch.setattr(loader, "BATCH", 2)
+    calls = {"n": 0}
+    original = loader.Loader._write_details
+
+    def failing(self: Any, new: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise loader.FactdbError("disk on fire")
+        original(self, new)
+
+    monkeypatch.setattr(loader.Loader, "_write_details", failing)
+    result = CliRunner().invoke(cli, ["--db", str(db), "import", str(DATA / "messy.jsonl")])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == ["Error: disk on fire"]
+    assert db.read_bytes() == before
 
 
 @pytest.mark.parametrize("value", ["plain", "ünïcödé \u05e9\u05dc\u05d5\u05dd", 'q"u\\o\nte'])

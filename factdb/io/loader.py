@@ -9,8 +9,8 @@ and reported as a warning in the summary instead.
 
 It does not go through the ORM row by row: a million claims would take minutes. Ids are
 allocated up front (under SQLite's write lock, or from PostgreSQL's sequence), statements are
-written in batches with ``ON CONFLICT DO NOTHING`` (on SQLite a batch is one JSON array
-unpacked by ``json_each``, elsewhere ``executemany``), and the ids that did
+written in batches with ``ON CONFLICT DO NOTHING`` (on SQLite as multi-row VALUES, on a
+worker thread while the next batch is prepared; elsewhere ``executemany``), and the ids that did
 not make it are the duplicates, looked up afterwards in one query per batch. Speakers, sources,
 tags, statuses and labels are cached in memory (bounded by the number of distinct names, not
 by the number of records), so memory stays flat however long the file is.
@@ -21,11 +21,13 @@ The caller owns the transaction: a failure leaves nothing behind once it rolls b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -33,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from factdb.dates import parse_partial
 from factdb.errors import FactdbError
+from factdb.io.pipeline import Pipeline
 from factdb.io.records import Record, RecordError, SourceRef
 from factdb.models import (
     Attribution,
@@ -61,6 +64,9 @@ CACHE_KIB = 24_576
 # SQLite's default for it
 FTS_HASH_BYTES = 16 << 20
 FTS_DEFAULT_HASH_BYTES = 1 << 20
+# rows per multi-row INSERT on SQLite: big enough to amortise a statement, small enough that
+# the few prepared statements (one per table and chunk size) stay small
+VALUES_ROWS = 500
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
 
@@ -136,7 +142,9 @@ class Loader:
         self.dialect = self.conn.dialect.name
         self.raw = self.conn.connection.dbapi_connection if self.dialect == "sqlite" else None
         self.cursor = self.raw.cursor() if self.raw is not None else None  # type: ignore[union-attr]
-        self._json_each = self.cursor is not None and _has_json_each(self.cursor)
+        self._max_variables = (
+            self.raw.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if self.raw is not None else 0
+        )
         today = dt.date.today()
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         # the DB-API cursor on SQLite takes dates as the strings SQLAlchemy would write
@@ -172,10 +180,19 @@ class Loader:
         self._batch: list[_Row] = []
         self._batch_keys: set[str] = set()
         self._batch_ext: set[tuple[str, str]] = set()
-        self._next_id = 0
         self._deferred: list[str] = []
         self._cache_size: int | None = None
         self._max_before = session.scalar(select(func.max(Statement.id))) or 0
+        # SQLite: ids of new statements, speakers and sources are handed out here, under the
+        # write lock the transaction holds, and the rows are written with their batch
+        self._next_ids: dict[str, int] = {}
+        self._deferred_rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]] = {}
+        if self.cursor is not None:
+            for table in (Statement.__table__, Speaker.__table__, Source.__table__):
+                top = session.scalar(select(func.max(table.c.id)))  # type: ignore[attr-defined]
+                self._next_ids[table.name] = (top or 0) + 1  # type: ignore[attr-defined]
+        # on SQLite batches are written on a worker thread while the next one is prepared
+        self._writer = Pipeline(threaded=self.cursor is not None)
         bulk = expected is not None and expected >= max(DEFER_INDEXES_FROM, self._max_before)
         if self.cursor is not None:
             self._tune_sqlite(bulk)
@@ -263,6 +280,7 @@ class Loader:
         committed is selected instead: (its id, False).
         """
         if self.cursor is not None:
+            self._writer.wait()  # the connection is the writer's while a batch is in flight
             values = {k: _sqlite_value(v) for k, v in values.items()}
             columns = ", ".join(values)
             marks = ", ".join("?" for _ in values)
@@ -290,6 +308,19 @@ class Loader:
         ).scalar_one()
         return int(existing), False
 
+    def _new_row(
+        self, table: Any, values: dict[str, Any], unique: str | None = None
+    ) -> tuple[int, bool]:
+        """A new speaker or source: on SQLite its id now and the row with the next batch
+        (before the statements that refer to it); elsewhere :meth:`_insert_id`."""
+        if self.cursor is None:
+            return self._insert_id(table, values, unique)
+        row_id = self._next_ids[table.name]
+        self._next_ids[table.name] = row_id + 1
+        columns, rows = self._deferred_rows.setdefault(table.name, (("id", *values), []))
+        rows.append((row_id, *(_sqlite_value(v) for v in values.values())))
+        return row_id, True
+
     def _speaker(self, record: Record) -> int:
         found = self._speaker_by_name.get(record.speaker)
         if found is not None:
@@ -299,10 +330,11 @@ class Loader:
         if found is None and not self._speakers_preloaded:
             from factdb.services.speakers import find_speaker
 
+            self._writer.wait()
             speaker = find_speaker(self.session, record.speaker)
             found = speaker.id if speaker is not None else None
         if found is None:
-            found, created = self._insert_id(
+            found, created = self._new_row(
                 Speaker.__table__,
                 {
                     "name": record.speaker,
@@ -331,10 +363,11 @@ class Loader:
         if found is None and not self._sources_preloaded:
             from factdb.services.sources import find_source
 
+            self._writer.wait()
             source = find_source(self.session, ref.name, ref.url)
             found = source.id if source is not None else None
         if found is None:
-            found, created = self._insert_id(
+            found, created = self._new_row(
                 Source.__table__,
                 {"name": ref.name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
                 unique="url" if ref.url else None,  # names may repeat: only URLs are unique
@@ -364,6 +397,7 @@ class Loader:
         if found is None:
             from factdb.services.verdicts import normalise_label
 
+            self._writer.wait()
             rating, normalised = normalise_label(self.session, label)
             if rating is None:
                 found = (None, None, None, None, normalised)
@@ -481,18 +515,35 @@ class Loader:
 
     def load(self, items: Iterable[Record | RecordError]) -> Summary:
         """Load every record (rejecting or raising on errors); returns the summary."""
-        for count, item in enumerate(items, start=1):
-            if isinstance(item, RecordError):
-                self._invalid(item)
-            else:
-                self.add(item)
-            if self.progress is not None and count % 1000 == 0:
-                self.progress(count)
+        try:
+            for count, item in enumerate(items, start=1):
+                if isinstance(item, RecordError):
+                    self._invalid(item)
+                else:
+                    self.add(item)
+                if self.progress is not None and count % 1000 == 0:
+                    self.progress(count)
+        except BaseException:
+            # the batch in flight must end before the caller rolls back
+            self._writer.close(raise_error=False)
+            raise
         return self.finish()
 
     def finish(self) -> Summary:
         """Write the last batch, rebuild deferred indexes, work out near-match warnings."""
-        self._flush()
+        try:
+            self._flush()
+            # the indexes are built on the writer's thread meanwhile (SQLite, without the GIL)
+            self._writer.submit(self._build_indexes)
+            self._near_match_warnings()
+        except BaseException:
+            self._writer.close(raise_error=False)
+            raise
+        self._writer.close()
+        return self.summary
+
+    def _build_indexes(self) -> None:
+        """The secondary indexes dropped for a bulk load, and the search index of what it added."""
         if self.cursor is not None:
             # the default cache again first: index builds sort in memory up to the cache size,
             # and the page cache of the load is no longer needed (peak memory stays flat)
@@ -510,8 +561,6 @@ class Loader:
             self._search_suspended = None
             if restore is not None:
                 self._fts_hash_size(restore)
-        self._near_match_warnings()
-        return self.summary
 
     def _fts_hash_size(self, size: int) -> int | None:
         """Set the SQLite full-text index's in-memory buffer of new terms; returns the size it
@@ -540,12 +589,8 @@ class Loader:
     def _ids(self, n: int) -> list[int]:
         """``n`` fresh statement ids: max + 1… under SQLite's write lock, else the sequence."""
         if self.dialect == "sqlite":
-            if not self._next_id:
-                self._next_id = (
-                    self.session.scalar(text("SELECT MAX(id) FROM statements")) or 0
-                ) + 1
-            start = self._next_id
-            self._next_id += n
+            start = self._next_ids["statements"]
+            self._next_ids["statements"] = start + n
             return list(range(start, start + n))
         rows = self.conn.execute(
             text(
@@ -567,27 +612,16 @@ class Loader:
         if not rows:
             return
         if self.cursor is not None:
-            # the whole batch as one JSON array bound to one statement: SQLite unpacks it in C
-            # (json_each), faster than executemany's binding of each row from Python
-            if not self._json_each:  # an SQLite built without JSON functions
-                marks = ", ".join("?" for _ in columns)
-                conflict = " ON CONFLICT DO NOTHING" if ignore else ""
-                self.cursor.executemany(
-                    f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({marks}){conflict}",
-                    rows,
-                )
-                return
-            sql = _JSON_INSERTS.get((table.name, columns, ignore))
-            if sql is None:
-                values = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(columns)))
-                conflict = " ON CONFLICT DO NOTHING" if ignore else ""
-                # WHERE true: SQLite's parser needs it before an upsert clause on INSERT … SELECT
-                sql = (
-                    f"INSERT INTO {table.name} ({', '.join(columns)}) "
-                    f"SELECT {values} FROM json_each(?) WHERE true{conflict}"
-                )
-                _JSON_INSERTS[(table.name, columns, ignore)] = sql
-            self.cursor.execute(sql, (_dumps(rows),))
+            # many rows per statement (multi-row VALUES), not executemany's one statement per
+            # row: SQLite then runs the whole chunk in one call without the GIL (the writer
+            # thread needs that), and evaluates each CHECK constraint's IN list once per chunk
+            # instead of once per row
+            per = max(1, min(VALUES_ROWS, self._max_variables // len(columns)))
+            conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+            for start in range(0, len(rows), per):
+                chunk = rows[start : start + per]
+                sql = _values_insert(table.name, columns, len(chunk), conflict)
+                self.cursor.execute(sql, list(chain.from_iterable(chunk)))
             return
         stmt: Any = insert(table)
         if ignore:
@@ -597,12 +631,15 @@ class Loader:
         self.conn.execute(stmt, [dict(zip(columns, row, strict=True)) for row in rows])
 
     def _flush(self) -> None:
+        """Hand the batch (and the speakers and sources it introduced) to the writer."""
         batch = self._batch
-        if not batch:
+        deferred_rows = self._deferred_rows
+        if not batch and not deferred_rows:
             return
         self._batch = []
         self._batch_keys = set()
         self._batch_ext = set()
+        self._deferred_rows = {}
         ids = self._ids(len(batch))
         statements = []
         for statement_id, row in zip(ids, batch, strict=True):
@@ -623,9 +660,22 @@ class Loader:
                     r.external_id,
                 )
             )
-        # in content-key order: the unique index on those random keys is then updated in one
-        # sweep instead of a page here and a page there (the ids stay in file order)
-        statements.sort(key=_BY_KEY)
+        self._writer.submit(lambda: self._write_batch(ids, batch, statements, deferred_rows))
+
+    def _write_batch(
+        self,
+        ids: list[int],
+        batch: list[_Row],
+        statements: list[tuple[Any, ...]],
+        deferred_rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]],
+    ) -> None:
+        """Write one batch (on the writer's thread): new speakers and sources, statements,
+        then the details of the new ones and what repeats bring to existing ones."""
+        for table in (Speaker.__table__, Source.__table__):
+            if table.name in deferred_rows:  # type: ignore[attr-defined]
+                self._executemany(table, *deferred_rows[table.name])  # type: ignore[attr-defined]
+        if not batch:
+            return
         self._executemany(Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True)
         # the ids that are missing afterwards are the rows ON CONFLICT skipped: duplicates
         between = select(Statement.id).where(Statement.id.between(ids[0], ids[-1]))
@@ -869,15 +919,6 @@ def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     return content_key(speaker_id, text, said_on)
 
 
-def _has_json_each(cursor: Any) -> bool:
-    """Whether this SQLite has the JSON functions (built in since 3.38, usually before)."""
-    try:
-        cursor.execute("SELECT count(*) FROM json_each('[1]')").fetchone()
-    except Exception:  # noqa: BLE001 - sqlite3.OperationalError: no such table/function
-        return False
-    return True
-
-
 def _iso(value: Any) -> str | None:
     return value.isoformat() if isinstance(value, dt.date) else value
 
@@ -902,11 +943,13 @@ def _external_ids(same_as: tuple[str, ...]) -> dict[str, str] | None:
     return ids
 
 
-# the rows of a batch as JSON text for json_each: non-ASCII passes through as UTF-8 (no \u
-# escapes to decode again), and nothing but str/int/None reaches it (dates are ISO strings)
-_dumps = json.JSONEncoder(ensure_ascii=False, check_circular=False, allow_nan=False).encode
-_JSON_INSERTS: dict[tuple[str, tuple[str, ...], bool], str] = {}
-_BY_KEY = itemgetter(9)  # content_key in _STATEMENT_COLUMNS
+@functools.lru_cache(maxsize=64)
+def _values_insert(table: str, columns: tuple[str, ...], rows: int, conflict: str) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …), … (rows times)`` with its conflict clause."""
+    row = "(" + ", ".join("?" for _ in columns) + ")"
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}{conflict}"
+
+
 _STATEMENT_COLUMNS = (
     "id",
     "text",
