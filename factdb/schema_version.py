@@ -4,5 +4,5 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0002_fts"
-KNOWN_REVISIONS = frozenset({"0001_core", "0002_fts"})
+HEAD_REVISION = "0003_short_content_key"
+KNOWN_REVISIONS = frozenset({"0001_core", "0002_fts", "0003_short_content_key"})

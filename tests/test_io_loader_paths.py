@@ -62,15 +62,15 @@ def test_a_failing_batch_stops_the_import_and_leaves_nothing(
     before = db.read_bytes()
     monkeypatch.setattr(loader, "BATCH", 2)
     calls = {"n": 0}
-    original = loader.Loader._write_details
+    original = loader.Loader._first_events_sqlite
 
-    def failing(self: Any, new: Any) -> None:
+    def failing(self: Any, *ids: int) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
             raise loader.FactdbError("disk on fire")
-        original(self, new)
+        original(self, *ids)
 
-    monkeypatch.setattr(loader.Loader, "_write_details", failing)
+    monkeypatch.setattr(loader.Loader, "_first_events_sqlite", failing)
     result = CliRunner().invoke(cli, ["--db", str(db), "import", str(DATA / "messy.jsonl")])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == ["Error: disk on fire"]
@@ -129,3 +129,49 @@ def test_first_status_events_follow_the_rule(run: Any, engine: Any, tmp_path: Pa
             assert (str(effective), precision) == (today, "day")
         else:
             assert (str(effective), precision) == (str(said_on), said_precision), text_
+
+
+def test_bulk_imports_skip_foreign_key_checks_yet_leave_none_broken(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: Any
+) -> None:
+    """A big import's transaction runs without SQLite's foreign-key checks (the loader's
+    references hold by construction): afterwards ``foreign_key_check`` finds nothing."""
+    import sqlite3
+
+    import factdb.io.loader as loader
+
+    db = tmp_path / "bulk.db"
+    shutil.copyfile(sqlite_template, db)
+    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)  # every import is a bulk one
+    seen: list[int] = []
+    original = loader.Loader.finish
+
+    def finish(self: Any) -> Any:
+        seen.append(self.raw.execute("PRAGMA foreign_keys").fetchone()[0])
+        return original(self)
+
+    monkeypatch.setattr(loader.Loader, "finish", finish)
+    _import_and_export(db)
+    assert seen and set(seen) == {0}
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_pooled_connections_get_foreign_key_checks_back(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    from sqlalchemy import text
+
+    from factdb.db import make_engine, session_scope, without_foreign_key_checks
+
+    db = tmp_path / "t.db"
+    shutil.copyfile(sqlite_template, db)
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        with session_scope(without_foreign_key_checks(engine)) as session:
+            assert session.scalar(text("PRAGMA foreign_keys")) == 0
+        with session_scope(engine) as session:
+            assert session.scalar(text("PRAGMA foreign_keys")) == 1
+    finally:
+        engine.dispose()

@@ -63,11 +63,16 @@ class AppContext:
         self._engines.clear()
 
     @contextmanager
-    def session(self, *, write: bool = True) -> Iterator[Session]:
-        """One transaction for one command: all or nothing."""
-        from factdb.db import session_scope
+    def session(self, *, write: bool = True, bulk: bool = False) -> Iterator[Session]:
+        """One transaction for one command: all or nothing.
 
-        with session_scope(self.engine(write=write)) as session:
+        ``bulk``: a big import, whose transaction skips SQLite's foreign-key checks (see
+        ``factdb.db.without_foreign_key_checks``).
+        """
+        from factdb.db import session_scope, without_foreign_key_checks
+
+        engine = self.engine(write=write)
+        with session_scope(without_foreign_key_checks(engine) if bulk else engine) as session:
             yield session
 
 

@@ -105,7 +105,7 @@ def import_cmd(
     All or nothing: the first invalid record stops the import and nothing is written, unless
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
-    from factdb.io.loader import Loader
+    from factdb.io.loader import Loader, is_bulk
     from factdb.io.readers import detect_format, read_records
     from factdb.io.records import RecordError
 
@@ -119,7 +119,10 @@ def import_cmd(
         if rejects:
             reject_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115
         show_bar = size is not None and not quiet and _is_terminal(sys.stderr)
-        with app.session() as session:
+        # a rough count (JSONL/CSV records run 150-400 bytes): decides whether building
+        # secondary indexes once at the end beats maintaining them row by row
+        expected = size // 300 if size else None
+        with app.session(bulk=is_bulk(expected)) as session:
             bar = (
                 click.progressbar(length=size, label=f"Importing {name}", file=sys.stderr)
                 if show_bar
@@ -139,9 +142,7 @@ def import_cmd(
                 origin=origin,
                 reject=_reject_writer(reject_out) if reject_out else None,
                 progress=progress if bar is not None else None,
-                # a rough count (JSONL/CSV records run 150-400 bytes): decides whether building
-                # secondary indexes once at the end beats maintaining them row by row
-                expected=size // 300 if size else None,
+                expected=expected,
             )
             try:
                 summary = loader.load(read_records(body, name, fmt))

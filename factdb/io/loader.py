@@ -49,7 +49,7 @@ from factdb.models import (
     Tag,
     Verdict,
 )
-from factdb.textkeys import content_key, name_key
+from factdb.textkeys import CONTENT_KEY_DIGITS, content_identity, content_key, name_key
 
 BATCH = 5_000
 # how many name comparisons the near-match check may spend (rapidfuzz, C speed): enough for
@@ -95,6 +95,15 @@ class Summary:
             f"{self.rejected} rejected; {self.new_speakers} new speakers, "
             f"{self.new_sources} new sources"
         )
+
+
+@dataclass(slots=True)
+class _Prepared:
+    """A batch's inserts built ahead for SQLite: new speakers, sources and statements first;
+    the details are used when every statement of the batch turned out to be new."""
+
+    head: list[tuple[str, list[Any]]]
+    details: list[tuple[str, list[Any]]]
 
 
 @dataclass(slots=True)
@@ -193,7 +202,7 @@ class Loader:
                 self._next_ids[table.name] = (top or 0) + 1  # type: ignore[attr-defined]
         # on SQLite batches are written on a worker thread while the next one is prepared
         self._writer = Pipeline(threaded=self.cursor is not None)
-        bulk = expected is not None and expected >= max(DEFER_INDEXES_FROM, self._max_before)
+        bulk = is_bulk(expected) and expected >= self._max_before  # type: ignore[operator]
         if self.cursor is not None:
             self._tune_sqlite(bulk)
         # a bulk load indexes its statements for search once at the end (the search service's
@@ -601,6 +610,36 @@ class Loader:
         )
         return [r[0] for r in rows]
 
+    def _inserts(
+        self,
+        table: Any,
+        columns: tuple[str, ...],
+        rows: list[tuple[Any, ...]],
+        *,
+        ignore: bool = False,
+    ) -> list[tuple[str, list[Any]]]:
+        """SQLite: the statements (SQL, flat parameters) that insert ``rows`` into ``table``.
+
+        Many rows per statement (multi-row VALUES), not executemany's one statement per row:
+        SQLite then runs a whole chunk in one call without the GIL (the writer thread needs
+        that), and evaluates each CHECK constraint's IN list once per chunk, not once per row.
+        """
+        per = max(1, min(VALUES_ROWS, self._max_variables // len(columns)))
+        conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+        return [
+            (
+                _values_insert(table.name, columns, len(chunk), conflict),
+                list(chain.from_iterable(chunk)),
+            )
+            for chunk in (rows[i : i + per] for i in range(0, len(rows), per))
+        ]
+
+    def _run(self, inserts: list[tuple[str, list[Any]]]) -> None:
+        """Execute what :meth:`_inserts` prepared."""
+        assert self.cursor is not None
+        for sql, parameters in inserts:
+            self.cursor.execute(sql, parameters)
+
     def _executemany(
         self,
         table: Any,
@@ -612,16 +651,7 @@ class Loader:
         if not rows:
             return
         if self.cursor is not None:
-            # many rows per statement (multi-row VALUES), not executemany's one statement per
-            # row: SQLite then runs the whole chunk in one call without the GIL (the writer
-            # thread needs that), and evaluates each CHECK constraint's IN list once per chunk
-            # instead of once per row
-            per = max(1, min(VALUES_ROWS, self._max_variables // len(columns)))
-            conflict = " ON CONFLICT DO NOTHING" if ignore else ""
-            for start in range(0, len(rows), per):
-                chunk = rows[start : start + per]
-                sql = _values_insert(table.name, columns, len(chunk), conflict)
-                self.cursor.execute(sql, list(chain.from_iterable(chunk)))
+            self._run(self._inserts(table, columns, rows, ignore=ignore))
             return
         stmt: Any = insert(table)
         if ignore:
@@ -660,7 +690,24 @@ class Loader:
                     r.external_id,
                 )
             )
-        self._writer.submit(lambda: self._write_batch(ids, batch, statements, deferred_rows))
+        prepared = None
+        if self.cursor is not None:
+            # SQLite: every parameter list is built here, so that the writer's thread spends
+            # its time in SQLite (without the GIL) rather than waiting for the GIL to run Python
+            prepared = _Prepared([], [])
+            for table in (Speaker.__table__, Source.__table__):
+                if table.name in deferred_rows:  # type: ignore[attr-defined]
+                    columns, rows = deferred_rows[table.name]  # type: ignore[attr-defined]
+                    prepared.head += self._inserts(table, columns, rows)
+            prepared.head += self._inserts(
+                Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True
+            )
+            _events, *details = self._detail_rows(list(zip(ids, batch, strict=True)))
+            for (table, columns), rows in zip(_DETAIL_TABLES, details, strict=True):
+                prepared.details += self._inserts(table, columns, rows)
+        self._writer.submit(
+            lambda: self._write_batch(ids, batch, statements, deferred_rows, prepared)
+        )
 
     def _write_batch(
         self,
@@ -668,15 +715,20 @@ class Loader:
         batch: list[_Row],
         statements: list[tuple[Any, ...]],
         deferred_rows: dict[str, tuple[tuple[str, ...], list[tuple[Any, ...]]]],
+        prepared: _Prepared | None,
     ) -> None:
         """Write one batch (on the writer's thread): new speakers and sources, statements,
         then the details of the new ones and what repeats bring to existing ones."""
-        for table in (Speaker.__table__, Source.__table__):
-            if table.name in deferred_rows:  # type: ignore[attr-defined]
-                self._executemany(table, *deferred_rows[table.name])  # type: ignore[attr-defined]
+        if prepared is not None:
+            self._run(prepared.head)
+        else:
+            for table in (Speaker.__table__, Source.__table__):
+                if table.name in deferred_rows:  # type: ignore[attr-defined]
+                    self._executemany(table, *deferred_rows[table.name])  # type: ignore[attr-defined]
+            if batch:
+                self._executemany(Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True)
         if not batch:
             return
-        self._executemany(Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True)
         # the ids that are missing afterwards are the rows ON CONFLICT skipped: duplicates
         between = select(Statement.id).where(Statement.id.between(ids[0], ids[-1]))
         count = self.conn.execute(select(func.count()).select_from(between.subquery())).scalar_one()
@@ -684,6 +736,11 @@ class Loader:
         repeats: list[_Row] = []
         if count == len(ids) and ids[-1] - ids[0] + 1 == len(ids):
             new = list(zip(ids, batch, strict=True))
+            if prepared is not None:  # all new: the details prepared for every row are right
+                self.summary.added += len(new)
+                self._first_events_sqlite(ids[0], ids[-1])
+                self._run(prepared.details)
+                return
         else:
             inserted = set(self.conn.execute(between).scalars())
             for statement_id, row in zip(ids, batch, strict=True):
@@ -698,9 +755,19 @@ class Loader:
 
     def _write_details(self, new: list[tuple[int, _Row]]) -> None:
         """Status events, attributions, verdicts and tags of newly inserted statements."""
+        events, attributions, verdicts, tags = self._detail_rows(new)
+        if self.cursor is not None and new:
+            self._first_events_sqlite(new[0][0], new[-1][0])
+        self._executemany(StatusEvent.__table__, _EVENT_COLUMNS, events)
+        self._executemany(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
+        self._executemany(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
+        self._executemany(StatementTag.__table__, ("statement_id", "tag_id"), tags)
+
+    def _detail_rows(self, new: list[tuple[int, _Row]]) -> tuple[list[Any], ...]:
+        """(events, attributions, verdicts, tags) rows of new statements; no events on SQLite
+        (:meth:`_first_events_sqlite` writes them from the statements)."""
         events, attributions, verdicts, tags = [], [], [], []
-        # SQLite: the first status events straight from the rows just written (below)
-        in_sql = self.cursor is not None and bool(new)
+        in_sql = self.cursor is not None
         for statement_id, row in new:
             if row.status is not None and not in_sql:
                 when = row.said
@@ -719,34 +786,43 @@ class Loader:
                 verdicts.append((statement_id, *row.verdict))
             for tag_id in row.tag_ids:
                 tags.append((statement_id, tag_id))
-        if in_sql:
-            assert self.cursor is not None
-            # the statements in this id range are exactly the new ones (ids were allocated
-            # fresh under the write lock; the skipped duplicates left holes): each with a
-            # status gets its first event, dated when it was said, else today (day precision)
-            self.cursor.execute(
-                "INSERT INTO status_events (statement_id, status_code, effective_on, "
-                "effective_precision, recorded_at) "
-                "SELECT id, current_status, COALESCE(said_on, ?), "
-                "CASE WHEN said_on IS NULL THEN 'day' ELSE said_precision END, ? "
-                "FROM statements WHERE id BETWEEN ? AND ? AND current_status IS NOT NULL "
-                "ORDER BY id",
-                (self.today, self.now, new[0][0], new[-1][0]),
-            )
-        self._executemany(StatusEvent.__table__, _EVENT_COLUMNS, events)
-        self._executemany(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
-        self._executemany(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
-        self._executemany(StatementTag.__table__, ("statement_id", "tag_id"), tags)
+        return events, attributions, verdicts, tags
+
+    def _first_events_sqlite(self, first_id: int, last_id: int) -> None:
+        """The first status event of each new statement in an id range, in one statement."""
+        assert self.cursor is not None
+        # the statements in this id range are exactly the new ones (ids were allocated
+        # fresh under the write lock; the skipped duplicates left holes): each with a
+        # status gets its first event, dated when it was said, else today (day precision)
+        self.cursor.execute(
+            "INSERT INTO status_events (statement_id, status_code, effective_on, "
+            "effective_precision, recorded_at) "
+            "SELECT id, current_status, COALESCE(said_on, ?), "
+            "CASE WHEN said_on IS NULL THEN 'day' ELSE said_precision END, ? "
+            "FROM statements WHERE id BETWEEN ? AND ? AND current_status IS NOT NULL "
+            "ORDER BY id",
+            (self.today, self.now, first_id, last_id),
+        )
 
     def _merge_repeats(self, repeats: list[_Row]) -> None:
         """Records whose claim already exists: add what they bring that is not there yet."""
+        from factdb.services.claims import key_collision, stored_identity
+
         s = self.session
         keys = [row.key for row in repeats]
-        by_key = dict(
-            s.execute(
-                select(Statement.content_key, Statement.id).where(Statement.content_key.in_(keys))
-            ).all()
-        )
+        by_key: dict[str, tuple[int, tuple[int, str, str]]] = {
+            key: (statement_id, stored_identity(*stored))
+            for key, statement_id, *stored in s.execute(
+                select(
+                    Statement.content_key,
+                    Statement.id,
+                    Statement.speaker_id,
+                    Statement.text,
+                    Statement.said_on,
+                    Statement.said_precision,
+                ).where(Statement.content_key.in_(keys))
+            )
+        }
         externals = [
             (row.origin, row.record.external_id)
             for row in repeats
@@ -768,8 +844,11 @@ class Loader:
             statement_id = None
             if row.origin and row.record.external_id:
                 statement_id = by_external.get((row.origin, row.record.external_id))
-            if statement_id is None:
-                statement_id = by_key.get(row.key)
+            if statement_id is None and row.key in by_key:
+                statement_id, identity = by_key[row.key]
+                record = row.record
+                if identity != content_identity(row.speaker_id, record.text, record.said_on):
+                    raise FactdbError(f"{record.location}: {key_collision(statement_id)}")
             if statement_id is None:  # pragma: no cover - the insert conflicted on something else
                 raise FactdbError(f"{row.record.location}: could not store this claim")
             targets.append((statement_id, row))
@@ -906,6 +985,12 @@ class Loader:
                 display[key] = name
 
 
+def is_bulk(expected: int | None) -> bool:
+    """Whether a load of about ``expected`` records is big enough for the bulk path (indexes
+    built at the end; on SQLite, a transaction without foreign-key checks)."""
+    return expected is not None and expected >= DEFER_INDEXES_FROM
+
+
 def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     """``textkeys.content_key``, with a shortcut for cleaned single-line ASCII text.
 
@@ -915,7 +1000,7 @@ def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     """
     if text.isascii() and "\n" not in text:
         payload = f"{speaker_id}\x1f{text.lower()}\x1f{said_on or ''}"
-        return hashlib.sha1(payload.encode("utf-8")).hexdigest()
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:CONTENT_KEY_DIGITS]
     return content_key(speaker_id, text, said_on)
 
 
@@ -983,4 +1068,9 @@ _VERDICT_COLUMNS = (
     "best_rating",
     "worst_rating",
     "normalised_class",
+)
+_DETAIL_TABLES = (
+    (Attribution.__table__, _ATTRIBUTION_COLUMNS),
+    (Verdict.__table__, _VERDICT_COLUMNS),
+    (StatementTag.__table__, ("statement_id", "tag_id")),
 )

@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 # how long a thread may keep the GIL while another waits for it (Python's default is 5 ms): the
 # writer needs it back after every SQLite call, and 5 ms waits left it idle a third of the time
-SWITCH_INTERVAL = 0.001
+SWITCH_INTERVAL = 0.0001
 
 
 class Pipeline:

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from factdb.dates import PartialDate, parse_partial
+from factdb.dates import PartialDate, format_partial, parse_partial
 from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import (
     ATTRIBUTION_ROLES,
@@ -30,7 +30,7 @@ from factdb.models import (
 from factdb.services.locks import lock_names
 
 # normalise_tag lives in textkeys (no models) so that listings can use it; re-exported here
-from factdb.textkeys import clean_text, content_key, normalise_tag
+from factdb.textkeys import clean_text, content_identity, content_key, normalise_tag
 
 # BCP 47-ish: "en", "ru", "pt-BR", "zh-Hant", "und"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -122,15 +122,43 @@ def _partial(value: str | None) -> PartialDate | None:
     return parse_partial(value) if value not in (None, "") else None
 
 
+def stored_identity(
+    speaker_id: int, text: str, said_on: dt.date | None, said_precision: str | None
+) -> tuple[int, str, str]:
+    """``textkeys.content_identity`` of a stored claim (its columns as read back)."""
+    return content_identity(speaker_id, text, format_partial(said_on, said_precision))
+
+
+def key_collision(claim_id: int) -> FactdbError:
+    """The error for a claim whose content key equals that of a different claim."""
+    return FactdbError(
+        f"cannot store this claim: its content key equals that of claim {claim_id}, which is "
+        "a different claim (a 64-bit key collision); please report this"
+    )
+
+
 def _check_duplicate(
-    session: Session, key: str, origin: str | None, external_id: str | None, exclude: int | None
+    session: Session,
+    key: str,
+    identity: tuple[int, str, str],
+    origin: str | None,
+    external_id: str | None,
+    exclude: int | None,
 ) -> None:
-    query = select(Statement.id).where(Statement.content_key == key)
+    query = select(
+        Statement.id,
+        Statement.speaker_id,
+        Statement.text,
+        Statement.said_on,
+        Statement.said_precision,
+    ).where(Statement.content_key == key)
     if exclude is not None:
         query = query.where(Statement.id != exclude)
-    existing = session.scalar(query)
+    existing = session.execute(query).first()
     if existing is not None:
-        raise DuplicateClaim(existing)
+        if stored_identity(*existing[1:]) != identity:
+            raise key_collision(existing.id)
+        raise DuplicateClaim(existing.id)
     _check_external(session, origin, external_id, exclude)
 
 
@@ -209,11 +237,13 @@ def add_claim(
         kind=speaker_kind,
         role=speaker_role,
     )
-    key = content_key(speaker_row.id, cleaned, str(said) if said else None)
-    _check_duplicate(session, key, None, None, None)
+    said_string = str(said) if said else None
+    key = content_key(speaker_row.id, cleaned, said_string)
+    identity = content_identity(speaker_row.id, cleaned, said_string)
+    _check_duplicate(session, key, identity, None, None, None)
     # the same claim added by two commands at once: the second waits, then sees the first's
     lock_names(session, "claim", [key])
-    _check_duplicate(session, key, None, None, None)
+    _check_duplicate(session, key, identity, None, None, None)
     original = clean_text(original_text) if original_text else None
     statement = Statement(
         text=cleaned,
@@ -313,7 +343,8 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
     said_string = str(PartialDate(said_on, new("said_precision") or "day")) if said_on else None
     speaker_id = values["speaker"].id if "speaker" in values else statement.speaker_id
     key = content_key(speaker_id, new("text"), said_string)
-    _check_duplicate(session, key, new("origin"), new("external_id"), statement.id)
+    identity = content_identity(speaker_id, new("text"), said_string)
+    _check_duplicate(session, key, identity, new("origin"), new("external_id"), statement.id)
     if said_on is not None:
         probe = Statement(id=statement.id, said_on=said_on, said_precision=new("said_precision"))
         for event in statement.status_events:
