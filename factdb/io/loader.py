@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import hashlib
 import json
 import sqlite3
@@ -59,11 +60,16 @@ NEAR_MATCH_BUDGET = 5_000_000
 # secondary indexes at the end (SQLite)
 DEFER_INDEXES_FROM = 20_000
 # page cache for the load (KiB): random content keys make index pages hot all over
-CACHE_KIB = 24_576
-# FTS5's buffer of new terms while a bulk load is indexed (see Loader._fts_hash_size), and
-# SQLite's default for it
-FTS_HASH_BYTES = 16 << 20
-FTS_DEFAULT_HASH_BYTES = 1 << 20
+CACHE_KIB = 16_384
+# the full-text index's settings during a bulk load (see Loader._fts_settings), and SQLite's
+# defaults for them
+FTS_BULK_SETTINGS = {"hashsize": 8 << 20, "automerge": 16}
+FTS_DEFAULTS = {"hashsize": 1 << 20, "automerge": 4}
+# records between two runs of the cyclic garbage collector during a load (see Loader.load):
+# records make no cycles, so this only bounds what a stray cycle could hold on to
+GC_EVERY = 100_000
+# statements indexed for search at a time during a bulk load on SQLite (see _index_for_search)
+FTS_GROUP = 100_000
 # rows per multi-row INSERT on SQLite: big enough to amortise a statement, small enough that
 # the few prepared statements (one per table and chunk size) stay small
 VALUES_ROWS = 500
@@ -99,10 +105,11 @@ class Summary:
 
 @dataclass(slots=True)
 class _Prepared:
-    """A batch's inserts built ahead for SQLite: new speakers, sources and statements first;
+    """A batch's inserts built ahead for SQLite: new speakers and sources, then statements;
     the details are used when every statement of the batch turned out to be new."""
 
-    head: list[tuple[str, list[Any]]]
+    names: list[tuple[str, list[Any]]]
+    statements: list[tuple[str, list[Any]]]
     details: list[tuple[str, list[Any]]]
 
 
@@ -212,6 +219,12 @@ class Loader:
             from factdb.services.search import suspend_search_index
 
             self._search_suspended = suspend_search_index(session)
+        # statements with ids up to this one are in the search index; on SQLite a bulk load
+        # indexes them in groups on the writer's thread while the main thread parses
+        self._indexed_upto = self._max_before
+        self._fts_restore: dict[str, int] | None = None
+        if self._search_suspended is not None and self.cursor is not None:
+            self._fts_restore = self._fts_settings(FTS_BULK_SETTINGS)
 
     def _tune_sqlite(self, bulk: bool) -> None:
         """A bigger page cache for the load; for a load as big as the table, build the
@@ -524,18 +537,28 @@ class Loader:
 
     def load(self, items: Iterable[Record | RecordError]) -> Summary:
         """Load every record (rejecting or raising on errors); returns the summary."""
+        # the cyclic garbage collector is run by hand now and then, young generations only:
+        # left to itself it kept traversing every cached name and memo (2 s of 14 in Python)
+        collecting = gc.isenabled()
+        gc.disable()
         try:
             for count, item in enumerate(items, start=1):
                 if isinstance(item, RecordError):
                     self._invalid(item)
                 else:
                     self.add(item)
-                if self.progress is not None and count % 1000 == 0:
-                    self.progress(count)
+                if count % 1000 == 0:
+                    if self.progress is not None:
+                        self.progress(count)
+                    if count % GC_EVERY == 0:
+                        gc.collect(1)
         except BaseException:
             # the batch in flight must end before the caller rolls back
             self._writer.close(raise_error=False)
             raise
+        finally:
+            if collecting:
+                gc.enable()
         return self.finish()
 
     def finish(self) -> Summary:
@@ -558,40 +581,49 @@ class Loader:
             # and the page cache of the load is no longer needed (peak memory stays flat)
             if self._cache_size is not None:
                 self.cursor.execute(f"PRAGMA cache_size = {self._cache_size}")
+            # the sorter may use a second thread (the main thread has finished parsing by now)
+            threads = self.cursor.execute("PRAGMA threads").fetchone()[0]
+            self.cursor.execute(f"PRAGMA threads = {max(threads, 1)}")
             for sql in self._deferred:
                 self.cursor.execute(sql)
+            self.cursor.execute(f"PRAGMA threads = {threads}")
             self._deferred = []
         if self._search_suspended is not None:
             from factdb.services.search import resume_search_index
 
-            restore = self._fts_hash_size(FTS_HASH_BYTES) if self.cursor is not None else None
-            # only new statements were added (by speakers not renamed, given no aliases)
-            resume_search_index(self.session, self._search_suspended, since_id=self._max_before)
+            # only new statements were added (by speakers not renamed, given no aliases), and
+            # those up to _indexed_upto are indexed already
+            resume_search_index(self.session, self._search_suspended, since_id=self._indexed_upto)
             self._search_suspended = None
-            if restore is not None:
-                self._fts_hash_size(restore)
+            if self._fts_restore is not None:
+                self._fts_settings(self._fts_restore)
 
-    def _fts_hash_size(self, size: int) -> int | None:
-        """Set the SQLite full-text index's in-memory buffer of new terms; returns the size it
-        had (None when there is no index to tune).
+    def _fts_settings(self, settings: dict[str, int]) -> dict[str, int] | None:
+        """Change settings of the SQLite full-text index; returns the values they had (None
+        when there is no index to tune).
 
-        FTS5 writes its buffer out as a new index segment each time it fills (1 MiB by
-        default) and keeps merging those segments: indexing a big load with a 16 MiB buffer
-        writes far fewer, bigger segments (about a third less time). The setting is stored in
-        the index's config table, so the loader puts the previous value back afterwards.
+        For a bulk load: ``hashsize``, FTS5's in-memory buffer of new terms, written out as a
+        new index segment each time it fills (1 MiB by default): a bigger one writes far fewer
+        segments (about a third less time). ``automerge``, how many segments of one size FTS5
+        lets pile up before it merges them (4 by default): merging later, in bigger steps,
+        saved another second in six on a million claims, and searches were no slower. The
+        settings live in the index's config table, so the loader puts the old values back.
         """
         cursor = self.cursor
         assert cursor is not None
+        previous = {}
         try:
-            row = cursor.execute(
-                "SELECT v FROM statements_fts_config WHERE k = 'hashsize'"
-            ).fetchone()
-            cursor.execute(
-                "INSERT INTO statements_fts (statements_fts, rank) VALUES ('hashsize', ?)", (size,)
-            )
+            for key, value in settings.items():
+                row = cursor.execute(
+                    "SELECT v FROM statements_fts_config WHERE k = ?", (key,)
+                ).fetchone()
+                previous[key] = int(row[0]) if row is not None else FTS_DEFAULTS[key]
+                cursor.execute(
+                    "INSERT INTO statements_fts (statements_fts, rank) VALUES (?, ?)", (key, value)
+                )
         except Exception:  # noqa: BLE001 - no such table, or an SQLite without the option
             return None
-        return int(row[0]) if row is not None else FTS_DEFAULT_HASH_BYTES
+        return previous
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -634,11 +666,13 @@ class Loader:
             for chunk in (rows[i : i + per] for i in range(0, len(rows), per))
         ]
 
-    def _run(self, inserts: list[tuple[str, list[Any]]]) -> None:
-        """Execute what :meth:`_inserts` prepared."""
+    def _run(self, inserts: list[tuple[str, list[Any]]]) -> int:
+        """Execute what :meth:`_inserts` prepared; the number of rows inserted."""
         assert self.cursor is not None
+        count = 0
         for sql, parameters in inserts:
-            self.cursor.execute(sql, parameters)
+            count += self.cursor.execute(sql, parameters).rowcount
+        return count
 
     def _executemany(
         self,
@@ -694,12 +728,12 @@ class Loader:
         if self.cursor is not None:
             # SQLite: every parameter list is built here, so that the writer's thread spends
             # its time in SQLite (without the GIL) rather than waiting for the GIL to run Python
-            prepared = _Prepared([], [])
+            prepared = _Prepared([], [], [])
             for table in (Speaker.__table__, Source.__table__):
                 if table.name in deferred_rows:  # type: ignore[attr-defined]
                     columns, rows = deferred_rows[table.name]  # type: ignore[attr-defined]
-                    prepared.head += self._inserts(table, columns, rows)
-            prepared.head += self._inserts(
+                    prepared.names += self._inserts(table, columns, rows)
+            prepared.statements = self._inserts(
                 Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True
             )
             _events, *details = self._detail_rows(list(zip(ids, batch, strict=True)))
@@ -719,8 +753,11 @@ class Loader:
     ) -> None:
         """Write one batch (on the writer's thread): new speakers and sources, statements,
         then the details of the new ones and what repeats bring to existing ones."""
+        all_new = False
         if prepared is not None:
-            self._run(prepared.head)
+            self._run(prepared.names)
+            # ON CONFLICT DO NOTHING does not count the rows it skipped
+            all_new = self._run(prepared.statements) == len(batch)
         else:
             for table in (Speaker.__table__, Source.__table__):
                 if table.name in deferred_rows:  # type: ignore[attr-defined]
@@ -729,6 +766,12 @@ class Loader:
                 self._executemany(Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True)
         if not batch:
             return
+        if all_new and prepared is not None:  # the details prepared for every row are right
+            self.summary.added += len(batch)
+            self._first_events_sqlite(ids[0], ids[-1])
+            self._run(prepared.details)
+            self._index_for_search(ids[-1])
+            return
         # the ids that are missing afterwards are the rows ON CONFLICT skipped: duplicates
         between = select(Statement.id).where(Statement.id.between(ids[0], ids[-1]))
         count = self.conn.execute(select(func.count()).select_from(between.subquery())).scalar_one()
@@ -736,11 +779,6 @@ class Loader:
         repeats: list[_Row] = []
         if count == len(ids) and ids[-1] - ids[0] + 1 == len(ids):
             new = list(zip(ids, batch, strict=True))
-            if prepared is not None:  # all new: the details prepared for every row are right
-                self.summary.added += len(new)
-                self._first_events_sqlite(ids[0], ids[-1])
-                self._run(prepared.details)
-                return
         else:
             inserted = set(self.conn.execute(between).scalars())
             for statement_id, row in zip(ids, batch, strict=True):
@@ -752,6 +790,22 @@ class Loader:
         self._write_details(new)
         if repeats:
             self._merge_repeats(repeats)
+        self._index_for_search(ids[-1])
+
+    def _index_for_search(self, last_id: int) -> None:
+        """SQLite bulk load: index the statements written so far once a group is complete.
+
+        In groups of FTS_GROUP rather than per batch: FTS5 writes its buffer out at the end of
+        every statement, and small segments cost three times as much to merge.
+        """
+        if self._search_suspended is None or self.cursor is None:
+            return
+        if last_id - self._indexed_upto < FTS_GROUP:
+            return
+        from factdb.services.search import index_statement_range
+
+        index_statement_range(self.session, self._indexed_upto, last_id)
+        self._indexed_upto = last_id
 
     def _write_details(self, new: list[tuple[int, _Row]]) -> None:
         """Status events, attributions, verdicts and tags of newly inserted statements."""

@@ -19,6 +19,8 @@ from collections.abc import Iterator
 from html.parser import HTMLParser
 from typing import Any, BinaryIO
 
+import orjson
+
 from factdb.errors import FactdbError
 from factdb.io.records import (
     COLUMNS,
@@ -162,7 +164,7 @@ def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
     """Interchange records from JSON Lines: one object a line, blank lines ignored."""
     text = _text_stream(stream)
     number = 0
-    loads = json.loads
+    loads = orjson.loads  # several times faster than json.loads; same values for valid JSON
     while True:
         try:
             line = text.readline()

@@ -443,17 +443,7 @@ def index_statements(session: Session, since_id: int | None = None) -> None:
             text(f"DELETE FROM statements_fts WHERE {key} > :since"), {"since": since_id}
         )
     if sqlite:
-        session.execute(
-            text(
-                "INSERT INTO statements_fts (rowid, text, original_text, speaker) "
-                "SELECT s.id, s.text, s.original_text, "
-                "(SELECT sp.name || COALESCE(' ' || (SELECT group_concat(a.alias, ' ') "
-                "FROM speaker_aliases a WHERE a.speaker_id = sp.id), '') "
-                "FROM speakers sp WHERE sp.id = s.speaker_id) "
-                "FROM statements s WHERE s.id > :since ORDER BY s.id"
-            ),
-            {"since": since_id},
-        )
+        index_statement_range(session, since_id, None)
     else:
         session.execute(
             text(
@@ -462,6 +452,22 @@ def index_statements(session: Session, since_id: int | None = None) -> None:
             ),
             {"since": since_id},
         )
+
+
+def index_statement_range(session: Session, after_id: int, upto_id: int | None) -> None:
+    """SQLite: add statements with ``after_id < id <= upto_id`` (no upper bound when None) to
+    the index; they must not be in it yet."""
+    session.execute(
+        text(
+            "INSERT INTO statements_fts (rowid, text, original_text, speaker) "
+            "SELECT s.id, s.text, s.original_text, "
+            "(SELECT sp.name || COALESCE(' ' || (SELECT group_concat(a.alias, ' ') "
+            "FROM speaker_aliases a WHERE a.speaker_id = sp.id), '') "
+            "FROM speakers sp WHERE sp.id = s.speaker_id) "
+            "FROM statements s WHERE s.id > :after AND s.id <= :upto ORDER BY s.id"
+        ),
+        {"after": after_id, "upto": upto_id if upto_id is not None else 2**63 - 1},
+    )
 
 
 def optimize_search_index(session: Session) -> None:
