@@ -770,8 +770,12 @@ class Loader:
             self.summary.added += len(batch)
             self._first_events_sqlite(ids[0], ids[-1])
             self._run(prepared.details)
-            self._index_for_search(ids[-1])
-            return
+        else:
+            self._write_new_and_repeats(ids, batch)
+        self._index_for_search(ids[-1])
+
+    def _write_new_and_repeats(self, ids: list[int], batch: list[_Row]) -> None:
+        """After a batch's statements: the details of the new ones, what repeats bring."""
         # the ids that are missing afterwards are the rows ON CONFLICT skipped: duplicates
         between = select(Statement.id).where(Statement.id.between(ids[0], ids[-1]))
         count = self.conn.execute(select(func.count()).select_from(between.subquery())).scalar_one()
@@ -790,7 +794,6 @@ class Loader:
         self._write_details(new)
         if repeats:
             self._merge_repeats(repeats)
-        self._index_for_search(ids[-1])
 
     def _index_for_search(self, last_id: int) -> None:
         """SQLite bulk load: index the statements written so far once a group is complete.
