@@ -192,10 +192,15 @@ def test_bulk_load_indexes_for_search_in_groups_exactly(
     monkeypatch.setattr(loader, "BATCH", 3)
     monkeypatch.setattr(loader, "FTS_GROUP", 2)
     _import_and_export(db)
-    query = "SELECT rowid, text, original_text, speaker FROM statements_fts ORDER BY rowid"
+    # what the index holds (term, claim, column, offset): the text itself is in statements
+    query = "SELECT * FROM temp.words ORDER BY 1, 2, 3, 4"
     with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, statements_fts, instance)"
+        )
         grouped = conn.execute(query).fetchall()
-        assert len(grouped) == conn.execute("SELECT count(*) FROM statements").fetchone()[0]
+        indexed = {claim for _term, claim, _column, _offset in grouped}
+        assert len(indexed) == conn.execute("SELECT count(*) FROM statements").fetchone()[0]
         conn.execute("INSERT INTO statements_fts (statements_fts) VALUES ('integrity-check')")
         conn.execute("INSERT INTO statements_fts (statements_fts) VALUES ('rebuild')")
         assert conn.execute(query).fetchall() == grouped

@@ -373,7 +373,7 @@ def highlight(
 
 # --- bulk loading --------------------------------------------------------------------------------
 
-# the triggers of migration 0002_fts
+# the triggers of migration 0004_fts_external_content
 SQLITE_TRIGGERS = (
     "statements_fts_ai",
     "statements_fts_ad",
@@ -382,6 +382,7 @@ SQLITE_TRIGGERS = (
     "speaker_aliases_fts_ai",
     "speaker_aliases_fts_ad",
     "speaker_aliases_fts_au",
+    "speaker_aliases_fts_au_target",
 )
 _PG_TRIGGERS = (
     ("statements", "statements_fts_statement"),
@@ -432,15 +433,21 @@ def resume_search_index(
 
 
 def index_statements(session: Session, since_id: int | None = None) -> None:
-    """(Re)index statements with id > ``since_id``, or rebuild the whole index when None."""
+    """Index statements with id > ``since_id``, which must not be in the index yet (those a
+    suspended index missed), or rebuild the whole index when None."""
     sqlite = session.get_bind().dialect.name == "sqlite"
-    key = "rowid" if sqlite else "statement_id"
     if since_id is None:
-        session.execute(text("DELETE FROM statements_fts"))
-        since_id = 0
-    else:
+        # SQLite's index reads the text from the statements (external content): it is emptied
+        # with 'delete-all', since a plain DELETE would look up every row's current values
         session.execute(
-            text(f"DELETE FROM statements_fts WHERE {key} > :since"), {"since": since_id}
+            text("INSERT INTO statements_fts (statements_fts) VALUES ('delete-all')")
+            if sqlite
+            else text("DELETE FROM statements_fts")
+        )
+        since_id = 0
+    elif not sqlite:
+        session.execute(
+            text("DELETE FROM statements_fts WHERE statement_id > :since"), {"since": since_id}
         )
     if sqlite:
         index_statement_range(session, since_id, None)
@@ -454,10 +461,11 @@ def index_statements(session: Session, since_id: int | None = None) -> None:
         )
 
 
-# a speaker's search document: its name followed by all its aliases (as migration 0002_fts)
-_SPEAKER_DOCUMENT = (
-    "sp.name || COALESCE(' ' || (SELECT group_concat(a.alias, ' ') "
-    "FROM speaker_aliases a WHERE a.speaker_id = sp.id), '')"
+# a speaker's search document: its name followed by its aliases in id order, exactly as the
+# view statements_fts_source of migration 0004_fts_external_content builds it (a test compares)
+SPEAKER_DOCUMENT = (
+    "sp.name || COALESCE(' ' || (SELECT group_concat(alias, ' ') FROM "
+    "(SELECT id, alias FROM speaker_aliases WHERE speaker_id = sp.id ORDER BY id)), '')"
 )
 # the speakers' documents for one call of index_statement_range (a connection's temp table)
 _RANGE_SPEAKER_DOCUMENTS = "factdb_range_speaker_documents"
@@ -476,7 +484,7 @@ def index_statement_range(session: Session, after_id: int, upto_id: int | None) 
     session.execute(text(f"CREATE TEMP TABLE {documents} (id INTEGER PRIMARY KEY, doc TEXT)"))
     session.execute(
         text(
-            f"INSERT INTO {documents} (id, doc) SELECT sp.id, {_SPEAKER_DOCUMENT} "
+            f"INSERT INTO {documents} (id, doc) SELECT sp.id, {SPEAKER_DOCUMENT} "
             "FROM speakers sp WHERE sp.id IN "
             "(SELECT speaker_id FROM statements WHERE id > :after AND id <= :upto)"
         ),
