@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -106,6 +106,33 @@ def without_foreign_key_checks(engine: Engine) -> Engine:
     ``PRAGMA foreign_key_check`` finds nothing after such imports.
     """
     return engine.execution_options(**{FOREIGN_KEYS_OPTION: False})
+
+
+def for_schema_changes(connection: Connection) -> Connection:
+    """``connection`` set up for a migration: on SQLite, foreign keys are not enforced in its
+    next transaction (end it with :func:`check_foreign_keys`); elsewhere unchanged.
+
+    SQLite changes a table's constraints by rebuilding it, and with enforcement on, dropping
+    the old table deletes every row that references it (ON DELETE CASCADE). Its documented
+    procedure: enforcement off for the transaction, ``PRAGMA foreign_key_check`` before commit.
+    """
+    if connection.dialect.name == "sqlite" and not connection.in_transaction():
+        connection.execution_options(**{FOREIGN_KEYS_OPTION: False})
+    return connection
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Raise if any row references a missing one (SQLite; a no-op elsewhere, which enforces
+    foreign keys throughout)."""
+    if connection.dialect.name != "sqlite":
+        return
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        table, rowid, parent, _fk = broken[0]
+        raise FactdbError(
+            f"schema change refused: {len(broken)} row(s) would reference missing rows "
+            f"(first: {table} row {rowid} -> {parent})"
+        )
 
 
 def make_engine(url: str, *, write: bool = True) -> Engine:

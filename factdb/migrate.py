@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
 import factdb
+from factdb.db import for_schema_changes
 
 
 def migrations_dir() -> Path:
@@ -43,7 +44,7 @@ def _run(engine: Engine, fn, *args, **kwargs) -> None:  # type: ignore[no-untype
 
     config = alembic_config(engine, stdout=kwargs.pop("stdout", None))
     try:
-        with engine.begin() as connection:
+        with engine.connect() as connection, for_schema_changes(connection).begin():
             config.attributes["connection"] = connection
             fn(config, *args, **kwargs)
     except CommandError as exc:

@@ -157,6 +157,9 @@ class Statement(Base):
         UniqueConstraint("origin", "external_id"),
         Index("ix_statements_speaker_said", "speaker_id", "said_on"),
         Index("ix_statements_status_said", "current_status", "said_on"),
+        # a unique index, not a table constraint, so that a bulk load into an empty table can
+        # build it once at the end (SQLite cannot drop a constraint; see migration 0005)
+        Index("uq_statements_content_key", "content_key", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -176,7 +179,7 @@ class Statement(Base):
     )
     # sha1 over (speaker id, normalised text, said_on): a claim identical to an existing one by
     # the same speaker on the same date is reported, not duplicated
-    content_key: Mapped[str] = mapped_column(String(40), unique=True)
+    content_key: Mapped[str] = mapped_column(String(40))
     origin: Mapped[str | None] = mapped_column(String(100))
     external_id: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())

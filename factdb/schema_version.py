@@ -4,7 +4,13 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0004_fts_external_content"
+HEAD_REVISION = "0005_content_key_index"
 KNOWN_REVISIONS = frozenset(
-    {"0001_core", "0002_fts", "0003_short_content_key", "0004_fts_external_content"}
+    {
+        "0001_core",
+        "0002_fts",
+        "0003_short_content_key",
+        "0004_fts_external_content",
+        "0005_content_key_index",
+    }
 )

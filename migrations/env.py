@@ -11,7 +11,7 @@ from alembic import context
 from sqlalchemy.engine import Connection, Engine
 
 from factdb.config import resolve_url
-from factdb.db import make_engine
+from factdb.db import check_foreign_keys, for_schema_changes, make_engine
 from factdb.models import Base
 
 config = context.config
@@ -33,6 +33,7 @@ def _run(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        check_foreign_keys(connection)
 
 
 def _url() -> str:
@@ -62,7 +63,7 @@ def run_migrations_online() -> None:
     # an Engine handed over (pytest-alembic's alembic_engine fixture does so), else our own
     engine = connection if isinstance(connection, Engine) else make_engine(_url())
     with engine.connect() as conn:
-        _run(conn)
+        _run(for_schema_changes(conn))
         conn.commit()
     if engine is not connection:
         engine.dispose()

@@ -92,3 +92,50 @@ def test_import_refuses_a_different_claim_with_a_colliding_key(
 def test_keys_are_short_hex(said: str | None) -> None:
     key = content_key(7, "Some words", said)
     assert len(key) == CONTENT_KEY_DIGITS and int(key, 16) >= 0
+
+
+def _row_counts(engine: Engine) -> dict[str, int]:
+    tables = ("statements", "attributions", "status_events", "verdicts", "statement_links")
+    with engine.connect() as conn:
+        return {t: conn.execute(text(f"SELECT count(*) FROM {t}")).scalar_one() for t in tables}
+
+
+def test_migration_0005_makes_the_key_an_index_and_keeps_every_row(
+    run: Any, engine: Engine
+) -> None:
+    """SQLite rebuilds the statements table: nothing that references a claim may be lost (with
+    foreign keys enforced, dropping the old table would cascade), views and triggers stay."""
+    from sqlalchemy import inspect
+
+    assert run("seed").exit_code == 0
+    assert run("claim", "verdict", "1", "False", "--by", "Desk").exit_code == 0
+    counts = _row_counts(engine)
+    assert all(counts.values())
+    found = run("search", "baseless").output
+
+    def unique_key() -> tuple[bool, bool]:
+        """(a unique index on content_key, a unique constraint on it)"""
+        inspector = inspect(engine)
+        index = any(
+            i["unique"] and i["column_names"] == ["content_key"]
+            for i in inspector.get_indexes("statements")
+            if not i.get("duplicates_constraint")  # PostgreSQL lists a constraint's index too
+        )
+        constraint = any(
+            c["column_names"] == ["content_key"]
+            for c in inspector.get_unique_constraints("statements")
+        )
+        return index, constraint
+
+    assert unique_key() == (True, False)
+    assert run("db", "downgrade", "0004_fts_external_content").exit_code == 0
+    assert unique_key() == (False, True)
+    assert _row_counts(engine) == counts
+    assert run("db", "upgrade").exit_code == 0
+    assert unique_key() == (True, False)
+    assert _row_counts(engine) == counts
+    assert run("search", "baseless").output == found  # the search index and its triggers work
+    assert run("db", "check").exit_code == 0
+    # the index still refuses a repeated claim
+    again = run("seed")
+    assert again.exit_code == 0 and "16 unchanged" in again.output

@@ -211,3 +211,25 @@ def test_db_downgrade_to_an_unknown_revision_is_one_line(tmp_path: Path) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and "nonsense" in lines[0]
     assert db.read_bytes() == before
+
+
+# --- SQLite table rebuilds run without foreign-key enforcement, and are checked ----------------
+
+
+def test_sqlite_migration_leaving_dangling_references_is_refused(run_sqlite, sqlite_path) -> None:
+    """Migrations run with foreign keys off on SQLite (a table rebuild would cascade
+    otherwise); PRAGMA foreign_key_check then refuses a result with broken references, and
+    the database stays at its revision."""
+    assert run_sqlite("seed").exit_code == 0
+    with sqlite3.connect(sqlite_path) as conn:  # foreign keys are off on a plain connection
+        conn.execute(
+            "INSERT INTO attributions (statement_id, source_id, role, position) "
+            "VALUES (9999, 1, 'reported_by', 1)"
+        )
+    result = run_sqlite("db", "downgrade", "0004_fts_external_content")
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: schema change refused: 1 row(s) would reference missing rows "
+        "(first: attributions row 19 -> statements)"
+    ]
+    assert run_sqlite("db", "current").output.strip() == f"{HEAD_REVISION} (head)"
