@@ -207,3 +207,138 @@ def test_bulk_load_indexes_for_search_in_groups_exactly(
         for key, default in loader.FTS_DEFAULTS.items():  # the settings are put back
             setting = conn.execute("SELECT v FROM statements_fts_config WHERE k = ?", (key,))
             assert setting.fetchall() in ([], [(default,)])
+
+
+REPEATS = [
+    {
+        "text": "The sky is green",
+        "speaker": "Ann Example",
+        "source": "Daily One",
+        "status": "alleged",
+    },
+    {"text": "Water is dry", "speaker": "Bob Example", "said_on": "2021-07-16"},
+    {
+        "text": "The sky is green",
+        "speaker": "Ann Example",
+        "source": "Wire Two",
+        "verdict": "False",
+        "verdict_by": "Desk",
+        "status": "denied",
+    },
+    {"text": "Grass is blue", "speaker": "Cy Example", "origin": "feed", "external_id": "e1"},
+    {
+        "text": "The sky is green",
+        "speaker": "Ann Example",
+        "source": "Wire Two",
+        "verdict": "False",
+        "verdict_by": "Desk",
+        "status": "denied",
+    },
+    {"text": "Fire is cold", "speaker": "Dee Example", "tags": "science"},
+    {"text": "Fire is cold", "speaker": "Dee Example", "tags": "physics"},
+    {"text": "  the SKY is green ", "speaker": "ann  example", "source": "Daily Three"},
+    {
+        "text": "Grass is very blue",
+        "speaker": "Cy Example",
+        "origin": "feed",
+        "external_id": "e1",
+        "source": "Wire Two",
+    },
+    {"text": "The sky is green", "speaker": "Ann Example", "said_on": "2020"},
+    {
+        "text": "Water is dry",
+        "speaker": "Bob Example",
+        "said_on": "2021-07-16",
+        "status": "retracted",
+    },
+    {"text": "Snow is hot", "speaker": "Eve Example"},
+]
+
+
+def _load_repeats(db: Path, path: Path) -> tuple[str, ...]:
+    import sqlite3
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--db", str(db), "import", str(path)])
+    assert result.exit_code == 0, result.output
+    summary = result.stderr.strip().splitlines()[-1]
+    export = runner.invoke(cli, ["--db", str(db), "export", "--format", "jsonl"]).stdout
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "CREATE VIRTUAL TABLE temp.words USING fts5vocab(main, statements_fts, instance)"
+        )
+        words = conn.execute("SELECT * FROM temp.words ORDER BY 1, 2, 3, 4").fetchall()
+        events = conn.execute(
+            "SELECT statement_id, status_code, effective_on FROM status_events ORDER BY id"
+        ).fetchall()
+        claims = conn.execute("SELECT id, current_status FROM statements ORDER BY id").fetchall()
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        index = conn.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'uq_statements_content_key'"
+        ).fetchone()
+        assert index is not None and "UNIQUE" in index[0]
+    return summary, export, repr(words), repr(events), repr(claims)
+
+
+def test_a_bulk_load_into_an_empty_table_merges_repeats_as_record_by_record(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: Any
+) -> None:
+    """Into an empty table the content keys' unique index is built at the end, and the
+    claims the file repeats are merged then: the same claims, events, sources, verdicts,
+    tags, search index and summary as merging them one batch at a time."""
+    import json
+
+    import factdb.io.loader as loader
+
+    path = tmp_path / "repeats.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in REPEATS), encoding="utf-8")
+    monkeypatch.setattr(loader, "BATCH", 3)
+    monkeypatch.setattr(loader, "FTS_GROUP", 2)
+    deferred_calls = []
+    original = loader.Loader._unique_content_keys
+    monkeypatch.setattr(
+        loader.Loader,
+        "_unique_content_keys",
+        lambda self, sql: deferred_calls.append(sql) or original(self, sql),
+    )
+    at_once = tmp_path / "bulk.db"
+    shutil.copyfile(sqlite_template, at_once)
+    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
+    bulk = _load_repeats(at_once, path)
+    assert len(deferred_calls) == 1
+    one_by_one = tmp_path / "records.db"
+    shutil.copyfile(sqlite_template, one_by_one)
+    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 10**9)
+    assert _load_repeats(one_by_one, path) == bulk
+    assert len(deferred_calls) == 1
+    assert bulk[0] == (
+        "Imported repeats.jsonl: 6 added, 5 changed, 1 unchanged, 0 rejected; "
+        "5 new speakers, 3 new sources"
+    )
+
+
+def test_a_key_collision_found_at_the_end_of_a_bulk_load_is_refused(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: Any
+) -> None:
+    import json
+
+    import factdb.io.loader as loader
+
+    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
+    monkeypatch.setattr(loader, "_content_key", lambda *args: "e" * 16)
+    db = tmp_path / "t.db"
+    shutil.copyfile(sqlite_template, db)
+    before = db.read_bytes()
+    path = tmp_path / "c.jsonl"
+    rows = [
+        {"text": "The sky is green", "speaker": "Ann"},
+        {"text": "Water is dry", "speaker": "Bo"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(db), "import", str(path)])
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines() == [
+        "Error: cannot store this claim: its content key equals that of claim 1, which is a "
+        "different claim (a 64-bit key collision); please report this"
+    ]
+    assert db.read_bytes() == before

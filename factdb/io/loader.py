@@ -73,6 +73,10 @@ FTS_GROUP = 100_000
 # rows per multi-row INSERT on SQLite: big enough to amortise a statement, small enough that
 # the few prepared statements (one per table and chunk size) stay small
 VALUES_ROWS = 500
+# the unique index of claims' content keys (migration 0005)
+CONTENT_KEY_INDEX = "uq_statements_content_key"
+# ids per IN list when the loader reads or deletes rows by id
+IDS_PER_QUERY = 500
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
 
@@ -127,6 +131,17 @@ class _Row:
     quote_kind: str
     source_ids: list[tuple[int, str]]  # (source id, role)
     verdict: tuple[Any, ...] | None  # the verdict row without statement id
+    tag_ids: list[int]
+
+
+@dataclass(slots=True)
+class _Brings:
+    """What a repeated claim brings to the claim it repeats: status, verdicts, sources
+    ((source id, role), in order), tags."""
+
+    status: str | None
+    verdicts: list[tuple[Any, ...]]  # verdict rows without statement id
+    source_ids: list[tuple[int, str]]
     tag_ids: list[int]
 
 
@@ -197,6 +212,9 @@ class Loader:
         self._batch_keys: set[str] = set()
         self._batch_ext: set[tuple[str, str]] = set()
         self._deferred: list[str] = []
+        # SQLite, a bulk load into an empty table: the content keys' unique index, dropped for
+        # the load and built at the end (see _unique_content_keys)
+        self._deferred_content_keys: str | None = None
         self._cache_size: int | None = None
         self._max_before = session.scalar(select(func.max(Statement.id))) or 0
         # SQLite: ids of new statements, speakers and sources are handed out here, under the
@@ -246,6 +264,13 @@ class Loader:
             "ORDER BY name"
         ).fetchall()
         for name, sql in rows:
+            if name == CONTENT_KEY_INDEX and self._max_before == 0:
+                # every insert into it lands somewhere random (the keys are hashes): a third of
+                # the writing of a million claims; into an empty table, claims the file repeats
+                # are found and merged once at the end instead
+                cursor.execute(f'DROP INDEX "{name}"')
+                self._deferred_content_keys = sql
+                continue
             if sql.upper().startswith("CREATE UNIQUE"):
                 continue
             cursor.execute(f'DROP INDEX "{name}"')
@@ -586,8 +611,11 @@ class Loader:
             self.cursor.execute(f"PRAGMA threads = {max(threads, 1)}")
             for sql in self._deferred:
                 self.cursor.execute(sql)
-            self.cursor.execute(f"PRAGMA threads = {threads}")
             self._deferred = []
+            if self._deferred_content_keys is not None:
+                self._unique_content_keys(self._deferred_content_keys)
+                self._deferred_content_keys = None
+            self.cursor.execute(f"PRAGMA threads = {threads}")
         if self._search_suspended is not None:
             from factdb.services.search import resume_search_index
 
@@ -597,6 +625,106 @@ class Loader:
             self._search_suspended = None
             if self._fts_restore is not None:
                 self._fts_settings(self._fts_restore)
+
+    def _unique_content_keys(self, create_index: str) -> None:
+        """Build the content keys' unique index a load into an empty table went without.
+
+        Claims the file repeated (the same speaker, text and date) were written once each
+        meanwhile; if the index finds such a repeat, each one is merged into the claim's first
+        occurrence, in file order, as it would have been record by record: what it brings
+        (status, verdict, sources, tags) is added there, and the repeat itself goes.
+        """
+        cursor = self.cursor
+        assert cursor is not None
+        try:
+            cursor.execute(create_index)
+            return
+        except sqlite3.IntegrityError:
+            pass
+        repeated: dict[str, list[int]] = {}
+        for statement_id, key in cursor.execute(
+            "SELECT id, content_key FROM statements WHERE content_key IN "
+            "(SELECT content_key FROM statements GROUP BY content_key HAVING count(*) > 1) "
+            "ORDER BY id"
+        ):
+            repeated.setdefault(key, []).append(statement_id)
+        self._merge_repeated_claims(sorted(repeated.values()))
+        cursor.execute(create_index)
+
+    def _merge_repeated_claims(self, groups: list[list[int]]) -> None:
+        """Each group: the ids of one claim's occurrences, first one first."""
+        from factdb.services.claims import key_collision, stored_identity
+
+        s = self.session
+        ids = [i for group in groups for i in group]
+        identity: dict[int, tuple[Any, ...]] = {}
+        status: dict[int, str | None] = {}
+        for chunk in _chunks(ids):
+            for statement_id, current, *stored in s.execute(
+                select(
+                    Statement.id,
+                    Statement.current_status,
+                    Statement.speaker_id,
+                    Statement.text,
+                    Statement.said_on,
+                    Statement.said_precision,
+                ).where(Statement.id.in_(chunk))
+            ):
+                identity[statement_id] = stored_identity(*stored)
+                status[statement_id] = current
+        targets: list[tuple[int, _Brings]] = []
+        repeats: list[int] = []
+        for first, *others in groups:
+            for other in others:
+                if identity[other] != identity[first]:
+                    raise FactdbError(key_collision(first))
+                targets.append((first, _Brings(status[other], [], [], [])))
+                repeats.append(other)
+        brings = dict(zip(repeats, (b for _first, b in targets), strict=True))
+        for chunk in _chunks(repeats):
+            for statement_id, *verdict in s.execute(
+                select(
+                    Verdict.statement_id, *(Verdict.__table__.c[c] for c in _VERDICT_COLUMNS[1:])
+                )
+                .where(Verdict.statement_id.in_(chunk))
+                .order_by(Verdict.id)
+            ):
+                # as the loader's own rows hold them (dates as text for the DB-API cursor)
+                brings[statement_id].verdicts.append(tuple(_iso(v) for v in verdict))
+            for statement_id, source_id, role in s.execute(
+                select(Attribution.statement_id, Attribution.source_id, Attribution.role)
+                .where(Attribution.statement_id.in_(chunk))
+                .order_by(Attribution.statement_id, Attribution.position)
+            ):
+                brings[statement_id].source_ids.append((source_id, role))
+            for statement_id, tag_id in s.execute(
+                select(StatementTag.statement_id, StatementTag.tag_id).where(
+                    StatementTag.statement_id.in_(chunk)
+                )
+            ):
+                brings[statement_id].tag_ids.append(tag_id)
+        self._delete_new_statements(repeats)
+        self.summary.added -= len(repeats)
+        self._apply_repeats(targets)
+
+    def _delete_new_statements(self, ids: list[int]) -> None:
+        """Remove statements this load wrote, with their details and search entries (foreign
+        keys are not enforced during a bulk load, so nothing cascades by itself)."""
+        cursor = self.cursor
+        assert cursor is not None
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" for _ in chunk)
+            indexed = [i for i in chunk if i <= self._indexed_upto]
+            if indexed and self._search_suspended is not None:
+                cursor.execute(
+                    "INSERT INTO statements_fts (statements_fts, rowid, text, original_text, "
+                    "speaker) SELECT 'delete', id, text, original_text, speaker "
+                    f"FROM statements_fts_source WHERE id IN ({', '.join('?' for _ in indexed)})",
+                    indexed,
+                )
+            for table in ("attributions", "verdicts", "statement_tags", "status_events"):
+                cursor.execute(f"DELETE FROM {table} WHERE statement_id IN ({marks})", chunk)
+            cursor.execute(f"DELETE FROM statements WHERE id IN ({marks})", chunk)
 
     def _fts_settings(self, settings: dict[str, int]) -> dict[str, int] | None:
         """Change settings of the SQLite full-text index; returns the values they had (None
@@ -866,20 +994,6 @@ class Loader:
         from factdb.services.claims import key_collision, stored_identity
 
         s = self.session
-        keys = [row.key for row in repeats]
-        by_key: dict[str, tuple[int, tuple[int, str, str]]] = {
-            key: (statement_id, stored_identity(*stored))
-            for key, statement_id, *stored in s.execute(
-                select(
-                    Statement.content_key,
-                    Statement.id,
-                    Statement.speaker_id,
-                    Statement.text,
-                    Statement.said_on,
-                    Statement.said_precision,
-                ).where(Statement.content_key.in_(keys))
-            )
-        }
         externals = [
             (row.origin, row.record.external_id)
             for row in repeats
@@ -896,11 +1010,33 @@ class Loader:
                     )
                 )
             )
-        targets: list[tuple[int, _Row]] = []
-        for row in repeats:
-            statement_id = None
+
+        def found_by_external(row: _Row) -> int | None:
             if row.origin and row.record.external_id:
-                statement_id = by_external.get((row.origin, row.record.external_id))
+                return by_external.get((row.origin, row.record.external_id))
+            return None
+
+        # only for the others: during a load whose content keys are not indexed yet, only
+        # external ids can conflict, and a lookup by key would read the whole table
+        keys = [row.key for row in repeats if found_by_external(row) is None]
+        by_key: dict[str, tuple[int, tuple[int, str, str]]] = {}
+        if keys:
+            by_key = {
+                key: (statement_id, stored_identity(*stored))
+                for key, statement_id, *stored in s.execute(
+                    select(
+                        Statement.content_key,
+                        Statement.id,
+                        Statement.speaker_id,
+                        Statement.text,
+                        Statement.said_on,
+                        Statement.said_precision,
+                    ).where(Statement.content_key.in_(keys))
+                )
+            }
+        targets: list[tuple[int, _Brings]] = []
+        for row in repeats:
+            statement_id = found_by_external(row)
             if statement_id is None and row.key in by_key:
                 statement_id, identity = by_key[row.key]
                 record = row.record
@@ -908,7 +1044,16 @@ class Loader:
                     raise FactdbError(f"{record.location}: {key_collision(statement_id)}")
             if statement_id is None:  # pragma: no cover - the insert conflicted on something else
                 raise FactdbError(f"{row.record.location}: could not store this claim")
-            targets.append((statement_id, row))
+            verdicts = [row.verdict] if row.verdict is not None else []
+            targets.append(
+                (statement_id, _Brings(row.status, verdicts, row.source_ids, row.tag_ids))
+            )
+        self._apply_repeats(targets)
+
+    def _apply_repeats(self, targets: list[tuple[int, _Brings]]) -> None:
+        """Add to each existing claim what a repeat of it brings and it lacks, in order;
+        counts each repeat as changed or unchanged."""
+        s = self.session
         ids = list({i for i, _ in targets})
         current = dict(
             s.execute(
@@ -944,29 +1089,28 @@ class Loader:
             ).all()
         )
         events, attributions, verdicts, tags, status_changed = [], [], [], [], set()
-        for statement_id, row in targets:
+        for statement_id, brings in targets:
             changed = False
-            if row.status is not None and current.get(statement_id) != row.status:
+            if brings.status is not None and current.get(statement_id) != brings.status:
                 # the file says the allegation now stands elsewhere: a new event, dated today
-                events.append((statement_id, row.status, self.today, "day", self.now))
-                current[statement_id] = row.status
+                events.append((statement_id, brings.status, self.today, "day", self.now))
+                current[statement_id] = brings.status
                 status_changed.add(statement_id)
                 changed = True
-            if row.verdict is not None:
-                v = row.verdict
+            for v in brings.verdicts:
                 identity = (statement_id, v[0], v[1], _iso(v[2]), v[3])
                 if identity not in have_verdicts:
                     have_verdicts.add(identity)
                     verdicts.append((statement_id, *v))
                     changed = True
             known = have_sources.setdefault(statement_id, set())
-            for source_id, role in row.source_ids:
+            for source_id, role in brings.source_ids:
                 if source_id not in known:
                     known.add(source_id)
                     positions[statement_id] = positions.get(statement_id, 0) + 1
                     attributions.append((statement_id, source_id, role, positions[statement_id]))
                     changed = True
-            for tag_id in row.tag_ids:
+            for tag_id in brings.tag_ids:
                 if (statement_id, tag_id) not in have_tags:
                     have_tags.add((statement_id, tag_id))
                     tags.append((statement_id, tag_id))
@@ -1059,6 +1203,10 @@ def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
         payload = f"{speaker_id}\x1f{text.lower()}\x1f{said_on or ''}"
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:CONTENT_KEY_DIGITS]
     return content_key(speaker_id, text, said_on)
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    return (ids[i : i + IDS_PER_QUERY] for i in range(0, len(ids), IDS_PER_QUERY))
 
 
 def _iso(value: Any) -> str | None:
