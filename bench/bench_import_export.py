@@ -36,7 +36,12 @@ FACTDB = [PYTHON, "-m", "factdb"]
 def measure(
     argv: list[str], *, stdout: int | None = subprocess.DEVNULL
 ) -> tuple[float, float, float]:
-    """(wall s, peak RSS MiB, CPU s) of one child process; a failure stops the benchmark."""
+    """(wall s, peak RSS MiB, CPU s) of one child process; a failure stops the benchmark.
+
+    The disk first catches up with what earlier runs wrote, so that no run pays for the
+    writeback of the one before it.
+    """
+    os.sync()
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
     _pid, status, usage = os.wait4(process.pid, 0)
