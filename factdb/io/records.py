@@ -428,6 +428,18 @@ _memos: dict[str, dict[str, Any]] = {key: {} for key in _REPEATING}
 _MISSING = object()
 
 
+def _plain_statement(value: str) -> bool:
+    """Whether :func:`clean_statement` would only strip ``value``'s ends: printable ASCII
+    (no line breaks, tabs or controls), no markup or entity, no run of spaces."""
+    return (
+        value.isascii()
+        and value.isprintable()
+        and "  " not in value
+        and "<" not in value
+        and "&" not in value
+    )
+
+
 def check_columns(keys: Any, location: str) -> None:
     """Refuse columns that are not in the interchange record, naming them."""
     if _COLUMN_SET.issuperset(keys):
@@ -444,20 +456,28 @@ def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Reco
     Empty strings become None; ``text`` and ``speaker`` are required. ``check=False`` skips
     the unknown-column check (the CSV reader checks its header once instead).
     """
-    if check:
+    if check and not _COLUMN_SET.issuperset(raw):
         check_columns(raw, location)
     values: dict[str, Any] = {}
     memos = _memos
+    # the loop runs for every field of every record of an import: the common cases first
     for key, value in raw.items():
-        if value is None or value == "":
-            continue
-        memo = memos.get(key)
-        if memo is not None and type(value) is str:
-            found = memo.get(value, _MISSING)
-            if found is _MISSING:
+        if type(value) is str:
+            if not value:
+                continue
+            memo = memos.get(key)
+            if memo is not None:
+                found = memo.get(value, _MISSING)
+                if found is _MISSING:
+                    found = _RULES[key](key, value, location)
+                    if len(memo) < _MEMO_LIMIT:
+                        memo[value] = found
+            elif key == "text" and _plain_statement(value):
+                found = value.strip() or None  # what clean_statement makes of it
+            else:
                 found = _RULES[key](key, value, location)
-                if len(memo) < _MEMO_LIMIT:
-                    memo[value] = found
+        elif value is None:
+            continue
         else:
             found = _RULES[key](key, value, location)
         if found is not None:
