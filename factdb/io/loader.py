@@ -77,6 +77,8 @@ VALUES_ROWS = 500
 CONTENT_KEY_INDEX = "uq_statements_content_key"
 # ids per IN list when the loader reads or deletes rows by id
 IDS_PER_QUERY = 500
+# entries per memo of checked field values (bounded memory whatever the file)
+MEMO_LIMIT = 100_000
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
 
@@ -131,7 +133,10 @@ class _Row:
     quote_kind: str
     source_ids: list[tuple[int, str]]  # (source id, role)
     verdict: tuple[Any, ...] | None  # the verdict row without statement id
-    tag_ids: list[int]
+    tag_ids: list[int]  # _NO_TAGS (shared, never changed) when there are none
+
+
+_NO_TAGS: list[int] = []
 
 
 @dataclass(slots=True)
@@ -192,6 +197,8 @@ class Loader:
         self._normalise_code = normalise_code
         self._languages: dict[str | None, str | None] = {None: None}
         self._partials: dict[str, Any] = {}
+        # (status, language, quote kind, date said) -> what _validate made of them
+        self._checked: dict[tuple[Any, ...], tuple[Any, str | None, str | None, str]] = {}
         self._quote_kinds: dict[str | None, str] = {None: "direct_quote"}
         self._statuses = {
             code: code for code in session.scalars(select(Status.code))
@@ -504,12 +511,19 @@ class Loader:
 
     def add(self, record: Record) -> None:
         """Queue one record (written when its batch is full, or by :meth:`finish`)."""
-        try:
-            said, status, language, quote_kind = self._validate(record)
-        except RecordError as exc:
-            exc.raw = record.as_row()
-            self._invalid(exc)
-            return
+        # the checks depend on these four fields only, and their combinations repeat
+        fields = (record.status, record.language, record.quote_kind, record.said_on)
+        checked = self._checked.get(fields)
+        if checked is None:
+            try:
+                checked = self._validate(record)
+            except RecordError as exc:
+                exc.raw = record.as_row()
+                self._invalid(exc)
+                return
+            if len(self._checked) < MEMO_LIMIT:
+                self._checked[fields] = checked
+        said, status, language, quote_kind = checked
         speaker_id = self._speaker(record)
         key = _content_key(speaker_id, record.text, record.said_on)
         origin = record.origin or self.origin
@@ -543,18 +557,19 @@ class Loader:
             else:
                 sources = [(self._source(ref), ref.role) for ref in record.sources()]
         tags = [self._normalise_tag(t) for t in record.tags] if record.tags else None
+        # positional: one of these is made for every record
         row = _Row(
-            record=record,
-            speaker_id=speaker_id,
-            key=key,
-            origin=origin,
-            said=said,
-            status=status,
-            language=language,
-            quote_kind=quote_kind,
-            source_ids=sources,
-            verdict=verdict,
-            tag_ids=[self._tag(t) for t in dict.fromkeys(t for t in tags if t)] if tags else [],
+            record,
+            speaker_id,
+            key,
+            origin,
+            said,
+            status,
+            language,
+            quote_kind,
+            sources,
+            verdict,
+            [self._tag(t) for t in dict.fromkeys(t for t in tags if t)] if tags else _NO_TAGS,
         )
         self._batch.append(row)
         self._batch_keys.add(key)
