@@ -61,6 +61,9 @@ NEAR_MATCH_BUDGET = 5_000_000
 DEFER_INDEXES_FROM = 20_000
 # page cache for the load (KiB): random content keys make index pages hot all over
 CACHE_KIB = 16_384
+# ... and when the content keys' index is built at the end instead (a load into an empty
+# table), everything else is written in order: a small cache is as fast and 12 MiB lighter
+CACHE_KIB_KEYS_DEFERRED = 4_096
 # the full-text index's settings during a bulk load (see Loader._fts_settings), and SQLite's
 # defaults for them
 FTS_BULK_SETTINGS = {"hashsize": 8 << 20, "automerge": 16}
@@ -252,8 +255,9 @@ class Loader:
             self._fts_restore = self._fts_settings(FTS_BULK_SETTINGS)
 
     def _tune_sqlite(self, bulk: bool) -> None:
-        """A bigger page cache for the load; for a load as big as the table, build the
-        non-unique indexes of the tables it fills once at the end instead of row by row.
+        """A bigger page cache for the load (unless the content keys are indexed at the end);
+        for a load as big as the table, build the non-unique indexes of the tables it fills
+        once at the end instead of row by row.
 
         Dropping and re-creating them is transactional on SQLite: a failed or dry-run import
         rolls back to the indexes it found. Unique indexes stay: they catch the duplicates.
@@ -285,6 +289,8 @@ class Loader:
                 continue
             cursor.execute(f'DROP INDEX "{name}"')
             self._deferred.append(sql)
+        if self._deferred_content_keys is not None:
+            cursor.execute(f"PRAGMA cache_size = {-CACHE_KIB_KEYS_DEFERRED}")
 
     # --- caches ------------------------------------------------------------------------------
 
