@@ -12,7 +12,8 @@ class ClaimFilter:
 
     ``status`` is judged at ``as_of`` when that is given (from the status history), otherwise
     against the current status. ``since``/``until`` bound the date said, inclusive, comparing a
-    partial date by its first day.
+    partial date by its first day. ``reviewed`` keeps only claims with at least one verdict
+    (before ``limit`` counts them).
     """
 
     speaker: str | None = None
@@ -25,3 +26,4 @@ class ClaimFilter:
     as_of: dt.date | None = None
     search: str | None = None
     limit: int | None = None
+    reviewed: bool = False

@@ -293,3 +293,27 @@ def test_unwritable_output_is_one_error(run: Any, tmp_path: Path) -> None:
         )
         assert full.returncode == 1
         assert full.stderr == "Error: cannot write to standard output: No space left on device\n"
+
+
+def test_claimreview_limit_counts_reviewed_claims(run: Any) -> None:
+    """Claims without a verdict have no review to write: --limit N gives the first N claims
+    that have one (the filters' order), not the reviewed ones among the first N claims."""
+    for number in range(1, 5):
+        added = run("claim", "add", f"Claim number {number}", "--speaker", "Ann Example",
+                    "--said-on", f"2021-0{number}-01", "--new-speaker")  # fmt: skip
+        assert added.exit_code == 0, added.output
+    for claim in ("3", "4"):
+        assert run("claim", "verdict", claim, "False", "--by", "Desk").exit_code == 0
+
+    def reviewed(*options: str) -> list[str]:
+        result = run("export", "--format", "claimreview", *options)
+        assert result.exit_code == 0, result.output
+        return [r["claimReviewed"] for r in json.loads(result.stdout)["@graph"]]
+
+    assert reviewed() == ["Claim number 3", "Claim number 4"]
+    assert reviewed("--limit", "1") == ["Claim number 3"]
+    assert reviewed("--limit", "1", "--search", "number") == ["Claim number 3"]
+    assert reviewed("--limit", "5", "--speaker", "Ann Example") == [
+        "Claim number 3",
+        "Claim number 4",
+    ]

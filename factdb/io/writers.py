@@ -8,6 +8,7 @@ their precision (2021, 2021-10, 2021-10-18): nothing invented is ever written.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -40,12 +41,24 @@ def _partial(column: Any, precision: Any) -> Any:
     )
 
 
-def _restrict(session: Session, stmt: Select[Any], claim_filter: ClaimFilter | None) -> Select[Any]:
-    """Keep the claims the shared filters select (``services.query.select_claims``)."""
+def _restrict(
+    session: Session,
+    stmt: Select[Any],
+    claim_filter: ClaimFilter | None,
+    *,
+    reviewed_only: bool = False,
+) -> Select[Any]:
+    """Keep the claims the shared filters select (``services.query.select_claims``).
+
+    ``reviewed_only``: the output has only claims with a verdict, so a ``limit`` counts those
+    (the first N reviewed claims the filters select, not the reviewed ones among the first N).
+    """
     if claim_filter is None or claim_filter == ClaimFilter():
         return stmt
     from factdb.services.query import select_claims
 
+    if reviewed_only and claim_filter.limit is not None:
+        claim_filter = dataclasses.replace(claim_filter, reviewed=True)
     chosen = select_claims(session, claim_filter).subquery()
     return stmt.where(Statement.id.in_(select(chosen.c.id)))
 
@@ -355,7 +368,7 @@ def claim_reviews(
         .join(Verdict, Verdict.statement_id == Statement.id)
         .order_by(Statement.id, Verdict.id)
     )
-    stmt = _restrict(session, stmt, claim_filter)
+    stmt = _restrict(session, stmt, claim_filter, reviewed_only=True)
     result = session.execute(stmt.execution_options(yield_per=CHUNK))
     for chunk in result.partitions():
         appearances = _appearances(session, sorted({r[0] for r in chunk}))

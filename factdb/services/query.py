@@ -185,6 +185,8 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
             _verdict_condition(session, f.verdict), ~_later_verdict(v)
         )
         stmt = stmt.where(st.c.id.in_(latest))
+    if f.reviewed:
+        stmt = stmt.where(st.c.id.in_(select(t.verdicts.c.statement_id)))
     if f.source:
         a = t.attributions
         attributed = select(a.c.statement_id).where(
