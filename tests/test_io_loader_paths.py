@@ -342,3 +342,24 @@ def test_a_key_collision_found_at_the_end_of_a_bulk_load_is_refused(
         "different claim (a 64-bit key collision); please report this"
     ]
     assert db.read_bytes() == before
+
+
+def test_a_bulk_dry_run_into_an_empty_table_leaves_the_file_as_it_was(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: Any
+) -> None:
+    """The dropped indexes (the content keys' one too), the suspended search triggers and the
+    merged repeats all roll back with the dry run: the database file is byte for byte the same."""
+    import json
+
+    import factdb.io.loader as loader
+
+    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
+    db = tmp_path / "t.db"
+    shutil.copyfile(sqlite_template, db)
+    before = db.read_bytes()
+    path = tmp_path / "repeats.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in REPEATS), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--db", str(db), "import", "--dry-run", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "6 added, 5 changed, 1 unchanged" in result.stderr
+    assert db.read_bytes() == before
