@@ -158,3 +158,14 @@ def test_refusals_change_nothing(run_sqlite, sqlite_path: Path) -> None:  # type
         one_error(run_sqlite(*args))
         gc.collect()  # a refused command's connection closes now, not during a later check
         assert sqlite_path.read_bytes() == before, args
+
+
+def test_an_id_past_any_possible_id_is_a_name_not_a_crash(run) -> None:  # type: ignore[no-untyped-def]
+    """Digits too long for an integer (Python refuses more than 4300) or past 64 bits name
+    no row: one error line, like any unknown source or speaker."""
+    for digits in ("0" * 5000, "9" * 30):
+        for command in (("source", "show", digits), ("speaker", "show", digits)):
+            result = run(*command)
+            assert result.exit_code == 1, command
+            assert len(result.stderr.strip().splitlines()) == 1
+            assert result.stderr.startswith(("Error: unknown ", "Error: no "))

@@ -432,3 +432,18 @@ def test_digits_are_an_id_first_then_a_name(session: Session, lavrov: Speaker) -
     assert get_speaker(session, "1984") is band
     with pytest.raises(NotFound, match="no speaker with id 1985"):
         get_speaker(session, "1985")
+
+
+@given(
+    st.one_of(
+        st.integers(min_value=0, max_value=2**70),
+        st.text(alphabet="0123456789", min_size=1, max_size=30),
+    )
+)
+def test_as_id_takes_exactly_the_numbers_a_row_id_can_be(ref: int | str) -> None:
+    from factdb.services.names import MAX_ID, as_id
+
+    number = int(ref)
+    assert as_id(ref) == (number if number <= MAX_ID else None)
+    assert as_id(str(ref)) == as_id(ref)
+    assert as_id("1" * 5000) is None and as_id("١٢") is None  # no huge or non-ASCII digits

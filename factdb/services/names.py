@@ -64,3 +64,20 @@ def check_name(name: str, what: str) -> str:
     # the key can be longer than the name: NFKD spells out ligatures ("ﬃ" → "ffi")
     check_length(name_key(cleaned), NAME_MAX, what)
     return cleaned
+
+
+# the largest id a row can have (SQLite's and PostgreSQL's 64-bit integers)
+MAX_ID = 2**63 - 1
+
+
+def as_id(ref: str | int) -> int | None:
+    """``ref`` as a row id when it is one (an int, or digits naming a number a row id can be);
+    None when it can only be a name (digits past any possible id, like "0" * 5000, included)."""
+    if isinstance(ref, int):
+        return ref if 0 <= ref <= MAX_ID else None
+    significant = ref.lstrip("0") if ref.isascii() and ref.isdigit() else None
+    if significant is None or len(significant) > len(str(MAX_ID)):
+        return None
+    # without the leading zeros: Python refuses to convert more than 4300 digits
+    number = int(significant or "0")
+    return number if number <= MAX_ID else None

@@ -18,6 +18,7 @@ from factdb.services.names import (
     TEXT_MAX,
     URL_MAX,
     NearMatch,
+    as_id,
     check_length,
     check_name,
     near_matches,
@@ -52,8 +53,9 @@ def find_source(session: Session, name: str | None = None, url: str | None = Non
 
 def get_source(session: Session, ref: str | int) -> Source:
     """A source by id, URL or name; NotFound (with suggestions) otherwise."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        source = session.get(Source, int(ref))
+    row_id = as_id(ref)
+    if row_id is not None:
+        source = session.get(Source, row_id)
         # digits name an id first, then a source so called
         if source is None and isinstance(ref, str):
             source = find_source(session, ref)

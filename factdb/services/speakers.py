@@ -24,6 +24,7 @@ from factdb.services.names import (
     NAME_MAX,
     TEXT_MAX,
     NearMatch,
+    as_id,
     check_length,
     check_name,
     near_matches,
@@ -66,8 +67,9 @@ def speaker_near_matches(
 
 def get_speaker(session: Session, ref: str | int) -> Speaker:
     """A speaker by id or by name/alias; NotFound (with suggestions) otherwise."""
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        speaker = session.get(Speaker, int(ref))
+    row_id = as_id(ref)
+    if row_id is not None:
+        speaker = session.get(Speaker, row_id)
         # digits name an id first, then a speaker so called (a group called "1984")
         if speaker is None and isinstance(ref, str):
             speaker = find_speaker(session, ref)
