@@ -179,3 +179,101 @@ def test_factcheck_api_several_reviews_per_claim() -> None:
         "factcheck_api.json, $.claims[2].claimReview[0]: "
         "claimant: missing (a claim needs a speaker)"
     ]
+
+
+# --- big JSON documents are streamed -------------------------------------------------------
+
+
+def _review(number: int) -> dict:
+    return {
+        "@context": "https://schema.org",
+        "@type": "ClaimReview",
+        "claimReviewed": f"Claim number {number} about NATO",
+        "itemReviewed": {"@type": "Claim", "author": {"@type": "Person", "name": "Ann Example"}},
+        "reviewRating": {"@type": "Rating", "alternateName": "False"},
+        "url": f"https://factcheck.example/{number}",
+    }
+
+
+def _data_feed(count: int) -> bytes:
+    """A schema.org DataFeed as Google's and Data Commons' ClaimReview feeds are published."""
+    import json
+
+    feed = {
+        "@context": "https://schema.org",
+        "@type": "DataFeed",
+        "dataFeedElement": [
+            {"@type": "DataFeedItem", "dateCreated": "2024-01-01", "item": [_review(n)]}
+            for n in range(count)
+        ],
+    }
+    return json.dumps(feed).encode()
+
+
+def test_a_claimreview_data_feed_is_read_item_by_item() -> None:
+    items = list(read_records(io.BytesIO(_data_feed(3)), "feed.json", "claimreview"))
+    assert [r.text for r in records(items)] == [f"Claim number {n} about NATO" for n in range(3)]
+    assert items[2].location == "feed.json, $.dataFeedElement[2].item[0]"
+
+
+def test_a_big_json_document_is_streamed_in_bounded_memory() -> None:
+    """Memory follows the biggest record, not the file: reading a 20,000-review feed (about
+    7 MB) allocates a small fraction of what parsing it whole would."""
+    import json
+    import tracemalloc
+
+    data = _data_feed(20_000)
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in read_records(io.BytesIO(data), "feed.json", "claimreview"))
+        streamed_peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.reset_peak()
+        whole = json.loads(data)
+        whole_peak = tracemalloc.get_traced_memory()[1]
+        del whole
+    finally:
+        tracemalloc.stop()
+    assert count == 20_000
+    assert len(data) > 5_000_000
+    assert streamed_peak < 2_000_000 < whole_peak
+
+
+def test_json_documents_one_after_another_are_numbered() -> None:
+    import json
+
+    data = "".join(json.dumps(_review(n)) + "\n" for n in range(3)).encode()
+    items = list(read_records(io.BytesIO(data), "reviews.json", "claimreview"))
+    assert [i.location for i in items] == [
+        "reviews.json, $",
+        "reviews.json, document 2 $",
+        "reviews.json, document 3 $",
+    ]
+
+
+def test_invalid_json_in_a_streamed_document_is_one_error() -> None:
+    data = b"\xef\xbb\xbf" + _data_feed(2)[:-40]
+    with pytest.raises(FactdbError) as raised:
+        list(read_records(io.BytesIO(data), "feed.json", "claimreview"))
+    assert str(raised.value).startswith("feed.json: invalid JSON: ")
+    assert "\n" not in str(raised.value)
+
+
+def test_a_document_without_claim_reviews_is_an_error_not_zero_records() -> None:
+    data = b'{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "x"}'
+    with pytest.raises(FactdbError) as raised:
+        list(read_records(io.BytesIO(data), "article.json", "claimreview"))
+    assert str(raised.value) == (
+        "article.json: no ClaimReview found (other JSON-LD types are ignored; "
+        "for Fact Check API results use --format factcheck-api)"
+    )
+
+
+def test_fact_check_api_pages_in_an_array_are_streamed() -> None:
+    import json
+
+    page = json.loads((DATA / "factcheck_api.json").read_text(encoding="utf-8"))
+    data = json.dumps([page, page]).encode()
+    items = list(read_records(io.BytesIO(data), "pages.json", "factcheck-api"))
+    single = read("factcheck_api.json")
+    assert len(items) == 2 * len(single)
+    assert items[len(single)].location == "pages.json, $[1].claims[0].claimReview[0]"

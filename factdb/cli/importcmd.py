@@ -18,27 +18,6 @@ SNIFF_BYTES = 1 << 16
 MAX_WARNINGS = 10
 
 
-class _Prefixed(io.RawIOBase):
-    """A stream that replays bytes already read (to sniff the format) before the rest."""
-
-    def __init__(self, head: bytes, rest: BinaryIO) -> None:
-        self.head = head
-        self.rest = rest
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        if self.head:
-            n = min(len(buffer), len(self.head))
-            buffer[:n] = self.head[:n]
-            self.head = self.head[n:]
-            return n
-        data = self.rest.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-
 def _open(path: str) -> tuple[BinaryIO, str, int | None]:
     """(binary stream, display name, size in bytes or None for stdin)."""
     if path == "-":
@@ -106,7 +85,7 @@ def import_cmd(
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
     from factdb.io.loader import Loader, is_bulk
-    from factdb.io.readers import detect_format, read_records
+    from factdb.io.readers import PrefixedStream, detect_format, read_records
     from factdb.io.records import RecordError
 
     stream, name, size = _open(file)
@@ -115,7 +94,7 @@ def import_cmd(
         head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
         fmt = fmt or detect_format(name if file != "-" else "", head)
         counted = stream
-        body = io.BufferedReader(_Prefixed(head, stream), buffer_size=SNIFF_BYTES)
+        body = io.BufferedReader(PrefixedStream(head, stream), buffer_size=SNIFF_BYTES)
         if rejects:
             reject_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115
         show_bar = size is not None and not quiet and _is_terminal(sys.stderr)

@@ -5,8 +5,9 @@ for a record that cannot be read, the :class:`RecordError` saying why (so that t
 reject it and go on when asked to). A problem that spoils the whole input (a CSV header with
 unknown columns, a JSON document that does not parse) is raised instead.
 
-CSV and JSONL are streamed line by line; a JSON document or an HTML page is parsed whole (such
-files are pages of results, not bulk dumps).
+CSV and JSONL are streamed line by line; a JSON document is streamed a record at a time through
+its long arrays (``factdb.io.jsonstream``: ClaimReview feeds and Fact Check API dumps can be
+hundreds of megabytes); an HTML page is parsed whole (a page is small).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, BinaryIO
 import orjson
 
 from factdb.errors import FactdbError
+from factdb.io.jsonstream import STREAMED, JsonPart, json_parts, json_path_key
 from factdb.io.records import (
     COLUMNS,
     Record,
@@ -84,6 +86,29 @@ def read_records(stream: BinaryIO, name: str, fmt: str) -> Iterator[Item]:
     if fmt == "factcheck-api":
         return read_factcheck_api(stream, name)
     raise FactdbError(f"unknown import format {fmt!r} (use: {', '.join(FORMATS)})")
+
+
+class PrefixedStream(io.RawIOBase):
+    """A stream that replays bytes already read (to sniff the format) before the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = head
+        self.rest = rest
+
+    def readable(self) -> bool:
+        """Always: this is an input."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` from the replayed bytes first, then from the rest."""
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        data = self.rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
 
 
 def _text_stream(stream: BinaryIO) -> io.TextIOWrapper:
@@ -224,41 +249,28 @@ class _LdJsonExtractor(HTMLParser):
             self._current.append(data)
 
 
-def _load_json(stream: BinaryIO, name: str) -> Any:
-    try:
-        data = stream.read().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise _decode_error(name, exc) from None
-    return data
-
-
-def _json_documents(stream: BinaryIO, name: str) -> Iterator[tuple[str, Any]]:
-    """(path prefix, parsed JSON) for a JSON file or for each JSON-LD block of an HTML page."""
-    data = _load_json(stream, name)
-    if data.lstrip().startswith("<"):
+def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart]]:
+    """(location prefix, part) of a JSON input, streamed (see ``factdb.io.jsonstream``), or of
+    each JSON-LD block of an HTML page (read whole: a page is small)."""
+    head = stream.read(SNIFF_BYTES)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        try:
+            data = (head + stream.read()).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _decode_error(name, exc) from None
         parser = _LdJsonExtractor()
         parser.feed(data)
         parser.close()
         for index, (line, body) in enumerate(parser.blocks, start=1):
             prefix = f"script {index} (line {line}) "
             try:
-                yield prefix, json.loads(body)
+                yield prefix, JsonPart(1, "$", json.loads(body))
             except ValueError as exc:
                 raise FactdbError(f"{name}, {prefix.strip()}: invalid JSON-LD: {exc}") from None
         return
-    try:
-        yield "", json.loads(data)
-    except ValueError as exc:
-        # several JSON documents one a line (JSON Lines of ClaimReviews) are accepted too
-        documents = []
-        for number, line in enumerate(data.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                documents.append((f"line {number} ", json.loads(line)))
-            except ValueError:
-                raise FactdbError(f"{name}: invalid JSON: {exc}") from None
-        yield from documents
+    for part in json_parts(PrefixedStream(head, stream), name):
+        # several documents one after another (JSON Lines): the second on are numbered
+        yield ("" if part.document == 1 else f"document {part.document} "), part
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -266,6 +278,17 @@ def _types(node: dict[str, Any]) -> set[str]:
     values = [value] if isinstance(value, str) else list(value)
     # "ClaimReview", "schema:ClaimReview", "http://schema.org/ClaimReview" are one type
     return {str(v).rsplit("/", 1)[-1].rsplit(":", 1)[-1] for v in values}
+
+
+_NESTING_KEYS = (
+    "@graph",
+    "dataFeedElement",
+    "itemListElement",
+    "item",
+    "review",
+    "mainEntity",
+    "hasPart",
+)
 
 
 def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -277,12 +300,11 @@ def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]
         if "ClaimReview" in _types(node):
             yield path, node
             return
-        if "@graph" in node:
-            yield from _claim_reviews(node["@graph"], f"{path}['@graph']")
-        # a page may nest its reviews in the article's "review" or in "mainEntity"
-        for key in ("review", "mainEntity", "hasPart"):
+        # a page may nest its reviews in the article's "review" or in "mainEntity"; a schema.org
+        # DataFeed (Google's and Data Commons' ClaimReview feeds) in its elements' "item"
+        for key in _NESTING_KEYS:
             if key in node:
-                yield from _claim_reviews(node[key], f"{path}.{key}")
+                yield from _claim_reviews(node[key], json_path_key(path, key))
 
 
 def _first(value: Any) -> Any:
@@ -398,15 +420,24 @@ def claimreview_record(node: dict[str, Any], location: str) -> Record:
 
 
 def read_claimreview(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Records from ClaimReview JSON-LD: an object, an array, a ``@graph`` or an HTML page."""
-    for prefix, document in _json_documents(stream, name):
-        for path, node in _claim_reviews(document, "$"):
+    """Records from ClaimReview JSON-LD: an object, an array, a ``@graph``, a DataFeed or an
+    HTML page; a big document is streamed. Nothing to import at all is an error, not a quiet
+    "0 added"."""
+    found = False
+    for prefix, part in _json_parts(stream, name):
+        for path, node in _claim_reviews(part.value, part.path):
+            found = True
             location = f"{name}, {prefix}{path}"
             try:
                 yield claimreview_record(node, location)
             except RecordError as exc:
                 exc.raw = node
                 yield exc
+    if not found:
+        raise FactdbError(
+            f"{name}: no ClaimReview found (other JSON-LD types are ignored; "
+            "for Fact Check API results use --format factcheck-api)"
+        )
 
 
 # --- Google Fact Check Tools API -----------------------------------------------------------------
@@ -424,27 +455,35 @@ _FACTCHECK_FIELDS = {
 
 
 def read_factcheck_api(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Records from Fact Check Tools ``claims:search`` JSON: one record per (claim, review)."""
-    for prefix, document in _json_documents(stream, name):
-        pages = document if isinstance(document, list) else [document]
-        for page_index, page in enumerate(pages):
-            base = f"$[{page_index}]" if isinstance(document, list) else "$"
-            if not isinstance(page, dict) or not isinstance(page.get("claims", []), list):
-                raise FactdbError(f"{name}, {prefix}{base}: not a claims:search response")
-            for index, claim in enumerate(page.get("claims", [])):
-                path = f"{base}.claims[{index}]"
-                if not isinstance(claim, dict):
-                    yield RecordError(f"{name}, {prefix}{path}", None, "expected an object")
-                    continue
-                reviews = [r for r in _as_list(claim.get("claimReview")) if isinstance(r, dict)]
-                for review_index, review in enumerate(reviews or [{}]):
-                    where = f"{path}.claimReview[{review_index}]" if reviews else path
-                    location = f"{name}, {prefix}{where}"
-                    try:
-                        yield _factcheck_record(claim, review, location)
-                    except RecordError as exc:
-                        exc.raw = claim
-                        yield exc
+    """Records from Fact Check Tools ``claims:search`` JSON: one record per (claim, review).
+    A response (or an array of them) is streamed claim by claim."""
+    for prefix, part in _json_parts(stream, name):
+        if part.path.startswith("$.claims["):  # a claim of a response, streamed
+            yield from _factcheck_claim(part.value, name, f"{prefix}{part.path}")
+            continue
+        page = part.value  # a whole response: the document, or an item of a top-level array
+        claims = page.get("claims", []) if isinstance(page, dict) else None
+        if not isinstance(claims, list) and claims is not STREAMED:
+            raise FactdbError(f"{name}, {prefix}{part.path}: not a claims:search response")
+        if isinstance(claims, list):
+            for index, claim in enumerate(claims):
+                where = f"{prefix}{json_path_key(part.path, 'claims')}[{index}]"
+                yield from _factcheck_claim(claim, name, where)
+
+
+def _factcheck_claim(claim: Any, name: str, path: str) -> Iterator[Item]:
+    if not isinstance(claim, dict):
+        yield RecordError(f"{name}, {path}", None, "expected an object")
+        return
+    reviews = [r for r in _as_list(claim.get("claimReview")) if isinstance(r, dict)]
+    for review_index, review in enumerate(reviews or [{}]):
+        where = f"{path}.claimReview[{review_index}]" if reviews else path
+        location = f"{name}, {where}"
+        try:
+            yield _factcheck_record(claim, review, location)
+        except RecordError as exc:
+            exc.raw = claim
+            yield exc
 
 
 def _factcheck_record(claim: dict[str, Any], review: dict[str, Any], location: str) -> Record:
