@@ -808,14 +808,22 @@ class Loader:
         SQLite then runs a whole chunk in one call without the GIL (the writer thread needs
         that), and evaluates each CHECK constraint's IN list once per chunk, not once per row.
         """
-        per = max(1, min(VALUES_ROWS, self._max_variables // len(columns)))
+        return self._flat_inserts(table, columns, list(chain.from_iterable(rows)), ignore=ignore)
+
+    def _flat_inserts(
+        self, table: Any, columns: tuple[str, ...], flat: list[Any], *, ignore: bool = False
+    ) -> list[tuple[str, list[Any]]]:
+        """:meth:`_inserts` for rows given one after another in one flat list."""
+        width = len(columns)
+        per = max(1, min(VALUES_ROWS, self._max_variables // width))
         conflict = " ON CONFLICT DO NOTHING" if ignore else ""
+        step = per * width
         return [
             (
-                _values_insert(table.name, columns, len(chunk), conflict),
-                list(chain.from_iterable(chunk)),
+                _values_insert(table.name, columns, min(per, (len(flat) - i) // width), conflict),
+                flat[i : i + step],
             )
-            for chunk in (rows[i : i + per] for i in range(0, len(rows), per))
+            for i in range(0, len(flat), step)
         ]
 
     def _run(self, inserts: list[tuple[str, list[Any]]]) -> int:
@@ -857,40 +865,37 @@ class Loader:
         self._batch_ext = set()
         self._deferred_rows = {}
         ids = self._ids(len(batch))
-        statements = []
-        for statement_id, row in zip(ids, batch, strict=True):
-            r = row.record
-            statements.append(
-                (
-                    statement_id,
-                    r.text,
-                    row.quote_kind,
-                    row.language,
-                    row.said[0] if row.said else None,
-                    row.said[1] if row.said else None,
-                    r.context,
-                    row.speaker_id,
-                    row.status,
-                    row.key,
-                    row.origin,
-                    r.external_id,
-                )
-            )
+        statements: list[tuple[Any, ...]] = []
         prepared = None
-        if self.cursor is not None:
+        if self.cursor is None:
+            statements = [_statement_row(i, row) for i, row in zip(ids, batch, strict=True)]
+        else:
             # SQLite: every parameter list is built here, so that the writer's thread spends
-            # its time in SQLite (without the GIL) rather than waiting for the GIL to run Python
+            # its time in SQLite (without the GIL) rather than waiting for the GIL to run Python;
+            # flat from the start (one list per table, cut into chunks), not tuples flattened
             prepared = _Prepared([], [], [])
             for table in (Speaker.__table__, Source.__table__):
                 if table.name in deferred_rows:  # type: ignore[attr-defined]
                     columns, rows = deferred_rows[table.name]  # type: ignore[attr-defined]
                     prepared.names += self._inserts(table, columns, rows)
-            prepared.statements = self._inserts(
-                Statement.__table__, _STATEMENT_COLUMNS, statements, ignore=True
+            flat: list[Any] = []
+            attributions: list[Any] = []
+            for statement_id, row in zip(ids, batch, strict=True):
+                flat += _statement_row(statement_id, row)
+                for position, (source_id, role) in enumerate(row.source_ids, start=1):
+                    attributions += (statement_id, source_id, role, position)
+            prepared.statements = self._flat_inserts(
+                Statement.__table__, _STATEMENT_COLUMNS, flat, ignore=True
             )
-            _events, *details = self._detail_rows(list(zip(ids, batch, strict=True)))
-            for (table, columns), rows in zip(_DETAIL_TABLES, details, strict=True):
-                prepared.details += self._inserts(table, columns, rows)
+            prepared.details = self._flat_inserts(
+                Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions
+            )
+            verdicts = [(i, *row.verdict) for i, row in zip(ids, batch, strict=True) if row.verdict]
+            prepared.details += self._inserts(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
+            tags = [(i, t) for i, row in zip(ids, batch, strict=True) for t in row.tag_ids]
+            prepared.details += self._inserts(
+                StatementTag.__table__, ("statement_id", "tag_id"), tags
+            )
         self._writer.submit(
             lambda: self._write_batch(ids, batch, statements, deferred_rows, prepared)
         )
@@ -1229,6 +1234,26 @@ def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     return content_key(speaker_id, text, said_on)
 
 
+def _statement_row(statement_id: int, row: _Row) -> tuple[Any, ...]:
+    """A statement's values in the order of _STATEMENT_COLUMNS."""
+    r = row.record
+    said = row.said
+    return (
+        statement_id,
+        r.text,
+        row.quote_kind,
+        row.language,
+        said[0] if said else None,
+        said[1] if said else None,
+        r.context,
+        row.speaker_id,
+        row.status,
+        row.key,
+        row.origin,
+        r.external_id,
+    )
+
+
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     return (ids[i : i + IDS_PER_QUERY] for i in range(0, len(ids), IDS_PER_QUERY))
 
@@ -1297,9 +1322,4 @@ _VERDICT_COLUMNS = (
     "best_rating",
     "worst_rating",
     "normalised_class",
-)
-_DETAIL_TABLES = (
-    (Attribution.__table__, _ATTRIBUTION_COLUMNS),
-    (Verdict.__table__, _VERDICT_COLUMNS),
-    (StatementTag.__table__, ("statement_id", "tag_id")),
 )
