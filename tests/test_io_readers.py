@@ -277,3 +277,23 @@ def test_fact_check_api_pages_in_an_array_are_streamed() -> None:
     single = read("factcheck_api.json")
     assert len(items) == 2 * len(single)
     assert items[len(single)].location == "pages.json, $[1].claims[0].claimReview[0]"
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_jsonl_line_ends_and_byte_order_mark(end: bytes) -> None:
+    """LF, CRLF and lone CR all end a line (numbered as text mode counts them); a BOM goes."""
+    lines = [b'{"text": "a", "speaker": "A"}', b"", b'{"text": "b", "speaker": "B"}', b"{"]
+    data = b"\xef\xbb\xbf" + end.join(lines) + end
+    items = list(read_records(io.BytesIO(data), "e.jsonl", "jsonl"))
+    assert [(i.location, getattr(i, "text", None)) for i in items] == [
+        ("e.jsonl, line 1", "a"),
+        ("e.jsonl, line 3", "b"),
+        ("e.jsonl, line 4", None),
+    ]
+    assert isinstance(items[2], RecordError) and items[2].raw == "{"
+
+
+def test_jsonl_that_is_not_utf8_is_one_error() -> None:
+    data = b'{"text": "a", "speaker": "A"}\n{"text": "Caf\xe9", "speaker": "B"}\n'
+    with pytest.raises(FactdbError, match=r"^l.jsonl: not UTF-8 text .*iconv"):
+        list(read_records(io.BytesIO(data), "l.jsonl", "jsonl"))

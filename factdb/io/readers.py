@@ -12,6 +12,7 @@ hundreds of megabytes); an HTML page is parsed whole (a page is small).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -187,25 +188,20 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
 
 def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
     """Interchange records from JSON Lines: one object a line, blank lines ignored."""
-    text = _text_stream(stream)
-    number = 0
     loads = orjson.loads  # several times faster than json.loads; same values for valid JSON
-    while True:
-        try:
-            line = text.readline()
-        except UnicodeDecodeError as exc:
-            raise _decode_error(name, exc, number + 1) from None
-        if not line:
-            return
-        number += 1
-        if line.isspace():
+    for number, line in _binary_lines(stream):
+        if not line or line.isspace():
             continue
         location = f"{name}, line {number}"
         try:
             raw = loads(line)
         except ValueError as exc:
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as decode:
+                raise _decode_error(name, decode, number) from None
             error = RecordError(location, None, f"invalid JSON: {exc}")
-            error.raw = line.rstrip("\r\n")
+            error.raw = text.rstrip("\r\n")
             yield error
             continue
         if not isinstance(raw, dict):
@@ -218,6 +214,26 @@ def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
         except RecordError as exc:
             exc.raw = raw
             yield exc
+
+
+def _binary_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of a binary stream, as text mode's universal newlines count them
+    (LF, CRLF or a lone CR end a line), without its byte-order mark. Bytes, not text: orjson
+    reads UTF-8 itself, and decoding every line first took a third of the reading time."""
+    number = 0
+    first = True
+    for chunk in stream:
+        if first:
+            first = False
+            if chunk.startswith(codecs.BOM_UTF8):
+                chunk = chunk[len(codecs.BOM_UTF8) :]
+        if b"\r" in chunk and b"\r" in chunk.rstrip(b"\r\n"):  # lone CRs (old Mac line ends)
+            for line in chunk.splitlines():
+                number += 1
+                yield number, line
+            continue
+        number += 1
+        yield number, chunk
 
 
 # --- ClaimReview -------------------------------------------------------------------------------
