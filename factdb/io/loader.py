@@ -134,12 +134,13 @@ class _Row:
     status: str | None
     language: str | None
     quote_kind: str
-    source_ids: list[tuple[int, str]]  # (source id, role)
+    source_ids: list[tuple[int, str]]  # (source id, role); _NO_SOURCES (shared) when none
     verdict: tuple[Any, ...] | None  # the verdict row without statement id
     tag_ids: list[int]  # _NO_TAGS (shared, never changed) when there are none
 
 
 _NO_TAGS: list[int] = []
+_NO_SOURCES: list[tuple[int, str]] = []
 
 
 @dataclass(slots=True)
@@ -530,7 +531,8 @@ class Loader:
             if len(self._checked) < MEMO_LIMIT:
                 self._checked[fields] = checked
         said, status, language, quote_kind = checked
-        speaker_id = self._speaker(record)
+        # the cache hit inline: a method call per record is measurable here
+        speaker_id = self._speaker_by_name.get(record.speaker) or self._speaker(record)
         key = _content_key(speaker_id, record.text, record.said_on)
         origin = record.origin or self.origin
         external = (origin, record.external_id) if origin and record.external_id else None
@@ -555,11 +557,11 @@ class Loader:
                 record.worst_rating if record.worst_rating is not None else worst,
                 normalised,
             )
-        sources: list[tuple[int, str]] = []
+        sources: list[tuple[int, str]] = _NO_SOURCES
         if record.extra_sources or record.source or record.source_url:
             first = self._source_by_ref.get((record.source, record.source_url))
             if first is not None and not record.extra_sources and record.source:
-                sources.append((first, "reported_by"))
+                sources = [(first, "reported_by")]
             else:
                 sources = [(self._source(ref), ref.role) for ref in record.sources()]
         tags = [self._normalise_tag(t) for t in record.tags] if record.tags else None
