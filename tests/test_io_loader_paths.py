@@ -363,3 +363,51 @@ def test_a_bulk_dry_run_into_an_empty_table_leaves_the_file_as_it_was(
     assert result.exit_code == 0, result.output
     assert "6 added, 5 changed, 1 unchanged" in result.stderr
     assert db.read_bytes() == before
+
+
+def test_plain_and_single_source_batches_store_what_the_general_rows_store(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: Any
+) -> None:
+    """Batches without language, context, origin or external id write fewer statement columns,
+    and batches whose claims each have one reported_by source write only the source ids: the
+    rows are exactly those the general path writes."""
+    import sqlite3
+
+    import factdb.io.loader as loader
+
+    monkeypatch.setattr(loader, "BATCH", 3)  # plain and mixed batches alike
+    path = tmp_path / "plain.jsonl"
+    lines = [
+        '{"text": "One", "speaker": "Ann", "source": "Daily", "source_url": "https://d.example/1"}',
+        '{"text": "Two", "speaker": "Bob", "source": "Wire", "said_on": "2021-07"}',
+        '{"text": "Three", "speaker": "Ann", "source": "Daily", "source_url": "https://d.example/1"}',
+        '{"text": "Four", "speaker": "Cy", "language": "fr", "context": "A speech."}',
+        '{"text": "Five", "speaker": "Cy", "source": "Wire", "origin": "feed", "external_id": "5"}',
+        '{"text": "Six", "speaker": "Bob"}',
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def load(db: Path) -> tuple[list[Any], list[Any]]:
+        shutil.copyfile(sqlite_template, db)
+        result = CliRunner().invoke(cli, ["--db", str(db), "import", str(path)])
+        assert result.exit_code == 0, result.output
+        with sqlite3.connect(db) as conn:
+            statements = conn.execute(
+                "SELECT id, text, quote_kind, language, said_on, said_precision, context, "
+                "speaker_id, current_status, content_key, origin, external_id FROM statements"
+            ).fetchall()
+            attributions = conn.execute(
+                "SELECT statement_id, source_id, role, verb, position FROM attributions"
+            ).fetchall()
+        return statements, attributions
+
+    fast = load(tmp_path / "fast.db")
+    original_flush = loader.Loader._flush
+
+    def general_flush(self: Any) -> None:
+        self._batch_plain = self._batch_one_source = False
+        original_flush(self)
+
+    monkeypatch.setattr(loader.Loader, "_flush", general_flush)
+    assert load(tmp_path / "general.db") == fast
+    assert len(fast[0]) == 6 and len(fast[1]) == 4

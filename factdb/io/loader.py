@@ -223,6 +223,8 @@ class Loader:
         # no claim of the batch has a language, context, origin or external id (the common bulk
         # case): its statements are written without those columns (a third fewer parameters)
         self._batch_plain = True
+        # every claim of the batch has exactly one source, in the role reported_by
+        self._batch_one_source = True
         self._batch_keys: set[str] = set()
         self._batch_ext: set[tuple[str, str]] = set()
         self._deferred: list[str] = []
@@ -569,6 +571,10 @@ class Loader:
                 sources = [(first, "reported_by")]
             else:
                 sources = [(self._source(ref), ref.role) for ref in record.sources()]
+                if len(sources) != 1 or sources[0][1] != "reported_by":
+                    self._batch_one_source = False
+        else:
+            self._batch_one_source = False
         tags = [self._normalise_tag(t) for t in record.tags] if record.tags else None
         # positional: one of these is made for every record
         row = _Row(
@@ -818,16 +824,25 @@ class Loader:
         return self._flat_inserts(table, columns, list(chain.from_iterable(rows)), ignore=ignore)
 
     def _flat_inserts(
-        self, table: Any, columns: tuple[str, ...], flat: list[Any], *, ignore: bool = False
+        self,
+        table: Any,
+        columns: tuple[str, ...],
+        flat: list[Any],
+        *,
+        ignore: bool = False,
+        constants: tuple[tuple[str, str], ...] = (),
     ) -> list[tuple[str, list[Any]]]:
-        """:meth:`_inserts` for rows given one after another in one flat list."""
+        """:meth:`_inserts` for rows given one after another in one flat list (``constants``:
+        see :func:`_values_insert`)."""
         width = len(columns)
         per = max(1, min(VALUES_ROWS, self._max_variables // width))
         conflict = " ON CONFLICT DO NOTHING" if ignore else ""
         step = per * width
         return [
             (
-                _values_insert(table.name, columns, min(per, (len(flat) - i) // width), conflict),
+                _values_insert(
+                    table.name, columns, min(per, (len(flat) - i) // width), conflict, constants
+                ),
                 flat[i : i + step],
             )
             for i in range(0, len(flat), step)
@@ -872,6 +887,7 @@ class Loader:
         self._batch_ext = set()
         self._deferred_rows = {}
         plain, self._batch_plain = self._batch_plain, True
+        one_source, self._batch_one_source = self._batch_one_source, True
         ids = self._ids(len(batch))
         statements: list[tuple[Any, ...]] = []
         prepared = None
@@ -889,18 +905,30 @@ class Loader:
             flat: list[Any] = []
             attributions: list[Any] = []
             row_values = _plain_statement_row if plain else _statement_row
-            for statement_id, row in zip(ids, batch, strict=True):
-                flat += row_values(statement_id, row)
-                for position, (source_id, role) in enumerate(row.source_ids, start=1):
-                    attributions += (statement_id, source_id, role, position)
+            if one_source:  # each claim reported by one source: its id is all that varies
+                for statement_id, row in zip(ids, batch, strict=True):
+                    flat += row_values(statement_id, row)
+                    attributions += (statement_id, row.source_ids[0][0])
+            else:
+                for statement_id, row in zip(ids, batch, strict=True):
+                    flat += row_values(statement_id, row)
+                    for position, (source_id, role) in enumerate(row.source_ids, start=1):
+                        attributions += (statement_id, source_id, role, position)
             prepared.statements = self._flat_inserts(
                 Statement.__table__,
                 _PLAIN_STATEMENT_COLUMNS if plain else _STATEMENT_COLUMNS,
                 flat,
                 ignore=True,
             )
-            prepared.details = self._flat_inserts(
-                Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions
+            prepared.details = (
+                self._flat_inserts(
+                    Attribution.__table__,
+                    ("statement_id", "source_id"),
+                    attributions,
+                    constants=(("role", "'reported_by'"), ("position", "1")),
+                )
+                if one_source
+                else self._flat_inserts(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
             )
             verdicts = [(i, *row.verdict) for i, row in zip(ids, batch, strict=True) if row.verdict]
             prepared.details += self._inserts(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
@@ -1311,10 +1339,18 @@ def _external_ids(same_as: tuple[str, ...]) -> dict[str, str] | None:
 
 
 @functools.lru_cache(maxsize=64)
-def _values_insert(table: str, columns: tuple[str, ...], rows: int, conflict: str) -> str:
-    """``INSERT INTO table (columns) VALUES (?, …), … (rows times)`` with its conflict clause."""
-    row = "(" + ", ".join("?" for _ in columns) + ")"
-    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES {', '.join([row] * rows)}{conflict}"
+def _values_insert(
+    table: str,
+    columns: tuple[str, ...],
+    rows: int,
+    conflict: str,
+    constants: tuple[tuple[str, str], ...] = (),
+) -> str:
+    """``INSERT INTO table (columns) VALUES (?, …), … (rows times)`` with its conflict clause;
+    ``constants``: (column, SQL literal) pairs every row gets as they are, not as parameters."""
+    names = (*columns, *(c for c, _ in constants))
+    row = "(" + ", ".join([*("?" for _ in columns), *(v for _, v in constants)]) + ")"
+    return f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * rows)}{conflict}"
 
 
 _STATEMENT_COLUMNS = (
