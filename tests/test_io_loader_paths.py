@@ -44,7 +44,9 @@ def test_pipelined_chunks_store_what_single_rows_store(
     monkeypatch.setattr(loader, "VALUES_ROWS", 1)
     original = pipeline.Pipeline.__init__
     monkeypatch.setattr(
-        pipeline.Pipeline, "__init__", lambda self, threaded=True: original(self, threaded=False)
+        pipeline.Pipeline,
+        "__init__",
+        lambda self, threaded=True, depth=1: original(self, threaded=False),
     )
     single = _import_and_export(slow)
     assert pipelined == single

@@ -52,7 +52,12 @@ from factdb.models import (
 )
 from factdb.textkeys import CONTENT_KEY_DIGITS, content_identity, content_key, name_key
 
-BATCH = 5_000
+BATCH = 2_500
+# batches the writer's thread may have queued or in hand while the main thread prepares the
+# next: enough to ride out indexing a group for search (FTS_GROUP) without stopping the main
+# thread, which now prepares batches faster than the writer writes that group. At most
+# (WRITER_DEPTH + 1) * BATCH records are held
+WRITER_DEPTH = 4
 # how many name comparisons the near-match check may spend (rapidfuzz, C speed): enough for
 # thousands of new names against tens of thousands of known ones
 NEAR_MATCH_BUDGET = 5_000_000
@@ -242,7 +247,7 @@ class Loader:
                 top = session.scalar(select(func.max(table.c.id)))  # type: ignore[attr-defined]
                 self._next_ids[table.name] = (top or 0) + 1  # type: ignore[attr-defined]
         # on SQLite batches are written on a worker thread while the next one is prepared
-        self._writer = Pipeline(threaded=self.cursor is not None)
+        self._writer = Pipeline(threaded=self.cursor is not None, depth=WRITER_DEPTH)
         bulk = is_bulk(expected) and expected >= self._max_before  # type: ignore[operator]
         if self.cursor is not None:
             self._tune_sqlite(bulk)
