@@ -123,3 +123,24 @@ def test_the_check_would_catch_a_scan(small_db):
         ]
     engine.dispose()
     assert any(FULL_SCAN.match(line) for line in plan), plan
+
+
+def test_evidence_lookups_use_the_partial_indexes(sqlite_path: Path) -> None:
+    """The evidence indexes hold only events that cite evidence (migration 0006), and a
+    lookup by evidence, like the foreign keys' ON DELETE SET NULL, still uses them."""
+    engine = make_engine(f"sqlite:///{sqlite_path}")
+    with Session(engine) as session:
+        for column in ("evidence_source_id", "evidence_statement_id"):
+            plan = " ".join(
+                str(row[-1])
+                for row in session.execute(
+                    text(f"EXPLAIN QUERY PLAN SELECT id FROM status_events WHERE {column} = 7")
+                )
+            )
+            assert f"ix_status_events_{column}" in plan, plan
+            sql = session.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = :n"),
+                {"n": f"ix_status_events_{column}"},
+            ).scalar_one()
+            assert sql.endswith(f"WHERE {column} IS NOT NULL")
+    engine.dispose()
