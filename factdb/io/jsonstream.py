@@ -14,8 +14,6 @@ import codecs
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 
-import ijson
-
 from factdb.errors import FactdbError
 
 # arrays of a top-level object whose items are streamed: JSON-LD's @graph, a DataFeed's
@@ -46,6 +44,8 @@ def json_parts(stream: BinaryIO, name: str) -> Iterator[JsonPart]:
     """The parts of every JSON document in ``stream``: a top-level array's items; a top-level
     object's STREAMED_KEYS arrays' items, then the object itself with those arrays replaced by
     STREAMED; any other top-level value whole. Invalid JSON raises one FactdbError line."""
+    import ijson  # here, not at the top: CSV and JSON Lines imports need not load it (15 ms)
+
     events = ijson.basic_parse(_WithoutBom(stream), use_float=True, multiple_values=True)
     try:
         for document, (event, value) in enumerate(events, start=1):
@@ -88,6 +88,8 @@ def _value(events: Iterator[tuple[str, Any]], event: str, value: Any) -> Any:
     """The whole value that starts with ``(event, value)``."""
     if event not in ("start_map", "start_array"):
         return value
+    import ijson
+
     builder = ijson.ObjectBuilder()
     builder.event(event, value)
     depth = 1
