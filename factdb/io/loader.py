@@ -1085,14 +1085,15 @@ class Loader:
                 )
             )
 
-        def found_by_external(row: _Row) -> int | None:
-            if row.origin and row.record.external_id:
-                return by_external.get((row.origin, row.record.external_id))
-            return None
-
-        # only for the others: during a load whose content keys are not indexed yet, only
-        # external ids can conflict, and a lookup by key would read the whole table
-        keys = [row.key for row in repeats if found_by_external(row) is None]
+        found = [
+            by_external.get((row.origin, row.record.external_id))
+            if row.origin and row.record.external_id
+            else None
+            for row in repeats
+        ]
+        # by key only for the others: during a load whose content keys are not indexed yet,
+        # only external ids can conflict, and a lookup by key would read the whole table
+        keys = [row.key for row, by_id in zip(repeats, found, strict=True) if by_id is None]
         by_key: dict[str, tuple[int, tuple[int, str, str]]] = {}
         if keys:
             by_key = {
@@ -1109,8 +1110,7 @@ class Loader:
                 )
             }
         targets: list[tuple[int, _Brings]] = []
-        for row in repeats:
-            statement_id = found_by_external(row)
+        for row, statement_id in zip(repeats, found, strict=True):
             if statement_id is None and row.key in by_key:
                 statement_id, identity = by_key[row.key]
                 record = row.record
