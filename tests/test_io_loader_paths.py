@@ -133,11 +133,13 @@ def test_first_status_events_follow_the_rule(run: Any, engine: Any, tmp_path: Pa
             assert (str(effective), precision) == (str(said_on), said_precision), text_
 
 
-def test_bulk_imports_skip_foreign_key_checks_yet_leave_none_broken(
+def test_bulk_imports_skip_foreign_key_and_check_constraints_yet_break_none(
     tmp_path: Path, sqlite_template: Path, monkeypatch: Any
 ) -> None:
-    """A big import's transaction runs without SQLite's foreign-key checks (the loader's
-    references hold by construction): afterwards ``foreign_key_check`` finds nothing."""
+    """A big import's transaction runs without SQLite's foreign-key checks and CHECK
+    constraints (the loader's references and values hold by construction): afterwards
+    ``foreign_key_check`` finds nothing and ``integrity_check``, which evaluates every CHECK
+    constraint, finds nothing either."""
     import sqlite3
 
     import factdb.io.loader as loader
@@ -150,6 +152,7 @@ def test_bulk_imports_skip_foreign_key_checks_yet_leave_none_broken(
 
     def finish(self: Any) -> Any:
         seen.append(self.raw.execute("PRAGMA foreign_keys").fetchone()[0])
+        seen.append(1 - self.raw.execute("PRAGMA ignore_check_constraints").fetchone()[0])
         return original(self)
 
     monkeypatch.setattr(loader.Loader, "finish", finish)
@@ -160,21 +163,23 @@ def test_bulk_imports_skip_foreign_key_checks_yet_leave_none_broken(
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
-def test_pooled_connections_get_foreign_key_checks_back(
+def test_pooled_connections_get_foreign_key_and_check_constraints_back(
     tmp_path: Path, sqlite_template: Path
 ) -> None:
     from sqlalchemy import text
 
-    from factdb.db import make_engine, session_scope, without_foreign_key_checks
+    from factdb.db import for_bulk_load, make_engine, session_scope
 
     db = tmp_path / "t.db"
     shutil.copyfile(sqlite_template, db)
     engine = make_engine(f"sqlite:///{db}")
     try:
-        with session_scope(without_foreign_key_checks(engine)) as session:
+        with session_scope(for_bulk_load(engine)) as session:
             assert session.scalar(text("PRAGMA foreign_keys")) == 0
+            assert session.scalar(text("PRAGMA ignore_check_constraints")) == 1
         with session_scope(engine) as session:
             assert session.scalar(text("PRAGMA foreign_keys")) == 1
+            assert session.scalar(text("PRAGMA ignore_check_constraints")) == 0
     finally:
         engine.dispose()
 

@@ -66,13 +66,13 @@ class AppContext:
     def session(self, *, write: bool = True, bulk: bool = False) -> Iterator[Session]:
         """One transaction for one command: all or nothing.
 
-        ``bulk``: a big import, whose transaction skips SQLite's foreign-key checks (see
-        ``factdb.db.without_foreign_key_checks``).
+        ``bulk``: a big import, whose transaction skips SQLite's foreign-key checks and CHECK
+        constraints (see ``factdb.db.for_bulk_load``).
         """
-        from factdb.db import session_scope, without_foreign_key_checks
+        from factdb.db import for_bulk_load, session_scope
 
         engine = self.engine(write=write)
-        with session_scope(without_foreign_key_checks(engine) if bulk else engine) as session:
+        with session_scope(for_bulk_load(engine) if bulk else engine) as session:
             yield session
 
 

@@ -99,7 +99,8 @@ def import_cmd(
             reject_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115
         show_bar = size is not None and not quiet and _is_terminal(sys.stderr)
         # a rough count (JSONL/CSV records run 150-400 bytes): decides whether this is a bulk
-        # load (secondary indexes built once at the end, no foreign-key checks on SQLite)
+        # load (secondary indexes built once at the end; on SQLite no foreign-key checks and
+        # no CHECK constraints)
         expected = size // 300 if size else None
         with app.session(bulk=is_bulk(expected)) as session:
             bar = (
