@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from factdb.io.loader import _content_key
 from factdb.io.records import (
     COLUMNS,
+    Record,
     RecordError,
     clean,
     clean_statement,
@@ -86,6 +87,28 @@ def test_tags() -> None:
     assert split_tags(["a", "a", " b "]) == ("a", "b")
     assert split_tags(join_tags(["one, two"])) == ("one, two",)
     assert join_tags(()) is None
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([c for c in COLUMNS if c not in ("text", "speaker")]),
+        st.sampled_from(["", "x", "2021-07-16", "disputed", "paraphrase", "person", "a; b"]),
+    )
+)
+def test_normalised_record_is_what_the_constructor_makes(extra: dict[str, str]) -> None:
+    """normalise builds a Record from the dict of the fields it found, without __init__:
+    the fields not given must read as the constructor's defaults, and compare equal."""
+    raw = {"text": "A claim.", "speaker": "X", **extra}
+    try:
+        record = normalise(raw, "f, line 1")
+    except RecordError:
+        return  # a value this field refuses: nothing was built
+    given = {name: getattr(record, name) for name in record.__dict__ if name != "location"}
+    expected = Record(**given, location="f, line 1")
+    assert record == expected
+    for name in Record.__dataclass_fields__:
+        assert getattr(record, name) == getattr(expected, name), name
+    assert repr(record) == repr(expected)
 
 
 def test_normalise_empty_fields_and_required() -> None:
