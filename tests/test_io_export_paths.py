@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select
 from factdb.db import make_engine, session_scope
 from factdb.filters import ClaimFilter
 from factdb.io.writers import interchange_chunks
-from factdb.models import Attribution, Statement, StatementTag, Tag
+from factdb.models import Attribution, Statement, StatementTag, Tag, Verdict
 from factdb.services.verdicts import add_verdict
 
 DATA = Path(__file__).parent / "data"
@@ -84,3 +84,35 @@ def test_one_query_export_matches_generic(run_sqlite: Any, sqlite_path: Path) ->
     assert any(r[13] == "Half True" and r[14] == "D" for r in fast)
     fast, slow = _both(url, ClaimFilter(status="alleged"))
     assert fast == slow
+
+
+def test_one_query_export_without_any_verdict_or_tag(run_sqlite: Any, sqlite_path: Path) -> None:
+    """A database without verdicts and tags skips their lookups on the one-query path: the
+    rows are still the generic path's, with empty verdict and tag columns, and a first
+    verdict or tag shows up in the next export."""
+    assert run_sqlite("import", str(DATA / "messy.jsonl")).exit_code == 0
+    url = f"sqlite:///{sqlite_path}"
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as s:
+            s.execute(delete(StatementTag))
+            s.execute(delete(Verdict))
+            first = s.scalar(select(func.min(Statement.id)))
+    finally:
+        engine.dispose()
+    fast, slow = _both(url)
+    assert fast == slow
+    assert fast and all(r[9] is None and r[13:17] == (None,) * 4 for r in fast)
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as s:
+            add_verdict(s, first, "False", reviewer="A", reviewed_on="2021-03-04")
+            tag = Tag(name="economy")
+            s.add(tag)
+            s.flush()
+            s.add(StatementTag(statement_id=first, tag_id=tag.id))
+    finally:
+        engine.dispose()
+    fast, slow = _both(url)
+    assert fast == slow
+    assert fast[0][9] == "economy" and fast[0][13:17] == ("False", "A", None, "2021-03-04")

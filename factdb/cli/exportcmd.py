@@ -55,7 +55,10 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
             writer = writers.write_csv if fmt == "csv" else writers.write_jsonl
 
             def write(out: Any) -> int:
-                return writer(writers.interchange_chunks(session, claim_filter), out)
+                chunks = writers.interchange_chunks(
+                    session, claim_filter, empty_for_null=fmt == "csv"
+                )
+                return writer(chunks, out)
 
         if output is None:
             out = io.TextIOWrapper(

@@ -155,15 +155,23 @@ EXPORT_CHUNK = 10_000
 EXPORT_CACHE_KIB = 16_384
 
 
-def _sqlite_chunks(session: Session, claim_filter: ClaimFilter | None) -> Iterator[list[Any]]:
+def _sqlite_chunks(
+    session: Session, claim_filter: ClaimFilter | None, *, empty_for_null: bool = False
+) -> Iterator[list[Any]]:
     """SQLite: the whole interchange record from one query, first source and latest verdict
     joined through an index lookup per claim, rows straight from the driver's cursor in
-    chunks, ready for ``csv.writer.writerows`` (no Python work per row)."""
-    from sqlalchemy import literal_column
+    chunks, ready for ``csv.writer.writerows`` (no Python work per row).
+
+    As on the generic path, a database without any verdict or tag is not asked for each
+    claim's (two index probes a claim, a tenth of the query's time). ``empty_for_null``:
+    empty strings instead of None (SQL's COALESCE), for :func:`write_csv`'s fast path.
+    """
+    from sqlalchemy import literal_column, null
     from sqlalchemy.orm import aliased
 
+    any_tags = session.scalar(select(StatementTag.statement_id).limit(1)) is not None
+    any_verdicts = session.scalar(select(Verdict.id).limit(1)) is not None
     first = aliased(Attribution)
-    latest = aliased(Verdict)
     # the id straight from the (statement_id, position) index, which holds it: one probe
     first_id = (
         select(first.id)
@@ -172,45 +180,55 @@ def _sqlite_chunks(session: Session, claim_filter: ClaimFilter | None) -> Iterat
         .limit(1)
         .scalar_subquery()
     )
-    latest_id = (
-        select(latest.id)
-        .where(latest.statement_id == Statement.id)
-        # dated before undated, then the latest date, then the highest id (claim_overview's):
-        # SQLite sorts NULL lowest, so plainly descending, which reads the (statement,
-        # reviewed_on) index backwards instead of sorting for each claim
-        .order_by(latest.reviewed_on.desc(), latest.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    stmt = (
-        select(
-            Statement.text,
-            Speaker.name,
-            Speaker.role,
-            Speaker.kind,
-            _partial(Statement.said_on, Statement.said_precision),
-            Statement.current_status,
-            Statement.quote_kind,
-            Statement.language,
-            Statement.context,
-            literal_column(_SQLITE_TAGS),
-            Source.name,
-            Source.url,
-            Source.kind,
+    verdict_columns: tuple[Any, ...] = (null(), null(), null(), null())
+    if any_verdicts:
+        verdict_columns = (
             Verdict.label,
             Verdict.reviewer,
             Verdict.url,
             cast(Verdict.reviewed_on, String),
-            Statement.origin,
-            Statement.external_id,
         )
+    columns: tuple[Any, ...] = (
+        Statement.text,
+        Speaker.name,
+        Speaker.role,
+        Speaker.kind,
+        _partial(Statement.said_on, Statement.said_precision),
+        Statement.current_status,
+        Statement.quote_kind,
+        Statement.language,
+        Statement.context,
+        literal_column(_SQLITE_TAGS) if any_tags else null(),
+        Source.name,
+        Source.url,
+        Source.kind,
+        *verdict_columns,
+        Statement.origin,
+        Statement.external_id,
+    )
+    if empty_for_null:
+        columns = tuple(func.coalesce(column, "") for column in columns)
+    stmt = (
+        select(*columns)
         .select_from(Statement)
         .join(Speaker, Speaker.id == Statement.speaker_id)
         .outerjoin(Attribution, Attribution.id == first_id)
         .outerjoin(Source, Source.id == Attribution.source_id)
-        .outerjoin(Verdict, Verdict.id == latest_id)
         .order_by(Statement.id)
     )
+    if any_verdicts:
+        latest = aliased(Verdict)
+        latest_id = (
+            select(latest.id)
+            .where(latest.statement_id == Statement.id)
+            # dated before undated, then the latest date, then the highest id
+            # (claim_overview's): SQLite sorts NULL lowest, so plainly descending, which reads
+            # the (statement, reviewed_on) index backwards instead of sorting for each claim
+            .order_by(latest.reviewed_on.desc(), latest.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        stmt = stmt.outerjoin(Verdict, Verdict.id == latest_id)
     stmt = _restrict(session, stmt, claim_filter)
     connection = session.connection()
     raw = connection.connection.dbapi_connection
@@ -229,19 +247,24 @@ def _sqlite_chunks(session: Session, claim_filter: ClaimFilter | None) -> Iterat
 
 
 def interchange_chunks(
-    session: Session, claim_filter: ClaimFilter | None = None, *, one_query: bool | None = None
+    session: Session,
+    claim_filter: ClaimFilter | None = None,
+    *,
+    one_query: bool | None = None,
+    empty_for_null: bool = False,
 ) -> Iterator[list[tuple[Any, ...]]]:
     """The interchange records of the selected claims, in id order, a chunk (list) at a time.
 
     SQLite: one query (:func:`_sqlite_chunks`). Elsewhere the claims are streamed in id order
     and each chunk's sources, verdicts and tags are read with one range query apiece (an index
     range scan) rather than a subquery per claim. ``one_query`` forces either way (tests
-    compare the two).
+    compare the two). ``empty_for_null``: the one query may give empty strings for missing
+    values (the CSV export writes both as empty cells).
     """
     if one_query is None:
         one_query = session.connection().dialect.name == "sqlite"
     if one_query:
-        yield from _sqlite_chunks(session, claim_filter)
+        yield from _sqlite_chunks(session, claim_filter, empty_for_null=empty_for_null)
         return
     stmt = (
         select(
@@ -316,11 +339,41 @@ def write_csv(chunks: Iterable[list[tuple[Any, ...]]], out: IO[str]) -> int:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     count = 0
-    # the csv module writes None as an empty cell
     for chunk in chunks:
-        writer.writerows(chunk)
+        plain = plain_csv(chunk, len(COLUMNS))
+        if plain is None:
+            writer.writerows(chunk)  # None is an empty cell; quoting where a value needs it
+        else:
+            out.write(plain)
         count += len(chunk)
     return count
+
+
+def plain_csv(rows: list[tuple[Any, ...]], width: int) -> str | None:
+    """What ``csv.writer(lineterminator="\\n").writerows(rows)`` writes, when no value needs
+    quoting (then the rows joined with commas are exactly that); None when one might, or a
+    value is not a string, or a row is not ``width`` values wide (over one), so the caller lets
+    the csv module write the chunk.
+
+    The csv module copies each character through its quoting logic: 6 of an export's 16 s for
+    a million claims. Joining and scanning the whole chunk at once runs in C at memory speed.
+    A value needs quoting when it holds the delimiter, the quote character or a line break;
+    the comma and line counts of the joined text show whether any does.
+    """
+    if not rows or width < 2:
+        return None
+    try:
+        text = "\n".join(map(",".join, rows))
+    except TypeError:  # None or a number among the values
+        return None
+    if (
+        text.count(",") != (width - 1) * len(rows)
+        or text.count("\n") != len(rows) - 1
+        or '"' in text
+        or "\r" in text
+    ):
+        return None
+    return text + "\n"
 
 
 def write_jsonl(chunks: Iterable[list[tuple[Any, ...]]], out: IO[str]) -> int:
