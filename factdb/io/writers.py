@@ -41,6 +41,21 @@ def _partial(column: Any, precision: Any) -> Any:
     )
 
 
+def _claim_columns() -> tuple[Any, ...]:
+    """The interchange columns from ``text`` to ``context``: the claim's and its speaker's."""
+    return (
+        Statement.text,
+        Speaker.name,
+        Speaker.role,
+        Speaker.kind,
+        _partial(Statement.said_on, Statement.said_precision),
+        Statement.current_status,
+        Statement.quote_kind,
+        Statement.language,
+        Statement.context,
+    )
+
+
 def _restrict(
     session: Session,
     stmt: Select[Any],
@@ -189,15 +204,7 @@ def _sqlite_chunks(
             cast(Verdict.reviewed_on, String),
         )
     columns: tuple[Any, ...] = (
-        Statement.text,
-        Speaker.name,
-        Speaker.role,
-        Speaker.kind,
-        _partial(Statement.said_on, Statement.said_precision),
-        Statement.current_status,
-        Statement.quote_kind,
-        Statement.language,
-        Statement.context,
+        *_claim_columns(),
         literal_column(_SQLITE_TAGS) if any_tags else null(),
         Source.name,
         Source.url,
@@ -269,15 +276,7 @@ def interchange_chunks(
     stmt = (
         select(
             Statement.id,
-            Statement.text,
-            Speaker.name,
-            Speaker.role,
-            Speaker.kind,
-            _partial(Statement.said_on, Statement.said_precision),
-            Statement.current_status,
-            Statement.quote_kind,
-            Statement.language,
-            Statement.context,
+            *_claim_columns(),
             Statement.origin,
             Statement.external_id,
         )
