@@ -56,6 +56,13 @@ def _claim_columns() -> tuple[Any, ...]:
     )
 
 
+def _any_tags_and_verdicts(session: Session) -> tuple[bool, bool]:
+    """Whether the database has any tagged claim, and any verdict: an export of a database
+    without them need not look them up for each claim."""
+    any_tags = session.scalar(select(StatementTag.statement_id).limit(1)) is not None
+    return any_tags, session.scalar(select(Verdict.id).limit(1)) is not None
+
+
 def _restrict(
     session: Session,
     stmt: Select[Any],
@@ -184,8 +191,7 @@ def _sqlite_chunks(
     from sqlalchemy import literal_column, null
     from sqlalchemy.orm import aliased
 
-    any_tags = session.scalar(select(StatementTag.statement_id).limit(1)) is not None
-    any_verdicts = session.scalar(select(Verdict.id).limit(1)) is not None
+    any_tags, any_verdicts = _any_tags_and_verdicts(session)
     first = aliased(Attribution)
     # the id straight from the (statement_id, position) index, which holds it: one probe
     first_id = (
@@ -285,8 +291,7 @@ def interchange_chunks(
     )
     filtered = claim_filter is not None and claim_filter != ClaimFilter()
     stmt = _restrict(session, stmt, claim_filter)
-    any_tags = session.scalar(select(StatementTag.statement_id).limit(1)) is not None
-    any_verdicts = session.scalar(select(Verdict.id).limit(1)) is not None
+    any_tags, any_verdicts = _any_tags_and_verdicts(session)
     no_source, no_verdict = _NO_SOURCE, _NO_VERDICT
     for chunk in _fetch(session, stmt):
         ids = [r[0] for r in chunk]
