@@ -97,7 +97,13 @@ verdicts = table(
     column("normalised_class", String),
 )
 
-scale_ratings = table("scale_ratings", column("id", Integer), column("label_key", String))
+scale_ratings = table(
+    "scale_ratings",
+    column("id", Integer),
+    column("scale_id", Integer),
+    column("label_key", String),
+    column("ordinal", Integer),
+)
 
 # the full-text indexes of migration 0002_fts: an FTS5 table on SQLite (rowid = statement id),
 # a tsvector table on PostgreSQL

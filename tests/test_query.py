@@ -214,6 +214,8 @@ def test_verdict_filter_uses_the_latest_verdict(session: Session, story: dict) -
     # the quote's dated verdict beats its undated one
     assert ids(session, verdict="true") == [story["quote"]]
     assert ids(session, verdict="Mostly-True") == [story["quote"]]
+    # another spelling of the same rating on the same scale (LIAR's) finds it too
+    assert ids(session, verdict="pants-fire") == [story["accusation"]]
     # an unknown label is matched verbatim (case-insensitively), its class is "other"
     assert ids(session, verdict="four pinocchios") == [story["denial"]]
     assert ids(session, verdict="other") == [story["denial"]]

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Select, and_, func, literal_column, or_, select
+from sqlalchemy import Select, and_, func, literal_column, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from factdb import tables as t
@@ -146,7 +146,12 @@ def _verdict_condition(session: Session, value: str) -> Any:
     if key in t.VERDICT_CLASSES:
         return v.c.normalised_class == key
     sr = t.scale_ratings
-    rating_ids = list(session.scalars(select(sr.c.id).where(sr.c.label_key == key)))
+    named = select(sr.c.scale_id, sr.c.ordinal).where(sr.c.label_key == key)
+    # a rating's other spellings on its scale (LIAR's "pants-fire" is PolitiFact's "Pants on
+    # Fire"): the labels at the same position of the same scale
+    rating_ids = list(
+        session.scalars(select(sr.c.id).where(tuple_(sr.c.scale_id, sr.c.ordinal).in_(named)))
+    )
     # a label no scale knows is stored verbatim; it is matched case-insensitively (this branch
     # reads the verdicts table, never the statements table)
     verbatim = func.lower(v.c.label) == value.strip().lower()
