@@ -43,6 +43,21 @@ def test_detect_format_from_extension_and_content(name: str, fmt: str) -> None:
     assert detect_format("", head) == fmt  # standard input: content alone
 
 
+@pytest.mark.parametrize(
+    "head",
+    [
+        b'{"@context": "https://schema.org", "@type": "NewsArticle", "headline": "x"}\n',
+        b'{"@context": "https://schema.org", "@type": "NewsArticle"}\n{"@type": "Person"}\n',
+        b'[{"@type": "WebPage", "name": "x"}]',
+    ],
+)
+def test_detect_json_ld_of_other_types(head: bytes) -> None:
+    """JSON-LD without a ClaimReview goes to the ClaimReview reader (which says it found
+    none), not to the JSON Lines reader (which would call its keywords unknown columns)."""
+    assert detect_format("", head) == "claimreview"
+    assert detect_format("page.txt", head) == "claimreview"
+
+
 def test_messy_csv() -> None:
     got = records(read("messy.csv"))
     assert len(got) == 9  # the row of empty cells is skipped, not an error

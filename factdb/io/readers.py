@@ -62,13 +62,16 @@ def detect_format(name: str, head: bytes) -> str:
         first_line = text.split("\n", 1)[0].strip()
         if text.startswith("{") and "\n" in text.strip():
             try:
-                if isinstance(json.loads(first_line), dict):
-                    return "jsonl"
+                first = json.loads(first_line)
             except ValueError:
-                pass
+                first = None
+            if isinstance(first, dict):
+                # JSON-LD documents one a line are read as such (their keywords start with @)
+                return "claimreview" if any(str(k).startswith("@") for k in first) else "jsonl"
         if '"claimReview"' in text:
             return "factcheck-api"
-        if "ClaimReview" in text:
+        # a JSON-LD document of another type: the ClaimReview reader says it holds none
+        if "ClaimReview" in text or any(f'"@{k}"' in text for k in ("context", "type", "graph")):
             return "claimreview"
         return "jsonl"
     if lower.endswith(".json"):
