@@ -326,23 +326,11 @@ def edit_source(session: Session, ref: str | int, *, force: bool = False, **chan
 def source_references(session: Session, source: Source) -> list[str]:
     """What refers to ``source`` (attributions, status evidence, sources based on it)."""
     found = []
-    claim_ids = list(
-        session.scalars(
-            select(Attribution.statement_id)
-            .where(Attribution.source_id == source.id)
-            .distinct()
-            .order_by(Attribution.statement_id)
-        )
-    )
+    claim_ids = _claims_citing(session, Attribution.statement_id, Attribution.source_id, source)
     if claim_ids:
         found.append(f"the attributions of {len(claim_ids)} claim(s) (ids {_ids(claim_ids)})")
-    evidence = list(
-        session.scalars(
-            select(StatusEvent.statement_id)
-            .where(StatusEvent.evidence_source_id == source.id)
-            .distinct()
-            .order_by(StatusEvent.statement_id)
-        )
+    evidence = _claims_citing(
+        session, StatusEvent.statement_id, StatusEvent.evidence_source_id, source
     )
     if evidence:
         found.append(
@@ -356,6 +344,13 @@ def source_references(session: Session, source: Source) -> list[str]:
     if derived:
         found.append(f"{len(derived)} source(s) based on it (ids {_ids(derived)})")
     return found
+
+
+def _claims_citing(session: Session, claim: Any, reference: Any, source: Source) -> list[int]:
+    """Ids of the claims (``claim`` column) with a row whose ``reference`` is ``source``."""
+    return list(
+        session.scalars(select(claim).where(reference == source.id).distinct().order_by(claim))
+    )
 
 
 def delete_source(session: Session, ref: str | int, *, cascade: bool = False) -> dict[str, Any]:
