@@ -939,9 +939,8 @@ class Loader:
                 if one_source
                 else self._flat_inserts(Attribution.__table__, _ATTRIBUTION_COLUMNS, attributions)
             )
-            verdicts = [(i, *row.verdict) for i, row in zip(ids, batch, strict=True) if row.verdict]
+            verdicts, tags = _verdict_and_tag_rows(zip(ids, batch, strict=True))
             prepared.details += self._inserts(Verdict.__table__, _VERDICT_COLUMNS, verdicts)
-            tags = [(i, t) for i, row in zip(ids, batch, strict=True) for t in row.tag_ids]
             prepared.details += self._inserts(
                 StatementTag.__table__, ("statement_id", "tag_id"), tags
             )
@@ -1030,7 +1029,7 @@ class Loader:
     def _detail_rows(self, new: list[tuple[int, _Row]]) -> tuple[list[Any], ...]:
         """(events, attributions, verdicts, tags) rows of new statements; no events on SQLite
         (:meth:`_first_events_sqlite` writes them from the statements)."""
-        events, attributions, verdicts, tags = [], [], [], []
+        events, attributions = [], []
         in_sql = self.cursor is not None
         for statement_id, row in new:
             if row.status is not None and not in_sql:
@@ -1046,11 +1045,7 @@ class Loader:
                 )
             for position, (source_id, role) in enumerate(row.source_ids, start=1):
                 attributions.append((statement_id, source_id, role, position))
-            if row.verdict is not None:
-                verdicts.append((statement_id, *row.verdict))
-            for tag_id in row.tag_ids:
-                tags.append((statement_id, tag_id))
-        return events, attributions, verdicts, tags
+        return events, attributions, *_verdict_and_tag_rows(new)
 
     def _first_events_sqlite(self, first_id: int, last_id: int) -> None:
         """The first status event of each new statement in an id range, in one statement."""
@@ -1318,6 +1313,20 @@ def _plain_statement_row(statement_id: int, row: _Row) -> tuple[Any, ...]:
         row.status,
         row.key,
     )
+
+
+def _verdict_and_tag_rows(
+    new: Iterable[tuple[int, _Row]],
+) -> tuple[list[tuple[Any, ...]], list[tuple[int, int]]]:
+    """The verdict rows and the (statement, tag) rows of new statements (id, row pairs)."""
+    verdicts: list[tuple[Any, ...]] = []
+    tags: list[tuple[int, int]] = []
+    for statement_id, row in new:
+        if row.verdict is not None:
+            verdicts.append((statement_id, *row.verdict))
+        for tag_id in row.tag_ids:
+            tags.append((statement_id, tag_id))
+    return verdicts, tags
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
