@@ -284,3 +284,22 @@ def run(db_url: str) -> FactdbRunner:
 def run_sqlite(sqlite_path: Path) -> FactdbRunner:
     """CLI runner on a fresh migrated SQLite file (for byte-for-byte checks)."""
     return FactdbRunner(str(sqlite_path))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Skipped tests summarised by reason, one line each (the PostgreSQL half is one line).
+
+    pytest's own ``-rs`` summary prints a line per test location, which without a PostgreSQL
+    server means a couple of hundred identical lines; ``addopts`` leaves skips out of it.
+    """
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if not reasons:
+        return
+    terminalreporter.section("skipped tests, by reason", sep="-")
+    for reason, count in sorted(reasons.items(), key=lambda item: -item[1]):
+        terminalreporter.line(f"SKIPPED {count}: {reason}")
