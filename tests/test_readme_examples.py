@@ -1,7 +1,8 @@
 """Every console example in the README is real output: each is run here and compared.
 
 The README's ```console blocks are read in order as one session on a fresh seeded database in a
-temporary home directory, also the working directory (so ``factdb init --seed`` makes the documented default database).
+temporary home directory, also the working directory (so ``factdb init --seed`` makes the
+documented default database).
 A line starting with ``$ `` is a command, run by bash with this environment's ``factdb`` first
 on PATH; the lines after it, up to the next command, are what it prints (stdout and stderr).
 
