@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Iterable
@@ -182,7 +181,7 @@ class OutputFile:
         """Create a new hidden file in ``directory``; 0666 so that the umask decides its mode."""
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         for _ in range(100):
-            temp = directory / f".{name}.{secrets.token_hex(4)}.tmp"
+            temp = directory / f".{name}.{os.urandom(4).hex()}.tmp"
             try:
                 fd = os.open(temp, flags, 0o666)
             except FileExistsError:

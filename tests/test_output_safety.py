@@ -280,10 +280,10 @@ def test_a_closed_pipe_ends_quietly_like_cat(many: FactdbRunner) -> None:
 def test_stdout_redirected_into_the_database_is_refused(
     seeded: FactdbRunner, sqlite_path: Path
 ) -> None:
-    """``factdb export >> factdb.db`` would append CSV to the database."""
+    """``factdb export >> factdb.db`` would append CSV to the database; so would any listing."""
     gc.collect()
     before = sqlite_path.read_bytes()
-    for command in (["export"], ["report"]):
+    for command in (["export"], ["report"], ["claim", "list"], ["sql", "SELECT 1"]):
         with sqlite_path.open("ab") as stdout:
             done = _factdb("--db", str(sqlite_path), *command, stdout=stdout)
         assert done.returncode == 1

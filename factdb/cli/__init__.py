@@ -227,8 +227,11 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db: str | None) -> None:
     """factdb: record what was said, by whom, how we know, and where each allegation stands."""
     from factdb.cli.common import AppContext
+    from factdb.safefiles import check_stdout, protected_files
 
     ctx.obj = AppContext(db)
+    # 'factdb … >> factdb.db' would append text to the database, whatever the command
+    check_stdout(protected_files(ctx.obj.path))
     # connections end with the command, not whenever the garbage collector gets to them
     ctx.call_on_close(ctx.obj.close)
 

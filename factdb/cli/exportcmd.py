@@ -42,14 +42,11 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
     one ClaimReview per verdict (claims without a verdict are left out).
     """
     from factdb.io import writers
-    from factdb.safefiles import OutputFile, check_output, check_stdout, protected_files
+    from factdb.safefiles import OutputFile, check_output, protected_files
 
     claim_filter = make_filter(**filters)
-    protected = protected_files(app.path)
-    if output is None:
-        check_stdout(protected)
-    else:
-        check_output(Path(output), protected, option="-o")
+    if output is not None:
+        check_output(Path(output), protected_files(app.path), option="-o")
     with app.session(write=False) as session:
         if fmt == "claimreview":
 

@@ -46,15 +46,12 @@ def report(
     """
     from factdb.reports import render_chunks
     from factdb.reports.model import build_report
-    from factdb.safefiles import OutputFile, check_output, check_stdout, protected_files
+    from factdb.safefiles import OutputFile, check_output, protected_files
 
     chosen = _format_for(fmt, output)
     claim_filter = make_filter(**filters)
-    protected = protected_files(app.path)
-    if output is None:
-        check_stdout(protected)
-    else:
-        check_output(output, protected, option="-o")
+    if output is not None:
+        check_output(output, protected_files(app.path), option="-o")
     with app.session(write=False) as session:
         report_model = build_report(session, claim_filter, title=title)
     # rendered piece by piece (one per claim at the end) so a big report never sits in memory
