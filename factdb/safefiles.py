@@ -109,14 +109,9 @@ def check_stdout(protected: Iterable[tuple[Path, str]]) -> None:
     check_output(Path(f"/dev/fd/{fd}"), protected, shown="to standard output")
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 class OutputFile:
-    """A file to write, as a context manager yielding the open stream.
+    """A file to write: a context manager yielding the open stream, or :meth:`open`, then
+    :meth:`commit` or :meth:`abort`.
 
     A regular file (or a new one) is written to a temporary file beside it (through a
     symlink: beside its target, so the link stays a link), which replaces it when the block
@@ -143,7 +138,8 @@ class OutputFile:
             return open(target, mode + "b")  # noqa: SIM115 - closed in __exit__
         return open(target, mode, encoding="utf-8", newline="")  # noqa: SIM115
 
-    def __enter__(self) -> IO[Any]:
+    def open(self) -> IO[Any]:
+        """Open the stream to write to (the temporary file, or a device in place)."""
         target = Path(os.path.realpath(self.path))
         try:
             st: os.stat_result | None = os.stat(target)
@@ -192,8 +188,34 @@ class OutputFile:
             return fd
         raise FactdbError(f"cannot write in {directory}: no free temporary name")
 
+    def commit(self) -> None:
+        """Close the stream and move the temporary file into place (a no-op in place)."""
+        stream, self.stream = self.stream, None
+        try:
+            if stream is not None:
+                if self.durable and self.temp is not None:
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                stream.close()
+            if self.temp is not None:
+                os.replace(self.temp, self.target)
+                self.temp = None
+        except OSError as error:
+            raise FactdbError(f"cannot write {self.shown}: {error.strerror}") from None
+        finally:
+            self.abort()
+
+    def abort(self) -> None:
+        """Close the stream and remove the temporary file: the destination stays as it was.
+        Safe to call again, and after :meth:`commit` (then it does nothing)."""
+        stream, self.stream = self.stream, None
+        if stream is not None:
+            with contextlib.suppress(OSError):
+                stream.close()
+        self._remove_temp()
+
     def discard(self) -> None:
-        """Leave the destination as it was when the block ends (a dry run)."""
+        """Leave the destination as it was when the ``with`` block ends (a dry run)."""
         self.discarded = True
 
     def _remove_temp(self) -> None:
@@ -202,28 +224,19 @@ class OutputFile:
                 self.temp.unlink()
             self.temp = None
 
+    def __enter__(self) -> IO[Any]:
+        return self.open()
+
     def __exit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        stream, self.stream = self.stream, None
-        keep = exc_type is None and not self.discarded
-        try:
-            if stream is not None:
-                if keep and self.durable and self.temp is not None:
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                stream.close()
-            if keep and self.temp is not None:
-                os.replace(self.temp, self.target)
-                self.temp = None
-        except OSError as error:
-            if exc_type is None:
-                raise FactdbError(f"cannot write {self.shown}: {error.strerror}") from None
-        finally:
-            self._remove_temp()
+        if exc_type is None and not self.discarded:
+            self.commit()
+            return
+        self.abort()
         if isinstance(exc, OSError) and not isinstance(exc, BrokenPipeError):
             # the disk filled up, the file system went read-only…: one line, not a traceback
             raise FactdbError(f"cannot write {self.shown}: {exc.strerror}") from None

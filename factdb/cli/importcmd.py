@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
@@ -86,24 +85,72 @@ def import_cmd(
     All or nothing: the first invalid record stops the import and nothing is written, unless
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
+    from factdb.io.loader import Loader, is_bulk
+    from factdb.io.readers import PrefixedStream, detect_format, read_records
+    from factdb.io.records import RecordError
     from factdb.safefiles import OutputFile, check_output, protected_files
 
-    stdin = Path("/dev/stdin")
-    source = (stdin if file == "-" else Path(file), "the file being imported")
     if rejects:
-        # REJECTS is checked before anything is read or written
+        # before anything is read or written: never the database, its side files or the input
+        source = Path("/dev/stdin" if file == "-" else file), "the file being imported"
         check_output(Path(rejects), protected_files(app.path, [source]), option="--skip-invalid")
     stream, name, size = _open(file)
-    # REJECTS is written to a temporary file, moved into place only if the import commits
-    reject_file = OutputFile(Path(rejects), option="--skip-invalid") if rejects else None
+    reject_file: OutputFile | None = None
+    reject_out = None
     try:
-        with reject_file or contextlib.nullcontext() as reject_out:
-            summary = _load(app, stream, file, name, size, fmt, reject_out, origin, quiet, dry_run)
-            if dry_run and reject_file is not None:
-                reject_file.discard()
+        head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
+        fmt = fmt or detect_format(name if file != "-" else "", head)
+        counted = stream
+        body = io.BufferedReader(PrefixedStream(head, stream), buffer_size=SNIFF_BYTES)
+        if rejects:
+            # a temporary file, moved into place only once the import has committed
+            reject_file = OutputFile(Path(rejects), option="--skip-invalid")
+            reject_out = reject_file.open()
+        show_bar = size is not None and not quiet and _is_terminal(sys.stderr)
+        # a rough count (JSONL/CSV records run 150-400 bytes): decides whether this is a bulk
+        # load (secondary indexes built once at the end; on SQLite no foreign-key checks and
+        # no CHECK constraints)
+        expected = size // 300 if size else None
+        with app.session(bulk=is_bulk(expected)) as session:
+            bar = (
+                click.progressbar(length=size, label=f"Importing {name}", file=sys.stderr)
+                if show_bar
+                else None
+            )
+            done = 0
+
+            def progress(_count: int) -> None:
+                nonlocal done
+                if bar is not None:
+                    position = counted.tell()
+                    bar.update(position - done)
+                    done = position
+
+            loader = Loader(
+                session,
+                origin=origin,
+                reject=_reject_writer(reject_out) if reject_out else None,
+                progress=progress if bar is not None else None,
+                expected=expected,
+            )
+            try:
+                summary = loader.load(read_records(body, name, fmt))
+            except RecordError as exc:
+                hint = "" if rejects else "; --skip-invalid REJECTS imports the valid ones"
+                raise FactdbError(f"{exc} (nothing imported{hint})") from None
+            finally:
+                if bar is not None:
+                    bar.update(size - done)  # type: ignore[operator]
+                    bar.render_finish()
+            if dry_run:
+                session.rollback()
+        if reject_file is not None and not dry_run:
+            reject_file.commit()
     finally:
         if file != "-":
             stream.close()
+        if reject_file is not None:
+            reject_file.abort()  # a failed or dry run: REJECTS stays as it was
     if not quiet:
         for warning in summary.warnings[:MAX_WARNINGS]:
             click.echo(f"Warning: {warning}", err=True)
@@ -111,70 +158,6 @@ def import_cmd(
             click.echo(f"Warning: … and {len(summary.warnings) - MAX_WARNINGS} more", err=True)
     prefix = "Dry run (nothing written): " if dry_run else f"Imported {name}: "
     click.echo(prefix + summary.line(), err=True)
-
-
-def _load(
-    app: AppContext,
-    stream: BinaryIO,
-    file: str,
-    name: str,
-    size: int | None,
-    fmt: str | None,
-    reject_out: IO[str] | None,
-    origin: str | None,
-    quiet: bool,
-    dry_run: bool,
-) -> Any:
-    """Read ``stream`` and load its records in one transaction; return the loader's summary."""
-    from factdb.io.loader import Loader, is_bulk
-    from factdb.io.readers import PrefixedStream, detect_format, read_records
-    from factdb.io.records import RecordError
-
-    head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
-    fmt = fmt or detect_format(name if file != "-" else "", head)
-    counted = stream
-    body = io.BufferedReader(PrefixedStream(head, stream), buffer_size=SNIFF_BYTES)
-    show_bar = size is not None and not quiet and _is_terminal(sys.stderr)
-    # a rough count (JSONL/CSV records run 150-400 bytes): decides whether this is a bulk
-    # load (secondary indexes built once at the end; on SQLite no foreign-key checks and
-    # no CHECK constraints)
-    expected = size // 300 if size else None
-    with app.session(bulk=is_bulk(expected)) as session:
-        bar = (
-            click.progressbar(length=size, label=f"Importing {name}", file=sys.stderr)
-            if show_bar
-            else None
-        )
-        done = 0
-
-        def progress(_count: int) -> None:
-            nonlocal done
-            if bar is not None:
-                position = counted.tell()
-                bar.update(position - done)
-                done = position
-
-        loader = Loader(
-            session,
-            origin=origin,
-            reject=_reject_writer(reject_out) if reject_out is not None else None,
-            progress=progress if bar is not None else None,
-            expected=expected,
-        )
-        try:
-            summary = loader.load(read_records(body, name, fmt))
-        except RecordError as exc:
-            hint = (
-                "" if reject_out is not None else "; --skip-invalid REJECTS imports the valid ones"
-            )
-            raise FactdbError(f"{exc} (nothing imported{hint})") from None
-        finally:
-            if bar is not None:
-                bar.update(size - done)  # type: ignore[operator]
-                bar.render_finish()
-        if dry_run:
-            session.rollback()
-    return summary
 
 
 def _is_terminal(stream: Any) -> bool:
