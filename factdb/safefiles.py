@@ -155,6 +155,9 @@ class OutputFile:
             except OSError as exc:
                 raise FactdbError(f"cannot write {self.shown}: {exc.strerror}") from None
             return self.stream
+        if st is not None and not os.access(target, os.W_OK):
+            # renaming over it would succeed; writing to it, as cat would, would not
+            raise FactdbError(f"cannot write {self.shown}: it is read-only")
         directory = target.parent
         if not directory.is_dir():
             raise FactdbError(f"directory {directory} does not exist")

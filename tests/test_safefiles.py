@@ -160,3 +160,14 @@ def test_a_device_is_written_in_place_never_replaced(tmp_path: Path) -> None:
     after = null.stat()
     assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
     assert after.st_ino == before.st_ino
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write any file")
+def test_a_read_only_file_is_not_replaced(tmp_path: Path) -> None:
+    """Renaming over a read-only file would succeed; it is refused, as writing to it is."""
+    target = tmp_path / "keep.csv"
+    target.write_text("kept")
+    target.chmod(0o444)
+    with pytest.raises(FactdbError, match="read-only"), OutputFile(target) as out:
+        out.write("lost")
+    assert target.read_text() == "kept"
