@@ -14,10 +14,12 @@ import sqlite3
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from factdb.config import sqlite_path
 from factdb.db import BUSY_TIMEOUT_MS, check_sqlite_file
 from factdb.errors import FactdbError
+from factdb.safefiles import check_output, kind_of, protected_files
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,15 @@ def backup_database(url: str, destination: Path, *, overwrite: bool = False) -> 
         )
     check_sqlite_file(source, must_exist=True)
     destination = destination.expanduser().absolute()
-    if destination.exists() and destination.resolve() == source.resolve():
-        raise FactdbError(f"{destination} is the database itself; choose another file")
+    check_output(destination, protected_files(source))
     if destination.is_dir():
         raise FactdbError(f"{destination} is a directory; give a file name")
+    if destination.exists() and not destination.is_file():
+        # renaming over a device or FIFO would replace the node itself (/dev/null as root)
+        mode = destination.stat().st_mode
+        raise FactdbError(f"{destination} is {kind_of(mode)}; a backup must be a regular file")
+    # through a symlink: the copy replaces its target and the link stays a link
+    destination = Path(os.path.realpath(destination))
     if destination.exists() and not overwrite:
         raise FactdbError(f"{destination} already exists (use --force to replace it)")
     if not destination.parent.is_dir():
@@ -76,7 +83,9 @@ def backup_database(url: str, destination: Path, *, overwrite: bool = False) -> 
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
-    with contextlib.closing(sqlite3.connect(f"file:{destination}?mode=ro", uri=True)) as conn:
+    # a URI, so the file name is percent-encoded: '?', '#' and '%' are part of the name
+    uri = "file:" + quote(str(destination)) + "?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
         claims = _scalar(conn, "SELECT count(*) FROM statements")
         revision = _scalar(conn, "SELECT version_num FROM alembic_version")
     return BackupResult(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 ENV_VAR = "FACTDB_DATABASE"
 
@@ -21,11 +22,21 @@ def is_url(value: str) -> bool:
 
 
 def resolve_url(db: str | None = None) -> str:
-    """Return a SQLAlchemy URL for the ``--db`` value, the environment, or the default file."""
+    """Return a SQLAlchemy URL for the ``--db`` value, the environment, or the default file.
+
+    A file path is taken literally: it is percent-encoded into the URL, so that ``?``, ``%``,
+    ``#`` and spaces name that exact file instead of starting a query string or an escape
+    (SQLAlchemy decodes the database part of a URL; :func:`sqlite_path` does the same).
+    """
     value = db or os.environ.get(ENV_VAR) or str(default_path())
     if is_url(value):
         return value
-    return "sqlite:///" + str(Path(value).expanduser().absolute())
+    return sqlite_url(Path(value).expanduser().absolute())
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of the SQLite file ``path`` (absolute), its name percent-encoded."""
+    return "sqlite:///" + quote(str(path), safe="/")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -33,7 +44,7 @@ def sqlite_path(url: str) -> Path | None:
     if not url.startswith("sqlite"):
         return None
     path = url.split("///", 1)[1] if "///" in url else ""
-    path = path.split("?", 1)[0]
+    path = unquote(path.split("?", 1)[0])
     if not path or path == ":memory:":
         return None
     return Path(path)

@@ -29,6 +29,9 @@ MAX_PAGE_COUNT_ENV = "FACTDB_SQLITE_MAX_PAGE_COUNT"
 
 def check_sqlite_file(path: Path, *, must_exist: bool) -> None:
     """Refuse a path that is missing (when it must exist) or is not a SQLite database file."""
+    from factdb.safefiles import check_database_file
+
+    check_database_file(path)
     if not path.exists():
         if must_exist:
             raise FactdbError(f"no database at {path}; create it with 'factdb init'")

@@ -27,6 +27,7 @@ from sqlalchemy.types import JSON
 from factdb.config import display_url, sqlite_path
 from factdb.db import check_schema, check_sqlite_file, current_revision, make_engine
 from factdb.errors import FactdbError, SchemaMismatch
+from factdb.safefiles import check_output, protected_files
 from factdb.schema_version import KNOWN_REVISIONS
 
 BATCH_SIZE = 1000
@@ -280,8 +281,11 @@ def copy_database(
     """
     if same_database(source_url, target_url):
         raise FactdbError("the source and the target are the same database")
+    source_path, target_path = sqlite_path(source_url), sqlite_path(target_url)
+    if target_path is not None:
+        # not the source's -wal, -shm or -journal either, however spelt
+        check_output(target_path, protected_files(source_path), option="target")
     source_engine = _source_engine(source_url)
-    target_path = sqlite_path(target_url)
     created: Path | None = None
     if target_path is not None:
         check_sqlite_file(target_path, must_exist=False)

@@ -32,7 +32,9 @@ def alembic_config(engine: Engine | None = None, stdout: io.TextIOBase | None = 
     config = Config(stdout=stdout) if stdout is not None else Config()
     config.set_main_option("script_location", str(migrations_dir()))
     if engine is not None:
-        config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+        # the ini parser treats '%' as interpolation: a URL's percent-escapes are doubled
+        url = engine.url.render_as_string(hide_password=False)
+        config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -267,10 +267,14 @@ def open_sqlite_readonly(
     ``refusals`` collects the authorizer's reasons (for a clear message); ``deadline`` holds the
     monotonic time after which the progress handler interrupts the query (reset per query).
     """
+    from factdb.safefiles import check_database_file
+
     if not path.exists():
         raise SqlRefused(f"no database at {path}")
-    if path.is_dir():
-        raise SqlRefused(f"{path} is a directory, not a database file")
+    try:
+        check_database_file(path)  # a FIFO would block the open below
+    except FactdbError as exc:
+        raise SqlRefused(str(exc)) from None
     with path.open("rb") as f:
         header = f.read(16)
     if header and header != SQLITE_HEADER:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
@@ -31,6 +32,20 @@ from sqlalchemy.pool import NullPool
 from factdb.cli import cli
 from factdb.db import make_engine
 from factdb.migrate import upgrade
+
+# Hypothesis profiles. "ci" (chosen when CI is set; .ci/run sets CI=true) is deterministic:
+# the same examples on every run (derandomize), no example database, no deadline or speed
+# health check (a busy shared machine must not fail a test by its timing), and a failure
+# prints the blob that replays it. "dev" (every other run) keeps exploring new random
+# examples and replays the failures it saved in .hypothesis/. A failure found either way is
+# then kept as an explicit @example in its test (see tests/test_fuzz_cli.py).
+# HYPOTHESIS_PROFILE=ci|dev chooses explicitly.
+_UNTIMED = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow]}
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True, **_UNTIMED)
+settings.register_profile("dev", print_blob=True, **_UNTIMED)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 PG_ENV = "FACTDB_TEST_POSTGRES_URL"
 PG_PREFIX = "factdb_test_"

@@ -150,3 +150,36 @@ def test_fast_content_key_is_the_data_entry_key(
     cleaned = clean_statement(text)
     if cleaned:
         assert _content_key(speaker_id, cleaned, said) == content_key(speaker_id, cleaned, said)
+
+
+@pytest.mark.parametrize("field", ["said_on", "reviewed_on"])
+def test_a_date_of_only_invisible_characters_is_refused_but_blank_is_no_date(field: str) -> None:
+    """The rule the CLI fuzz test found undecided (``said_on: "\\x1b"``): a date field that
+    is blank after trimming whitespace means "no date"; one that held something else (a
+    control character, a zero-width space, a bidi override) that cleans to nothing is not a
+    date, and the record is refused naming the field."""
+    base = {"text": "t", "speaker": "s"}
+    for blank in ("", "   ", "\t\n", "\u3000"):
+        assert getattr(normalise({**base, field: blank}, "f:1"), field) is None
+    for junk in ("\x1b", " \x1b ", "\u200b", "\u202e"):
+        with pytest.raises(RecordError, match=f"{field}: not a date") as caught:
+            normalise({**base, field: junk}, "f:1")
+        assert caught.value.field == field
+    with pytest.raises(RecordError, match=f"{field}: unrecognised date"):
+        normalise({**base, field: "\x1b[0m"}, "f:1")  # an escape sequence leaves text behind
+    assert getattr(normalise({**base, field: " 2021-10 \u200b"}, "f:1"), field) == "2021-10"
+
+
+@given(st.text(max_size=12))
+def test_a_date_field_is_refused_exactly_when_it_is_not_blank_and_not_a_date(value: str) -> None:
+    try:
+        parse_date(clean(value))
+        is_date = True
+    except ValueError:
+        is_date = False
+    try:
+        result = normalise({"text": "t", "speaker": "s", "said_on": value}, "f:1").said_on
+    except RecordError:
+        assert value.strip() and not is_date
+    else:
+        assert result is None if not value.strip() else is_date

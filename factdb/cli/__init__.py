@@ -119,6 +119,23 @@ def _help_width(max_width: int | None) -> int | None:
     return max(min(columns, max_width or 80) - 2, 50)
 
 
+def _pipe_closed() -> click.exceptions.Exit:
+    """End quietly, as ``cat`` does, when the reader of standard output has gone away
+    (``factdb export | head -1``): no traceback, exit 0.
+
+    Standard output is pointed at /dev/null so that the interpreter's final flush of what is
+    still buffered does not fail again and print "Exception ignored …" at shutdown.
+    """
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, ValueError, OSError):
+        return click.exceptions.Exit(0)  # not a real file (click's test runner)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, fd)
+    os.close(devnull)
+    return click.exceptions.Exit(0)
+
+
 class LazyGroup(click.Group):
     """A group whose subcommands are imported on first use; errors become one line."""
 
@@ -165,7 +182,13 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            if ctx.parent is None:
+                # what is still buffered goes out now, where a closed pipe can be handled
+                sys.stdout.flush()
+            return result
+        except BrokenPipeError:
+            raise _pipe_closed() from None
         except click.UsageError as exc:
             raise _one_line_usage(exc) from None
         except FactdbError as exc:
@@ -204,8 +227,11 @@ class LazyGroup(click.Group):
 def cli(ctx: click.Context, db: str | None) -> None:
     """factdb: record what was said, by whom, how we know, and where each allegation stands."""
     from factdb.cli.common import AppContext
+    from factdb.safefiles import check_stdout, protected_files
 
     ctx.obj = AppContext(db)
+    # 'factdb … >> factdb.db' would append text to the database, whatever the command
+    check_stdout(protected_files(ctx.obj.path))
     # connections end with the command, not whenever the garbage collector gets to them
     ctx.call_on_close(ctx.obj.close)
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -44,13 +42,18 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
     one ClaimReview per verdict (claims without a verdict are left out).
     """
     from factdb.io import writers
+    from factdb.safefiles import OutputFile, check_output, protected_files
 
     claim_filter = make_filter(**filters)
+    if output is not None:
+        check_output(Path(output), protected_files(app.path), option="-o")
     with app.session(write=False) as session:
         if fmt == "claimreview":
 
             def write(out: Any) -> int:
-                return writers.write_claimreview(writers.claim_reviews(session, claim_filter), out)
+                # closed here, while the session is open, if writing fails half-way
+                with contextlib.closing(writers.claim_reviews(session, claim_filter)) as reviews:
+                    return writers.write_claimreview(reviews, out)
         else:
             writer = writers.write_csv if fmt == "csv" else writers.write_jsonl
 
@@ -58,9 +61,12 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
                 chunks = writers.interchange_chunks(
                     session, claim_filter, empty_for_null=fmt == "csv"
                 )
-                return writer(chunks, out)
+                with contextlib.closing(chunks):
+                    return writer(chunks, out)
 
         if output is None:
+            # UTF-8 whatever the locale; a closed pipe (``factdb export | head``) ends the
+            # command quietly in the root group (factdb.cli.LazyGroup)
             out = io.TextIOWrapper(
                 sys.stdout.buffer, encoding="utf-8", newline="", write_through=False
             )
@@ -68,38 +74,14 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
                 write(out)
                 out.flush()
             except BrokenPipeError:
-                # the reader went away (``factdb export | head``): stop quietly, as cat does
-                devnull = os.open(os.devnull, os.O_WRONLY)
-                os.dup2(devnull, sys.stdout.fileno())
-                raise click.exceptions.Exit(0) from None
+                raise
             except OSError as exc:
                 raise FactdbError(f"cannot write to standard output: {exc.strerror}") from None
             finally:
                 with contextlib.suppress(OSError, ValueError):
                     out.detach()
             return
-        count = _write_atomically(Path(output), write)
+        with OutputFile(Path(output), option="-o") as out:
+            count = write(out)
     noun = "reviews" if fmt == "claimreview" else "claims"
     click.echo(f"Exported {count} {noun} to {output}", err=True)
-
-
-def _write_atomically(path: Path, write: Any) -> int:
-    """Write through a temporary file in the same directory, renamed into place at the end."""
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FactdbError(f"directory {directory} does not exist")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    except OSError as exc:
-        raise FactdbError(f"cannot write in {directory}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            count = write(out)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise FactdbError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return count

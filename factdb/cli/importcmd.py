@@ -6,6 +6,7 @@ import io
 import json
 import os
 import sys
+from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 import click
@@ -87,8 +88,14 @@ def import_cmd(
     from factdb.io.loader import Loader, is_bulk
     from factdb.io.readers import PrefixedStream, detect_format, read_records
     from factdb.io.records import RecordError
+    from factdb.safefiles import OutputFile, check_output, protected_files
 
+    if rejects:
+        # before anything is read or written: never the database, its side files or the input
+        source = Path("/dev/stdin" if file == "-" else file), "the file being imported"
+        check_output(Path(rejects), protected_files(app.path, [source]), option="--skip-invalid")
     stream, name, size = _open(file)
+    reject_file: OutputFile | None = None
     reject_out = None
     try:
         head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
@@ -96,7 +103,9 @@ def import_cmd(
         counted = stream
         body = io.BufferedReader(PrefixedStream(head, stream), buffer_size=SNIFF_BYTES)
         if rejects:
-            reject_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115
+            # a temporary file, moved into place only once the import has committed
+            reject_file = OutputFile(Path(rejects), option="--skip-invalid")
+            reject_out = reject_file.open()
         show_bar = size is not None and not quiet and _is_terminal(sys.stderr)
         # a rough count (JSONL/CSV records run 150-400 bytes): decides whether this is a bulk
         # load (secondary indexes built once at the end; on SQLite no foreign-key checks and
@@ -135,11 +144,13 @@ def import_cmd(
                     bar.render_finish()
             if dry_run:
                 session.rollback()
+        if reject_file is not None and not dry_run:
+            reject_file.commit()
     finally:
         if file != "-":
             stream.close()
-        if reject_out is not None:
-            reject_out.close()
+        if reject_file is not None:
+            reject_file.abort()  # a failed or dry run: REJECTS stays as it was
     if not quiet:
         for warning in summary.warnings[:MAX_WARNINGS]:
             click.echo(f"Warning: {warning}", err=True)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from factdb.cli.common import AppContext, filter_options, make_filter, pass_app
-from factdb.errors import FactdbError
 
 REPORT_FORMATS = ("markdown", "html")
 
@@ -21,42 +18,6 @@ def _format_for(fmt: str | None, output: Path | None) -> str:
     if output is not None and output.suffix.lower() in (".html", ".htm"):
         return "html"
     return "markdown"
-
-
-def write_atomically(path: Path, chunks: Iterable[bytes]) -> None:
-    """Write ``chunks`` to a temporary file beside ``path``, then rename it into place.
-
-    A reader never sees a half-written report, and a failure leaves any old file untouched.
-    """
-    import tempfile
-
-    directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir():
-        raise FactdbError(f"directory {directory} does not exist")
-    if path.is_dir():
-        raise FactdbError(f"{path} is a directory")
-    try:
-        fd, temp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise FactdbError(f"cannot write in {directory}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        # mkstemp makes the file private; a report gets the mode an ordinary new file would
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o666 & ~umask
-        os.chmod(temp, mode)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise FactdbError(f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 @click.command()
@@ -85,9 +46,12 @@ def report(
     """
     from factdb.reports import render_chunks
     from factdb.reports.model import build_report
+    from factdb.safefiles import OutputFile, check_output, protected_files
 
     chosen = _format_for(fmt, output)
     claim_filter = make_filter(**filters)
+    if output is not None:
+        check_output(output, protected_files(app.path), option="-o")
     with app.session(write=False) as session:
         report_model = build_report(session, claim_filter, title=title)
     # rendered piece by piece (one per claim at the end) so a big report never sits in memory
@@ -97,5 +61,7 @@ def report(
         for chunk in chunks:
             click.echo(chunk, nl=False)
         return
-    write_atomically(output, chunks)
+    with OutputFile(output, binary=True, durable=True, option="-o") as out:
+        for chunk in chunks:
+            out.write(chunk)
     click.echo(f"wrote {chosen} report to {output}", err=True)

@@ -366,8 +366,20 @@ def _context(key: str, value: Any, location: str) -> str | None:
 
 
 def _date(key: str, value: Any, location: str) -> str | None:
+    """A date field: blank (only whitespace) means no date; anything else must be a date.
+
+    A value of control or invisible characters (``"\x1b"``) cleans to nothing, but it is not
+    blank: it was something other than a date, and a fact-checker wants to hear about it
+    rather than have the claim silently stored undated.
+    """
     text = _one_line(key, value, location)
     if text is None:
+        if str(value).strip():
+            raise RecordError(
+                location,
+                key,
+                f"not a date: {str(value)!r} holds only control or invisible characters",
+            )
         return None
     try:
         return parse_date(text)
