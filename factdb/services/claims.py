@@ -30,7 +30,8 @@ from factdb.models import (
 from factdb.services.locks import lock_names
 
 # normalise_tag lives in textkeys (no models) so that listings can use it; re-exported here
-from factdb.textkeys import clean_text, content_identity, content_key, normalise_tag
+from factdb.text import clean_text
+from factdb.textkeys import content_identity, content_key, normalise_tag
 
 # BCP 47-ish: "en", "ru", "pt-BR", "zh-Hant", "und"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from factdb.errors import FactdbError
-from factdb.textkeys import clean_text, name_key
+from factdb.text import clean
+from factdb.textkeys import name_key
 
 # token_sort_ratio on keys: "Lavrov Sergey" ~ "Sergey Lavrov"; 85 catches one-letter
 # transliteration differences (Sergei/Sergey) without pairing unrelated short names
@@ -45,11 +46,10 @@ TEXT_MAX = 100_000  # titles and notes: Text columns, but a bound keeps mistakes
 
 
 def check_length(value: str | None, limit: int, what: str) -> str | None:
-    """Refuse a value longer than its column, or one holding a NUL character."""
+    """Refuse a value longer than its column (a NUL, like every control character, is
+    cleaned away before the value is stored: ``factdb.text``)."""
     if value is None:
         return None
-    if "\x00" in value:
-        raise FactdbError(f"{what} cannot contain a NUL character")
     if len(value) > limit:
         raise FactdbError(f"{what} is too long ({len(value)} characters; at most {limit})")
     return value
@@ -57,7 +57,7 @@ def check_length(value: str | None, limit: int, what: str) -> str | None:
 
 def check_name(name: str, what: str) -> str:
     """A cleaned, non-empty name whose text and key fit their columns."""
-    cleaned = clean_text(name)
+    cleaned = clean(name)
     if not cleaned:
         raise FactdbError(f"{what} cannot be empty")
     check_length(cleaned, NAME_MAX, what)

@@ -23,7 +23,8 @@ from factdb.services.names import (
     check_name,
     near_matches,
 )
-from factdb.textkeys import clean_text, name_key
+from factdb.text import clean_text
+from factdb.textkeys import name_key
 
 
 def check_kind(kind: str) -> str:

@@ -29,7 +29,8 @@ from factdb.services.names import (
     check_name,
     near_matches,
 )
-from factdb.textkeys import clean_text, content_key, name_key
+from factdb.text import clean, clean_text
+from factdb.textkeys import content_key, name_key
 
 # the fields edit_speaker accepts; a value of None clears the field (name and kind excepted)
 EDITABLE = ("name", "kind", "role", "acts_for", "notes", "external_ids")
@@ -162,18 +163,18 @@ def create_speaker(
     if not force:
         candidates = speaker_near_matches(session, name)
         if candidates:
-            raise NearMatch("speaker", clean_text(name), candidates)
+            raise NearMatch("speaker", clean(name), candidates)
     ids = {k: v for k, v in (external_ids or {}).items() if v}
     check_length(role, NAME_MAX, "a role")
     check_length(notes, TEXT_MAX, "the notes")
     speaker = Speaker(
-        name=clean_text(name),
+        name=clean(name),
         name_key=key,
         kind=check_kind(kind),
-        role=clean_text(role) or None if role else None,
+        role=clean(role) or None if role else None,
         acts_for=get_speaker(session, acts_for) if acts_for else None,
         external_ids=ids or None,
-        notes=notes or None,
+        notes=clean_text(notes) or None if notes else None,
     )
     session.add(speaker)
     session.flush()
@@ -185,7 +186,7 @@ def create_speaker(
 def add_alias(session: Session, speaker: Speaker, alias: str) -> SpeakerAlias:
     """Give ``speaker`` another name; refused if any speaker already answers to it."""
     key = check_name_free(session, alias)
-    row = SpeakerAlias(speaker=speaker, alias=clean_text(alias), alias_key=key)
+    row = SpeakerAlias(speaker=speaker, alias=clean(alias), alias_key=key)
     session.add(row)
     session.flush()
     return row
@@ -335,7 +336,7 @@ def edit_speaker(
     check_length(changes.get("notes"), TEXT_MAX, "the notes")
     speaker = get_speaker(session, ref)
     if changes.get("name") is not None:
-        new = clean_text(changes["name"])
+        new = clean(changes["name"])
         key = check_name_free(session, new, exclude_id=speaker.id)
         if key != speaker.name_key and not force:
             candidates = speaker_near_matches(session, new, exclude_id=speaker.id)
@@ -350,9 +351,9 @@ def edit_speaker(
     if changes.get("kind") is not None:
         speaker.kind = check_kind(changes["kind"])
     if "role" in changes:
-        speaker.role = clean_text(changes["role"]) or None if changes["role"] else None
+        speaker.role = clean(changes["role"]) or None if changes["role"] else None
     if "notes" in changes:
-        speaker.notes = changes["notes"] or None
+        speaker.notes = clean_text(changes["notes"]) or None if changes["notes"] else None
     if "acts_for" in changes:
         if changes["acts_for"] in (None, ""):
             speaker.acts_for = None
