@@ -3,7 +3,8 @@
 Every path that stores text (the CLI's options, every importer, the services behind both)
 cleans it with :func:`clean`:
 
-- C0 and C1 control characters go (ESC sequences, OSC 8 hyperlinks, BEL, DEL ...); a CR or
+- C0 and C1 control characters go, a terminal escape sequence whole (colours, cursor moves,
+  an OSC 8 hyperlink with its URL), BEL, DEL and the rest one by one; a CR or
   CRLF is a line break, U+2028/U+2029 too. In multi-line fields (claim text, context, notes)
   line breaks are kept, elsewhere they become spaces; tabs always become spaces.
 - Format characters (Unicode category Cf) go: bidi embeddings, overrides, isolates and marks,
@@ -28,6 +29,14 @@ _KEEP_FORMAT = frozenset(
     + [0x0890, 0x0891, 0x08E2, 0x110BD, 0x110CD]
 )
 _SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
+# a terminal escape sequence (ECMA-48) goes whole, not only its ESC: CSI ("\x1b[31m"), OSC
+# with its text ("\x1b]8;;URL\x07": a hyperlink), other two-character escapes; and the
+# 8-bit CSI/OSC introducers
+_ESCAPE = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[ -~]?"
+)
 
 
 class _CleanTable(dict[int, int | str | None]):
@@ -59,6 +68,8 @@ def strip_invisible(value: str) -> str:
         return value
     if "\r\n" in value:
         value = value.replace("\r\n", "\n")
+    if "\x1b" in value or any(c in value for c in "\x90\x98\x9b\x9d\x9e\x9f"):
+        value = _ESCAPE.sub("", value)
     return value.translate(_TABLE)
 
 
@@ -116,3 +127,31 @@ def visible(value: str, *, keep_newline: bool = True) -> str:
     if value.isprintable():
         return value
     return value.translate(_VISIBLE if keep_newline else _VISIBLE_ONE_LINE)
+
+
+class _JsonTable(dict[int, int | str]):
+    """Control and format characters as JSON escapes (``\\u202e``): the same value, inert."""
+
+    def __missing__(self, code: int) -> int | str:
+        category = unicodedata.category(chr(code))
+        result: int | str = code
+        if category in ("Cc", "Cf", "Zl", "Zp") and code not in _KEEP_FORMAT and code != 0x0A:
+            if code > 0xFFFF:  # JSON spells a supplementary character as a surrogate pair
+                high, low = divmod(code - 0x10000, 0x400)
+                result = f"\\u{0xD800 + high:04x}\\u{0xDC00 + low:04x}"
+            else:
+                result = f"\\u{code:04x}"
+        self[code] = result
+        return result
+
+
+_JSON = _JsonTable()
+
+
+def inert_json(serialised: str) -> str:
+    """Serialised JSON with every control or format character escaped. Such characters can
+    only stand inside JSON strings, where an escape means the same character: the value
+    parses back unchanged, and a terminal shows the escape instead of obeying it."""
+    if serialised.isprintable():
+        return serialised
+    return serialised.translate(_JSON)

@@ -104,6 +104,22 @@ def name_key(name: str) -> str:
     return _SPACE.sub(" ", folded).strip()
 
 
+def spelling_key(name: str) -> str:
+    """A name as a reader would type it again: case-, accent- and space-insensitive, but every
+    letter its own. Two names with one :func:`name_key` and different spelling keys differ
+    only by look-alike or invisible characters."""
+    return _SPACE.sub(" ", _unaccent(name)).strip()
+
+
+def look_alike_characters(typed: str, known: str) -> list[str]:
+    """The characters of ``typed`` that ``known`` lacks, named (``U+0405 CYRILLIC CAPITAL
+    LETTER DZE``): what makes a name that matches only by look-alikes differ."""
+    own = set(_unaccent(known))
+    found = dict.fromkeys(c for c in typed if not own.issuperset(_unaccent(c)) or not c.strip())
+    found.pop(" ", None)
+    return [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}" for c in found]
+
+
 def fold_ascii_claim(text: str) -> str:
     """:func:`content_identity`'s text for cleaned ASCII text (no tab, no run of spaces, no
     line break): the loader's fast path."""

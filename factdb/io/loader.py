@@ -55,7 +55,9 @@ from factdb.textkeys import (
     content_identity,
     content_key,
     fold_ascii_claim,
+    look_alike_characters,
     name_key,
+    spelling_key,
 )
 
 BATCH = 2_500
@@ -98,6 +100,8 @@ IDS_PER_QUERY = 500
 MEMO_LIMIT = 100_000
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
+# look-alike speaker names reported one by one; past this, counted in one line
+LOOK_ALIKE_WARNINGS = 20
 
 
 @dataclass
@@ -226,6 +230,8 @@ class Loader:
         self._labels: dict[str, tuple[int | None, int | None, int | None, int | None, str]] = {}
         self._tags: dict[str, int] = {}
         self._speaker_by_name: dict[str, int] = {}  # raw name -> id
+        self._speaker_shown: dict[str, str] = {}  # key -> name, of speakers made by this load
+        self._look_alikes = 0
         self._speaker_by_key: dict[str, int] = {}
         self._sources_by_url: dict[str, int] = {}
         self._sources_by_name: dict[str, int] = {}  # name key -> id, URL-less preferred
@@ -410,12 +416,16 @@ class Loader:
             return found
         key = name_key(record.speaker)
         found = self._speaker_by_key.get(key)
+        known = self._speaker_shown.get(key) or (self._known_speakers or {}).get(key)
         if found is None and not self._speakers_preloaded:
             from factdb.services.speakers import find_speaker
 
             self._writer.wait()
             speaker = find_speaker(self.session, record.speaker)
             found = speaker.id if speaker is not None else None
+            known = speaker.name if speaker is not None else None
+        if found is not None and known is not None:
+            self._check_look_alike(record, known)
         if found is None:
             found, created = self._new_row(
                 Speaker.__table__,
@@ -431,10 +441,26 @@ class Loader:
             if created:
                 self.summary.new_speakers += 1
                 self._new_speaker_names.append(record.speaker)
+                self._speaker_shown[key] = record.speaker
         self._speaker_by_key[key] = found
         if len(self._speaker_by_name) < 1_000_000:
             self._speaker_by_name[record.speaker] = found
         return found
+
+    def _check_look_alike(self, record: Record, known: str) -> None:
+        """Warn when a record's speaker is an existing one only through look-alike or
+        invisible characters: it is taken as that speaker (one person, one identity), and
+        the summary says so, once per spelling."""
+        if spelling_key(record.speaker) == spelling_key(known):
+            return
+        self._look_alikes += 1
+        if self._look_alikes > LOOK_ALIKE_WARNINGS:
+            return
+        odd = ", ".join(look_alike_characters(record.speaker, known))
+        self.summary.warnings.append(
+            f"{record.location}: speaker {record.speaker!r} taken as {known!r}: it differs "
+            f"only by look-alike or invisible characters ({odd})"
+        )
 
     def _source(self, ref: SourceRef) -> int:
         cache_key = (ref.name, ref.url)
@@ -644,6 +670,11 @@ class Loader:
             # the indexes are built on the writer's thread meanwhile (SQLite, without the GIL)
             self._writer.submit(self._build_indexes)
             self._near_match_warnings()
+            if self._look_alikes > LOOK_ALIKE_WARNINGS:
+                self.summary.warnings.append(
+                    f"... and {self._look_alikes - LOOK_ALIKE_WARNINGS} more speaker names "
+                    "taken as existing speakers despite look-alike or invisible characters"
+                )
         except BaseException:
             self._writer.close(raise_error=False)
             raise

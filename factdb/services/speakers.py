@@ -30,7 +30,7 @@ from factdb.services.names import (
     near_matches,
 )
 from factdb.text import clean, clean_text
-from factdb.textkeys import content_key, name_key
+from factdb.textkeys import content_key, look_alike_characters, name_key, spelling_key
 
 # the fields edit_speaker accepts; a value of None clears the field (name and kind excepted)
 EDITABLE = ("name", "kind", "role", "acts_for", "notes", "external_ids")
@@ -47,6 +47,32 @@ def find_speaker(session: Session, name: str) -> Speaker | None:
             select(Speaker).join(SpeakerAlias).where(SpeakerAlias.alias_key == key)
         ).first()
     return speaker
+
+
+class LookAlike(FactdbError):
+    """A name that matches a speaker only through look-alike or invisible characters."""
+
+    def __init__(self, typed: str, speaker: Speaker, known: str) -> None:
+        self.speaker = speaker
+        odd = look_alike_characters(typed, known)
+        detail = f" ({', '.join(odd)})" if odd else ""
+        super().__init__(
+            f"speaker {typed!r} is written with look-alike or invisible characters{detail}; "
+            f"did you mean {known!r}?"
+        )
+
+
+def check_spelling(speaker: Speaker, typed: str) -> None:
+    """Refuse ``typed`` when it finds ``speaker`` only through look-alike or invisible
+    characters (``Ѕergey Lavrоv`` with Cyrillic letters, a zero-width joiner): at the
+    command line that is a typo or a trick, and the user is asked to write the name."""
+    spelled = spelling_key(clean(typed))
+    known = [speaker.name, *(a.alias for a in speaker.aliases)]
+    if spelled in {spelling_key(k) for k in known}:
+        return
+    key = name_key(typed)
+    closest = next((k for k in known if name_key(k) == key), speaker.name)
+    raise LookAlike(clean(typed), speaker, closest)
 
 
 def speaker_near_matches(
@@ -78,7 +104,9 @@ def get_speaker(session: Session, ref: str | int) -> Speaker:
             raise NotFound(f"no speaker with id {ref}")
         return speaker
     speaker = find_speaker(session, ref)
-    if speaker is None:
+    if speaker is not None:
+        check_spelling(speaker, ref)
+    else:
         suggestions = speaker_near_matches(session, ref) or _containing(session, ref)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         raise NotFound(f"unknown speaker {ref!r}{hint}")
@@ -116,6 +144,7 @@ def check_name_free(session: Session, name: str, *, exclude_id: int | None = Non
         lock_name(session, "speaker", name_key(cleaned))
         existing = find_speaker(session, cleaned)
     if existing is not None and existing.id != exclude_id:
+        check_spelling(existing, cleaned)
         raise FactdbError(f"the name {cleaned!r} is already used by speaker {existing.name!r}")
     return name_key(cleaned)
 
@@ -225,6 +254,7 @@ def resolve_speaker(
         lock_name(session, "speaker", name_key(name))
         speaker = find_speaker(session, name)
     if speaker is not None:
+        check_spelling(speaker, name)
         return speaker, False
     if not create:
         get_speaker(session, name)  # raises NotFound with suggestions
