@@ -379,15 +379,15 @@ class Verdict(Base):
 
 # --- one rule set for stored text ---------------------------------------------------------
 
-_TEXT_COLUMNS: dict[type, list[tuple[str, bool]]] = {}
+_TEXT_COLUMNS: dict[type, list[tuple[str, bool, bool]]] = {}
 
 
-def _text_columns(cls: type[Base]) -> list[tuple[str, bool]]:
-    """(attribute, multi-line) of the text columns of a model; computed keys left out."""
+def _text_columns(cls: type[Base]) -> list[tuple[str, bool, bool]]:
+    """(attribute, multi-line, nullable) of the text columns of a model; keys left out."""
     found = _TEXT_COLUMNS.get(cls)
     if found is None:
         found = [
-            (attr.key, isinstance(attr.expression.type, Text))
+            (attr.key, isinstance(attr.expression.type, Text), bool(attr.expression.nullable))
             for attr in cls.__mapper__.column_attrs
             if isinstance(attr.expression.type, String) and not attr.key.endswith("_key")
         ]
@@ -404,9 +404,10 @@ def _clean_stored_text(session: Session, _context: object, _instances: object) -
         if not isinstance(row, Base):
             continue
         state = row.__dict__
-        for attr, multiline in _text_columns(type(row)):
+        for attr, multiline, nullable in _text_columns(type(row)):
             value = state.get(attr)
             if type(value) is str:
                 cleaned = clean(value, multiline=multiline)
                 if cleaned != value:
-                    setattr(row, attr, cleaned)
+                    # nothing left of an optional field is no value, as the importers read it
+                    setattr(row, attr, None if nullable and not cleaned else cleaned)

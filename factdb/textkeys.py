@@ -90,9 +90,10 @@ def _fold_claim(text: str) -> str:
 
 @functools.cache
 def _ascii_tables() -> tuple[dict[int, str], dict[int, str]]:
-    """The name and claim folds of each ASCII character: for ASCII text both folds work a
-    character at a time, so a plain translate table gives the same result without the
-    normalisation steps (tests/test_text_identity.py compares the two)."""
+    """The name and claim folds of each ASCII character: for printable ASCII text both folds
+    work a character at a time, so a plain translate table gives the same result without the
+    normalisation steps (tests/test_text_identity.py compares the two). Not for controls: an
+    escape sequence is removed whole."""
     chars = [chr(c) for c in range(128)]
     return {ord(c): _fold_name(c) for c in chars}, {ord(c): _fold_claim(c) for c in chars}
 
@@ -100,7 +101,8 @@ def _ascii_tables() -> tuple[dict[int, str], dict[int, str]]:
 @functools.lru_cache(maxsize=65_536)  # names repeat: an import resolves each one many times
 def name_key(name: str) -> str:
     """Case-, accent-, whitespace- and look-alike-insensitive comparison key for a name."""
-    folded = name.translate(_ascii_tables()[0]) if name.isascii() else _fold_name(name)
+    plain = name.isascii() and name.isprintable()
+    folded = name.translate(_ascii_tables()[0]) if plain else _fold_name(name)
     return _SPACE.sub(" ", folded).strip()
 
 
@@ -141,7 +143,8 @@ def content_identity(speaker_id: int, text: str, said_on: str | None) -> tuple[i
     """What makes two claims the same: speaker, text (NFKC, invisible characters ignored,
     look-alikes by skeleton, case-folded, spaces collapsed) and the date said as written
     (``2021``, ``2021-10`` or ``2021-10-18``)."""
-    folded = text.translate(_ascii_tables()[1]) if text.isascii() else _fold_claim(text)
+    plain = text.isascii() and text.isprintable()
+    folded = text.translate(_ascii_tables()[1]) if plain else _fold_claim(text)
     return speaker_id, _SPACE.sub(" ", folded).strip(), said_on or ""
 
 

@@ -254,7 +254,7 @@ def add_claim(
         original_language=original_lang,
         said_on=said.start if said else None,
         said_precision=said.precision if said else None,
-        context=clean_text(context) if context else None,
+        context=clean_text(context) or None if context else None,
         speaker=speaker_row,
         content_key=key,
         origin=origin,
@@ -327,7 +327,7 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
             values[field] = check_language(changes[field])
     for field in ("original_text", "context"):
         if field in changes:
-            values[field] = clean_text(changes[field]) if changes[field] else None
+            values[field] = clean_text(changes[field]) or None if changes[field] else None
     if "said_on" in changes:
         said = _partial(changes["said_on"])
         values["said_on"] = said.start if said else None
