@@ -114,11 +114,15 @@ def spelling_key(name: str) -> str:
 
 
 def look_alike_characters(typed: str, known: str) -> list[str]:
-    """The characters of ``typed`` that ``known`` lacks, named (``U+0405 CYRILLIC CAPITAL
-    LETTER DZE``): what makes a name that matches only by look-alikes differ."""
-    own = set(_unaccent(known))
-    found = dict.fromkeys(c for c in typed if not own.issuperset(_unaccent(c)) or not c.strip())
-    found.pop(" ", None)
+    """The characters of ``typed`` that ``known`` lacks (else those of ``known`` that
+    ``typed`` lacks), named (``U+0405 CYRILLIC CAPITAL LETTER DZE``): what makes a name that
+    matches only by look-alikes differ."""
+    found: dict[str, None] = {}
+    for one, other in ((typed, known), (known, typed)):
+        own = set(_unaccent(other))
+        found = dict.fromkeys(c for c in one if not own.issuperset(_unaccent(c)) and c != " ")
+        if found:
+            break
     return [f"U+{ord(c):04X} {unicodedata.name(c, 'unnamed character')}" for c in found]
 
 

@@ -27,7 +27,8 @@ from factdb.errors import FactdbError
 from factdb.io import readers
 from factdb.io.loader import _content_key
 from factdb.services.claims import DuplicateClaim, add_claim
-from factdb.services.speakers import LookAlike, create_speaker, find_speaker, get_speaker
+from factdb.services.names import LookAlike
+from factdb.services.speakers import create_speaker, find_speaker, get_speaker
 from factdb.text import clean, clean_text, inert_json, visible
 from factdb.textkeys import (
     _fold_claim,
@@ -328,6 +329,37 @@ def test_import_uses_the_existing_speaker_and_says_so(run: Any, tmp_path: Path) 
     assert "in.jsonl, line 1: speaker 'Ѕergey Lavrоv' taken as 'Sergey Lavrov'" in result.stderr
     speakers = list(csv.DictReader(io.StringIO(run("speaker", "list", "--format", "csv").stdout)))
     assert [s["name"] for s in speakers] == ["Sergey Lavrov"]
+
+
+def test_look_alike_source_names_are_one_outlet(run: Any, tmp_path: Path) -> None:
+    assert run("source", "add", "Reuters").exit_code == 0
+    for command in (
+        ["source", "add", "Rеuters"],
+        ["source", "add", "Rеuters", "--force"],
+        ["source", "show", "Rеuters"],
+        ["claim", "add", "Something.", "--speaker", "Ann Example", "--source", "Rеuters"],
+    ):
+        result = run(*command)
+        assert result.exit_code == 1, command
+        assert result.stderr == (
+            "Error: source 'Rеuters' is written with look-alike or invisible characters "
+            "(U+0435 CYRILLIC SMALL LETTER IE); did you mean 'Reuters'?\n"
+        )
+    path = tmp_path / "s.jsonl"
+    rows = [
+        {"text": "One.", "speaker": "A", "source": "Rеuters"},
+        {"text": "Two.", "speaker": "A", "source": "Reu\u200dters", "source_url": "https://r.ex/2"},
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert result.stderr.count("taken as 'Reuters'") == 2
+    listed = list(csv.DictReader(io.StringIO(run("source", "list", "--format", "csv").stdout)))
+    # the outlet itself, and its next article (a new URL) spelt as the outlet is known
+    assert sorted((s["name"], s["url"]) for s in listed) == [
+        ("Reuters", ""),
+        ("Reuters", "https://r.ex/2"),
+    ]
 
 
 # --- migration 0007 recomputes the stored keys -------------------------------------------------

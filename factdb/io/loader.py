@@ -231,6 +231,7 @@ class Loader:
         self._tags: dict[str, int] = {}
         self._speaker_by_name: dict[str, int] = {}  # raw name -> id
         self._speaker_shown: dict[str, str] = {}  # key -> name, of speakers made by this load
+        self._source_shown: dict[str, str] = {}  # the same for sources
         self._look_alikes = 0
         self._speaker_by_key: dict[str, int] = {}
         self._sources_by_url: dict[str, int] = {}
@@ -425,7 +426,7 @@ class Loader:
             found = speaker.id if speaker is not None else None
             known = speaker.name if speaker is not None else None
         if found is not None and known is not None:
-            self._check_look_alike(record, known)
+            self._check_look_alike("speaker", record.speaker, known, record.location)
         if found is None:
             found, created = self._new_row(
                 Speaker.__table__,
@@ -447,38 +448,49 @@ class Loader:
             self._speaker_by_name[record.speaker] = found
         return found
 
-    def _check_look_alike(self, record: Record, known: str) -> None:
-        """Warn when a record's speaker is an existing one only through look-alike or
-        invisible characters: it is taken as that speaker (one person, one identity), and
-        the summary says so, once per spelling."""
-        if spelling_key(record.speaker) == spelling_key(known):
-            return
+    def _check_look_alike(self, noun: str, name: str, known: str, location: str) -> bool:
+        """Whether ``name`` is a known speaker's or source's name only through look-alike or
+        invisible characters: it is taken as that one (one identity), and the summary says
+        so, once per spelling."""
+        if spelling_key(name) == spelling_key(known):
+            return False
         self._look_alikes += 1
-        if self._look_alikes > LOOK_ALIKE_WARNINGS:
-            return
-        odd = ", ".join(look_alike_characters(record.speaker, known))
-        self.summary.warnings.append(
-            f"{record.location}: speaker {record.speaker!r} taken as {known!r}: it differs "
-            f"only by look-alike or invisible characters ({odd})"
-        )
+        if self._look_alikes <= LOOK_ALIKE_WARNINGS:
+            odd = ", ".join(look_alike_characters(name, known))
+            self.summary.warnings.append(
+                f"{location}: {noun} {name!r} taken as {known!r}: it differs only by "
+                f"look-alike or invisible characters ({odd})"
+            )
+        return True
 
-    def _source(self, ref: SourceRef) -> int:
+    def _source(self, ref: SourceRef, location: str) -> int:
         cache_key = (ref.name, ref.url)
         found = self._source_by_ref.get(cache_key)
         if found is not None:
             return found
         key = name_key(ref.name)
         found = self._sources_by_url.get(ref.url) if ref.url else self._sources_by_name.get(key)
+        known = self._source_shown.get(key) or (self._known_sources or {}).get(key)
         if found is None and not self._sources_preloaded:
             from factdb.services.sources import find_source
 
             self._writer.wait()
             source = find_source(self.session, ref.name, ref.url)
             found = source.id if source is not None else None
+            known = source.name if source is not None and not ref.url else None
+        name = ref.name
+        # a known outlet's next article, or the outlet itself: spelt as it is known
+        if (
+            known is not None
+            and (found is None or not ref.url)
+            and self._check_look_alike("source", ref.name, known, location)
+        ):
+            name = known
         if found is None:
+            self._source_shown.setdefault(key, name)
             found, created = self._new_row(
                 Source.__table__,
-                {"name": ref.name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
+                {"name": name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
                 unique="url" if ref.url else None,  # names may repeat: only URLs are unique
             )
             self.summary.new_sources += created
@@ -610,7 +622,8 @@ class Loader:
             if first is not None and not record.extra_sources and record.source:
                 sources = [(first, "reported_by")]
             else:
-                sources = [(self._source(ref), ref.role) for ref in record.sources()]
+                where = record.location
+                sources = [(self._source(ref, where), ref.role) for ref in record.sources()]
                 if len(sources) != 1 or sources[0][1] != "reported_by":
                     self._batch_one_source = False
         else:
@@ -672,8 +685,8 @@ class Loader:
             self._near_match_warnings()
             if self._look_alikes > LOOK_ALIKE_WARNINGS:
                 self.summary.warnings.append(
-                    f"... and {self._look_alikes - LOOK_ALIKE_WARNINGS} more speaker names "
-                    "taken as existing speakers despite look-alike or invisible characters"
+                    f"... and {self._look_alikes - LOOK_ALIKE_WARNINGS} more names taken as "
+                    "known speakers or sources despite look-alike or invisible characters"
                 )
         except BaseException:
             self._writer.close(raise_error=False)

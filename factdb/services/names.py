@@ -8,7 +8,7 @@ from rapidfuzz import fuzz, process
 
 from factdb.errors import FactdbError
 from factdb.text import clean
-from factdb.textkeys import name_key
+from factdb.textkeys import look_alike_characters, name_key, spelling_key
 
 # token_sort_ratio on keys: "Lavrov Sergey" ~ "Sergey Lavrov"; 85 catches one-letter
 # transliteration differences (Sergei/Sergey) without pairing unrelated short names
@@ -24,6 +24,31 @@ class NearMatch(FactdbError):
         self.candidates = candidates
         quoted = " or ".join(f"'{c}'" for c in candidates)
         super().__init__(f"{noun} '{name}' is not known; did you mean {quoted}?")
+
+
+class LookAlike(FactdbError):
+    """A name that matches a known one only through look-alike or invisible characters."""
+
+    def __init__(self, noun: str, typed: str, known: str) -> None:
+        self.known = known
+        odd = look_alike_characters(typed, known)
+        detail = f" ({', '.join(odd)})" if odd else ""
+        super().__init__(
+            f"{noun} {typed!r} is written with look-alike or invisible characters{detail}; "
+            f"did you mean {known!r}?"
+        )
+
+
+def check_look_alike(noun: str, typed: str, known: list[str]) -> None:
+    """Refuse ``typed`` (which has the name key of one of ``known``, the names a row answers
+    to) unless it is spelt like one of them: case, accents and spaces aside, every letter
+    the same. One row, one identity: a look-alike spelling is a typo or a trick."""
+    cleaned = clean(typed)
+    spelled = spelling_key(cleaned)
+    if any(spelling_key(k) == spelled for k in known):
+        return
+    key = name_key(cleaned)
+    raise LookAlike(noun, cleaned, next((k for k in known if name_key(k) == key), known[0]))
 
 
 def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3) -> list[str]:

@@ -26,11 +26,12 @@ from factdb.services.names import (
     NearMatch,
     as_id,
     check_length,
+    check_look_alike,
     check_name,
     near_matches,
 )
 from factdb.text import clean, clean_text
-from factdb.textkeys import content_key, look_alike_characters, name_key, spelling_key
+from factdb.textkeys import content_key, name_key
 
 # the fields edit_speaker accepts; a value of None clears the field (name and kind excepted)
 EDITABLE = ("name", "kind", "role", "acts_for", "notes", "external_ids")
@@ -49,30 +50,11 @@ def find_speaker(session: Session, name: str) -> Speaker | None:
     return speaker
 
 
-class LookAlike(FactdbError):
-    """A name that matches a speaker only through look-alike or invisible characters."""
-
-    def __init__(self, typed: str, speaker: Speaker, known: str) -> None:
-        self.speaker = speaker
-        odd = look_alike_characters(typed, known)
-        detail = f" ({', '.join(odd)})" if odd else ""
-        super().__init__(
-            f"speaker {typed!r} is written with look-alike or invisible characters{detail}; "
-            f"did you mean {known!r}?"
-        )
-
-
 def check_spelling(speaker: Speaker, typed: str) -> None:
     """Refuse ``typed`` when it finds ``speaker`` only through look-alike or invisible
     characters (``Ѕergey Lavrоv`` with Cyrillic letters, a zero-width joiner): at the
     command line that is a typo or a trick, and the user is asked to write the name."""
-    spelled = spelling_key(clean(typed))
-    known = [speaker.name, *(a.alias for a in speaker.aliases)]
-    if spelled in {spelling_key(k) for k in known}:
-        return
-    key = name_key(typed)
-    closest = next((k for k in known if name_key(k) == key), speaker.name)
-    raise LookAlike(clean(typed), speaker, closest)
+    check_look_alike("speaker", typed, [speaker.name, *(a.alias for a in speaker.aliases)])
 
 
 def speaker_near_matches(
