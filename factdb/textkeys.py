@@ -91,18 +91,51 @@ def _fold_claim(text: str) -> str:
 @functools.cache
 def _ascii_tables() -> tuple[dict[int, str], dict[int, str]]:
     """The name and claim folds of each ASCII character: for printable ASCII text both folds
-    work a character at a time, so a plain translate table gives the same result without the
-    normalisation steps (tests/test_text_identity.py compares the two). Not for controls: an
-    escape sequence is removed whole."""
+    work a character at a time, so a table gives the same result without the normalisation
+    steps (tests/test_text_identity.py compares the two). Not for controls: an escape
+    sequence is removed whole."""
     chars = [chr(c) for c in range(128)]
     return {ord(c): _fold_name(c) for c in chars}, {ord(c): _fold_claim(c) for c in chars}
+
+
+class _AsciiFold:
+    """A character-by-character table applied to ASCII text at C speed: the one-to-one part
+    by ``bytes.translate`` (``str.translate`` looks each character up in a dict, ten times
+    slower), the few characters with longer prototypes ("m" looks like "rn") by replace."""
+
+    def __init__(self, table: dict[int, str]) -> None:
+        single = {k: v for k, v in table.items() if len(v) == 1 and v.isascii()}
+        self.bytes_table = bytes(ord(single.get(b, chr(b))) for b in range(256))
+        self.deleted = bytes(k for k, v in table.items() if not v)
+        self.longer = [
+            (bytes([k]), v.encode("utf-8"))
+            for k, v in table.items()
+            if len(v) > 1 or not v.isascii()
+        ]
+        # replacing after translating is right only if no one-to-one result is replaced again
+        sources = {k for k, _v in self.longer}
+        if any(v.encode() in sources for v in single.values()):
+            raise RuntimeError("ASCII fold table: a one-to-one result has a longer prototype")
+
+    def __call__(self, text: str) -> str:
+        data = text.encode("ascii").translate(self.bytes_table, self.deleted)
+        for source, prototype in self.longer:
+            if source in data:
+                data = data.replace(source, prototype)
+        return data.decode("utf-8")
+
+
+@functools.cache
+def _ascii_folds() -> tuple[_AsciiFold, _AsciiFold]:
+    names, claims = _ascii_tables()
+    return _AsciiFold(names), _AsciiFold(claims)
 
 
 @functools.lru_cache(maxsize=65_536)  # names repeat: an import resolves each one many times
 def name_key(name: str) -> str:
     """Case-, accent-, whitespace- and look-alike-insensitive comparison key for a name."""
     plain = name.isascii() and name.isprintable()
-    folded = name.translate(_ascii_tables()[0]) if plain else _fold_name(name)
+    folded = _ascii_folds()[0](name) if plain else _fold_name(name)
     return _SPACE.sub(" ", folded).strip()
 
 
@@ -129,7 +162,7 @@ def look_alike_characters(typed: str, known: str) -> list[str]:
 def fold_ascii_claim(text: str) -> str:
     """:func:`content_identity`'s text for cleaned ASCII text (no tab, no run of spaces, no
     line break): the loader's fast path."""
-    return text.translate(_ascii_tables()[1])
+    return _ascii_folds()[1](text)
 
 
 def content_key(speaker_id: int, text: str, said_on: str | None) -> str:
@@ -148,7 +181,7 @@ def content_identity(speaker_id: int, text: str, said_on: str | None) -> tuple[i
     look-alikes by skeleton, case-folded, spaces collapsed) and the date said as written
     (``2021``, ``2021-10`` or ``2021-10-18``)."""
     plain = text.isascii() and text.isprintable()
-    folded = text.translate(_ascii_tables()[1]) if plain else _fold_claim(text)
+    folded = _ascii_folds()[1](text) if plain else _fold_claim(text)
     return speaker_id, _SPACE.sub(" ", folded).strip(), said_on or ""
 
 
