@@ -26,11 +26,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     func,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
 
+from factdb.text import clean
 from factdb.vocab import (  # noqa: F401  (re-exported: services import them from here)
     ATTRIBUTION_ROLES,
     LINK_RELATIONS,
@@ -373,3 +375,39 @@ class Verdict(Base):
 
     statement: Mapped[Statement] = relationship(back_populates="verdicts")
     scale_rating: Mapped[ScaleRating | None] = relationship()
+
+
+# --- one rule set for stored text ---------------------------------------------------------
+
+_TEXT_COLUMNS: dict[type, list[tuple[str, bool, bool]]] = {}
+
+
+def _text_columns(cls: type[Base]) -> list[tuple[str, bool, bool]]:
+    """(attribute, multi-line, nullable) of the text columns of a model; keys left out."""
+    found = _TEXT_COLUMNS.get(cls)
+    if found is None:
+        found = [
+            (attr.key, isinstance(attr.expression.type, Text), bool(attr.expression.nullable))
+            for attr in cls.__mapper__.column_attrs
+            if isinstance(attr.expression.type, String) and not attr.key.endswith("_key")
+        ]
+        _TEXT_COLUMNS[cls] = found
+    return found
+
+
+@event.listens_for(Session, "before_flush")
+def _clean_stored_text(session: Session, _context: object, _instances: object) -> None:
+    """Whatever path a row comes by, its text is stored by the rules of ``factdb.text``: the
+    services clean what they check, and this catches any field they pass through as given.
+    Only loaded values are looked at (reading an expired one here would query mid-flush)."""
+    for row in (*session.new, *session.dirty):
+        if not isinstance(row, Base):
+            continue
+        state = row.__dict__
+        for attr, multiline, nullable in _text_columns(type(row)):
+            value = state.get(attr)
+            if type(value) is str:
+                cleaned = clean(value, multiline=multiline)
+                if cleaned != value:
+                    # nothing left of an optional field is no value, as the importers read it
+                    setattr(row, attr, None if nullable and not cleaned else cleaned)

@@ -1,7 +1,10 @@
 """All output formatting in one place: table (any tabulate style), csv, tsv, json, jsonl.
 
 Rows are dicts keyed by column name. csv/tsv/jsonl stream row by row; json streams an array.
-NULL is an empty cell in table/csv/tsv and ``null`` in JSON.
+NULL is an empty cell in table/csv/tsv and ``null`` in JSON. Stored text may hold control
+or format characters (data stored before factdb cleaned every input, or written by ``factdb
+sql``): tables and csv/tsv show them as visible escapes (``\\x1b``), JSON as ``\\u`` escapes,
+so that no listing can recolour the terminal, make a hyperlink or reorder a line.
 """
 
 from __future__ import annotations
@@ -10,6 +13,8 @@ import datetime as dt
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO, Any
+
+from factdb.text import inert_json, visible
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
 DEFAULT_STYLE = "simple"
@@ -35,7 +40,7 @@ def _cell(value: Any) -> str:
         return "; ".join(_cell(v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}={_cell(v)}" for k, v in value.items())
-    return str(value)
+    return visible(str(value))
 
 
 def render(
@@ -60,12 +65,13 @@ def render(
     elif fmt == "jsonl":
         for row in rows:
             record = {c: _jsonable(row.get(c)) for c in columns}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(inert_json(json.dumps(record, ensure_ascii=False)) + "\n")
     elif fmt == "json":
         out.write("[")
         for i, row in enumerate(rows):
             record = {c: _jsonable(row.get(c)) for c in columns}
-            out.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+            line = inert_json(json.dumps(record, ensure_ascii=False))
+            out.write(("," if i else "") + "\n  " + line)
         out.write("\n]\n")
     elif fmt == "table":
         from tabulate import tabulate
@@ -85,13 +91,11 @@ def render_record(
     if fmt in ("json", "jsonl"):
         import json
 
-        out.write(
-            json.dumps(
-                record, ensure_ascii=False, default=_jsonable, indent=None if fmt == "jsonl" else 2
-            )
-            + "\n"
+        serialised = json.dumps(
+            record, ensure_ascii=False, default=_jsonable, indent=None if fmt == "jsonl" else 2
         )
+        out.write(inert_json(serialised) + "\n")
         return
     width = max((len(k) for k in record), default=0)
     for key, value in record.items():
-        out.write(f"{key.ljust(width)}  {_cell(value)}\n")
+        out.write(f"{visible(key).ljust(width)}  {_cell(value)}\n")

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from factdb.textkeys import clean_text
+from factdb.text import clean_text
 
 ACCUSATION = "Eight members of Russia's mission were undeclared intelligence officers."
 

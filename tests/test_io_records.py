@@ -18,7 +18,8 @@ from factdb.io.records import (
     parse_date,
     split_tags,
 )
-from factdb.textkeys import clean_text, content_key
+from factdb.text import clean_text
+from factdb.textkeys import content_key
 
 
 def test_columns_are_the_design_order() -> None:
@@ -67,13 +68,17 @@ def test_cleaning_strips_controls_and_bidi_but_keeps_rtl_text() -> None:
     assert clean("می\u200cخواهم") == "می\u200cخواهم"
 
 
-def test_statement_html_is_decoded_and_stripped() -> None:
+def test_html_is_stripped_only_where_the_field_holds_markup() -> None:
+    # a web page's JSON-LD: tags and entities are HTML
     assert clean_statement("It is <b>baseless</b> &amp; &quot;absurd&quot;") == (
         'It is baseless & "absurd"'
     )
     assert clean_statement("NATO&#39;s line<br>second line") == "NATO's line\nsecond line"
     assert clean_statement("x < y and y > z") == "x < y and y > z"
     assert clean_statement("AT&T said") == "AT&T said"
+    # a plain field (CSV, JSON Lines, ClaimReview JSON, Fact Check API) is text as written
+    for text in ("If x<y and y>z then x<z.", "&amp;", "It is <b>baseless</b>", "a &lt; b"):
+        assert normalise({"text": text, "speaker": "X"}, "f, line 1").text == text
 
 
 def test_multiline_cleaning_matches_data_entry() -> None:
@@ -119,7 +124,7 @@ def test_normalise_empty_fields_and_required() -> None:
     with pytest.raises(RecordError, match=r"^f, line 2: speaker: missing"):
         normalise({"text": "A claim.", "speaker": "  "}, "f, line 2")
     with pytest.raises(RecordError, match=r"^f, line 3: text: missing"):
-        normalise({"text": "<p></p>", "speaker": "X"}, "f, line 3")
+        normalise({"text": "\u200b\x1b ", "speaker": "X"}, "f, line 3")
 
 
 def test_normalise_names_unknown_columns_and_bad_fields() -> None:

@@ -176,8 +176,7 @@ def test_lengths_and_nul_are_refused_alike_on_both_backends(session: Session) ->
         create_source(session, "X", url="https://example.org/" + "u" * 2000)
     with pytest.raises(FactdbError, match="a credit is too long"):
         create_source(session, "X", credit="c" * 301)
-    with pytest.raises(FactdbError, match="NUL"):
-        create_source(session, "X", title="a\x00b")
+    assert create_source(session, "X", title="a\x00b").title == "ab"  # controls are cleaned
     source = create_source(session, "y" * 300, url="https://example.org/" + "u" * 1980)
     with pytest.raises(FactdbError, match="too long"):
         edit_source(session, source.id, name="w" * 301)

@@ -50,7 +50,15 @@ from factdb.models import (
     Tag,
     Verdict,
 )
-from factdb.textkeys import CONTENT_KEY_DIGITS, content_identity, content_key, name_key
+from factdb.textkeys import (
+    CONTENT_KEY_DIGITS,
+    content_identity,
+    content_key,
+    fold_ascii_claim,
+    look_alike_characters,
+    name_key,
+    spelling_key,
+)
 
 BATCH = 2_500
 # batches the writer's thread may have queued or in hand while the main thread prepares the
@@ -92,6 +100,8 @@ IDS_PER_QUERY = 500
 MEMO_LIMIT = 100_000
 # caches of ids are preloaded when a table is no bigger than this, looked up row by row beyond
 PRELOAD_LIMIT = 500_000
+# look-alike speaker names reported one by one; past this, counted in one line
+LOOK_ALIKE_WARNINGS = 20
 
 
 @dataclass
@@ -220,6 +230,9 @@ class Loader:
         self._labels: dict[str, tuple[int | None, int | None, int | None, int | None, str]] = {}
         self._tags: dict[str, int] = {}
         self._speaker_by_name: dict[str, int] = {}  # raw name -> id
+        self._speaker_shown: dict[str, str] = {}  # key -> name, of speakers made by this load
+        self._source_shown: dict[str, str] = {}  # the same for sources
+        self._look_alikes = 0
         self._speaker_by_key: dict[str, int] = {}
         self._sources_by_url: dict[str, int] = {}
         self._sources_by_name: dict[str, int] = {}  # name key -> id, URL-less preferred
@@ -404,12 +417,16 @@ class Loader:
             return found
         key = name_key(record.speaker)
         found = self._speaker_by_key.get(key)
+        known = self._speaker_shown.get(key) or (self._known_speakers or {}).get(key)
         if found is None and not self._speakers_preloaded:
             from factdb.services.speakers import find_speaker
 
             self._writer.wait()
             speaker = find_speaker(self.session, record.speaker)
             found = speaker.id if speaker is not None else None
+            known = speaker.name if speaker is not None else None
+        if found is not None and known is not None:
+            self._check_look_alike("speaker", record.speaker, known, record.location)
         if found is None:
             found, created = self._new_row(
                 Speaker.__table__,
@@ -425,28 +442,55 @@ class Loader:
             if created:
                 self.summary.new_speakers += 1
                 self._new_speaker_names.append(record.speaker)
+                self._speaker_shown[key] = record.speaker
         self._speaker_by_key[key] = found
         if len(self._speaker_by_name) < 1_000_000:
             self._speaker_by_name[record.speaker] = found
         return found
 
-    def _source(self, ref: SourceRef) -> int:
+    def _check_look_alike(self, noun: str, name: str, known: str, location: str) -> bool:
+        """Whether ``name`` is a known speaker's or source's name only through look-alike or
+        invisible characters: it is taken as that one (one identity), and the summary says
+        so, once per spelling."""
+        if spelling_key(name) == spelling_key(known):
+            return False
+        self._look_alikes += 1
+        if self._look_alikes <= LOOK_ALIKE_WARNINGS:
+            odd = ", ".join(look_alike_characters(name, known))
+            self.summary.warnings.append(
+                f"{location}: {noun} {name!r} taken as {known!r}: it differs only by "
+                f"look-alike or invisible characters ({odd})"
+            )
+        return True
+
+    def _source(self, ref: SourceRef, location: str) -> int:
         cache_key = (ref.name, ref.url)
         found = self._source_by_ref.get(cache_key)
         if found is not None:
             return found
         key = name_key(ref.name)
         found = self._sources_by_url.get(ref.url) if ref.url else self._sources_by_name.get(key)
+        known = self._source_shown.get(key) or (self._known_sources or {}).get(key)
         if found is None and not self._sources_preloaded:
             from factdb.services.sources import find_source
 
             self._writer.wait()
             source = find_source(self.session, ref.name, ref.url)
             found = source.id if source is not None else None
+            known = source.name if source is not None and not ref.url else None
+        name = ref.name
+        # a known outlet's next article, or the outlet itself: spelt as it is known
+        if (
+            known is not None
+            and (found is None or not ref.url)
+            and self._check_look_alike("source", ref.name, known, location)
+        ):
+            name = known
         if found is None:
+            self._source_shown.setdefault(key, name)
             found, created = self._new_row(
                 Source.__table__,
-                {"name": ref.name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
+                {"name": name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
                 unique="url" if ref.url else None,  # names may repeat: only URLs are unique
             )
             self.summary.new_sources += created
@@ -578,7 +622,8 @@ class Loader:
             if first is not None and not record.extra_sources and record.source:
                 sources = [(first, "reported_by")]
             else:
-                sources = [(self._source(ref), ref.role) for ref in record.sources()]
+                where = record.location
+                sources = [(self._source(ref, where), ref.role) for ref in record.sources()]
                 if len(sources) != 1 or sources[0][1] != "reported_by":
                     self._batch_one_source = False
         else:
@@ -638,6 +683,11 @@ class Loader:
             # the indexes are built on the writer's thread meanwhile (SQLite, without the GIL)
             self._writer.submit(self._build_indexes)
             self._near_match_warnings()
+            if self._look_alikes > LOOK_ALIKE_WARNINGS:
+                self.summary.warnings.append(
+                    f"... and {self._look_alikes - LOOK_ALIKE_WARNINGS} more names taken as "
+                    "known speakers or sources despite look-alike or invisible characters"
+                )
         except BaseException:
             self._writer.close(raise_error=False)
             raise
@@ -1270,11 +1320,11 @@ def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
     """``textkeys.content_key``, with a shortcut for cleaned single-line ASCII text.
 
     Record text is already cleaned (no tabs, no runs of spaces, no control characters), so for
-    ASCII text without line breaks NFKC is the identity, casefold is lower() and there is no
-    whitespace to collapse: the same key, several times faster (a test compares the two).
+    ASCII text without line breaks the fold is a translate table and there is no whitespace
+    to collapse: the same key, several times faster (a test compares the two).
     """
     if text.isascii() and "\n" not in text:
-        payload = f"{speaker_id}\x1f{text.lower()}\x1f{said_on or ''}"
+        payload = f"{speaker_id}\x1f{fold_ascii_claim(text)}\x1f{said_on or ''}"
         return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:CONTENT_KEY_DIGITS]
     return content_key(speaker_id, text, said_on)
 

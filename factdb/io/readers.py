@@ -34,6 +34,7 @@ from factdb.io.records import (
     clean,
     host_of,
     normalise,
+    strip_html,
 )
 
 FORMATS = ("csv", "jsonl", "claimreview", "factcheck-api")
@@ -268,9 +269,10 @@ class _LdJsonExtractor(HTMLParser):
             self._current.append(data)
 
 
-def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart]]:
-    """(location prefix, part) of a JSON input, streamed (see ``factdb.io.jsonstream``), or of
-    each JSON-LD block of an HTML page (read whole: a page is small)."""
+def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart, bool]]:
+    """(location prefix, part, whether it came from an HTML page) of a JSON input, streamed
+    (see ``factdb.io.jsonstream``), or of each JSON-LD block of an HTML page (read whole: a
+    page is small)."""
     head = stream.read(SNIFF_BYTES)
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         try:
@@ -283,13 +285,13 @@ def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart]]:
         for index, (line, body) in enumerate(parser.blocks, start=1):
             prefix = f"script {index} (line {line}) "
             try:
-                yield prefix, JsonPart(1, "$", json.loads(body))
+                yield prefix, JsonPart(1, "$", json.loads(body)), True
             except ValueError as exc:
                 raise FactdbError(f"{name}, {prefix.strip()}: invalid JSON-LD: {exc}") from None
         return
     for part in json_parts(PrefixedStream(head, stream), name):
         # several documents one after another (JSON Lines): the second on are numbered
-        yield ("" if part.document == 1 else f"document {part.document} "), part
+        yield ("" if part.document == 1 else f"document {part.document} "), part, False
 
 
 def _types(node: dict[str, Any]) -> set[str]:
@@ -389,8 +391,15 @@ _CLAIMREVIEW_FIELDS = {
 }
 
 
-def claimreview_record(node: dict[str, Any], location: str) -> Record:
-    """Map one schema.org ClaimReview object to a record (a review without rating: no verdict)."""
+# the text fields a web page's JSON-LD may carry as HTML: publishing systems write entities
+# (``&#8220;``) and sometimes tags into them. The same fields of a JSON file, and every field
+# of the Fact Check API, are plain text, kept as written.
+_MARKUP_FIELDS = ("text", "speaker", "speaker_role", "verdict", "verdict_by")
+
+
+def claimreview_record(node: dict[str, Any], location: str, *, markup: bool = False) -> Record:
+    """Map one schema.org ClaimReview object to a record (a review without rating: no verdict).
+    ``markup``: the object comes from an HTML page, whose text fields may hold HTML."""
     item = _first(node.get("itemReviewed"))
     item = item if isinstance(item, dict) else {}
     author = _first(item.get("author"))
@@ -415,6 +424,10 @@ def claimreview_record(node: dict[str, Any], location: str) -> Record:
         "review_url": _first(node.get("url")),
         "reviewed_on": _first(node.get("datePublished")),
     }
+    if markup:
+        for key in _MARKUP_FIELDS:
+            if isinstance(raw[key], str):
+                raw[key] = strip_html(raw[key])
     try:
         record = normalise(raw, location, check=False)
     except RecordError as exc:
@@ -443,12 +456,12 @@ def read_claimreview(stream: BinaryIO, name: str) -> Iterator[Item]:
     HTML page; a big document is streamed. Nothing to import at all is an error, not a quiet
     "0 added"."""
     found = False
-    for prefix, part in _json_parts(stream, name):
+    for prefix, part, markup in _json_parts(stream, name):
         for path, node in _claim_reviews(part.value, part.path):
             found = True
             location = f"{name}, {prefix}{path}"
             try:
-                yield claimreview_record(node, location)
+                yield claimreview_record(node, location, markup=markup)
             except RecordError as exc:
                 exc.raw = node
                 yield exc
@@ -476,7 +489,7 @@ _FACTCHECK_FIELDS = {
 def read_factcheck_api(stream: BinaryIO, name: str) -> Iterator[Item]:
     """Records from Fact Check Tools ``claims:search`` JSON: one record per (claim, review).
     A response (or an array of them) is streamed claim by claim."""
-    for prefix, part in _json_parts(stream, name):
+    for prefix, part, _markup in _json_parts(stream, name):
         if part.path.startswith("$.claims["):  # a claim of a response, streamed
             yield from _factcheck_claim(part.value, name, f"{prefix}{part.path}")
             continue

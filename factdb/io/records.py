@@ -2,7 +2,7 @@
 
 Every reader yields ``(location, raw dict)`` pairs; :func:`normalise` turns a raw dict into a
 :class:`Record` or raises :class:`RecordError` naming the location and the field. Real data is
-messy: byte-order marks, stray control and bidi characters, HTML in statement text, unpadded or
+messy: byte-order marks, stray control and bidi characters, unpadded or
 written-out dates, empty strings standing for "nothing". All of that is handled here, once,
 for every format.
 """
@@ -12,12 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
 from factdb.errors import FactdbError
+from factdb.text import clean
 from factdb.vocab import QUOTE_KINDS, SOURCE_KINDS
 
 # the interchange record, in DESIGN.md order: CSV columns and JSONL keys
@@ -140,16 +140,6 @@ class Record:
 
 # --- text cleaning -------------------------------------------------------------------------
 
-# C0/C1 controls except tab and newline, bidi embeddings/overrides/isolates and marks, zero-width
-# space and stray BOMs. ZWJ/ZWNJ (U+200C/U+200D) are kept: Persian and Indic text needs them.
-_STRIP = [c for c in range(0x20) if c not in (0x09, 0x0A)] + list(range(0x7F, 0xA0))
-_STRIP += [0x061C, 0x200B, 0x200E, 0x200F, 0x2028, 0x2029, 0xFEFF]
-_STRIP += list(range(0x202A, 0x202F)) + list(range(0x2066, 0x206A))
-_STRIP_TABLE = dict.fromkeys(_STRIP)
-_STRIP_TABLE[0x0D] = "\n"  # a lone CR (old Mac line ending) is a line break
-_STRIP_TABLE[0x2028] = "\n"
-_STRIP_TABLE[0x2029] = "\n"
-_SPACE = re.compile(r"[ \t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]+")
 _TAG_START = re.compile(r"<[A-Za-z/!?]")
 _BLOCK_TAGS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"}
 
@@ -191,30 +181,10 @@ def strip_html(value: str) -> str:
     return value
 
 
-def clean(value: str, *, multiline: bool = False) -> str:
-    """NFC, control/bidi characters removed, runs of spaces collapsed, ends trimmed.
-
-    Right-to-left text itself is kept; only the invisible direction controls go. Without
-    ``multiline`` line breaks become spaces (names, labels, URLs are one line).
-    """
-    if not value.isascii() or not value.isprintable():
-        if "\r" in value:
-            value = value.replace("\r\n", "\n")
-        value = unicodedata.normalize("NFC", value.translate(_STRIP_TABLE))
-    if "\n" in value:
-        if multiline:
-            # the same rule as textkeys.clean_text (blank lines kept), so that a claim entered by
-            # hand and the same claim imported get the same content key
-            lines = [_SPACE.sub(" ", line).strip() for line in value.split("\n")]
-            return "\n".join(lines).strip()
-        value = value.replace("\n", " ")
-    if "  " in value or "\t" in value or not value.isascii():
-        value = _SPACE.sub(" ", value)
-    return value.strip()
-
-
 def clean_statement(value: str) -> str:
-    """Statement text: HTML tags and entities decoded, then :func:`clean` (lines kept)."""
+    """Statement text from a field known to hold HTML (a web page's JSON-LD): tags removed,
+    entities decoded, then :func:`clean` (lines kept). Plain fields are never read as HTML:
+    ``If x<y and y>z`` and ``&amp;`` are text like any other."""
     if "<" in value or "&" in value:
         value = strip_html(value)
     return clean(value, multiline=True)
@@ -356,7 +326,7 @@ def _choice(value: str | None, options: tuple[str, ...], key: str, location: str
 def _statement(key: str, value: Any, location: str) -> str | None:
     if isinstance(value, bool | dict | list):
         raise RecordError(location, key, f"expected text, got {type(value).__name__}")
-    return clean_statement(str(value)) or None
+    return clean(str(value), multiline=True) or None
 
 
 def _context(key: str, value: Any, location: str) -> str | None:
@@ -445,15 +415,9 @@ _MISSING = object()
 
 
 def _plain_statement(value: str) -> bool:
-    """Whether :func:`clean_statement` would only strip ``value``'s ends: printable ASCII
-    (no line breaks, tabs or controls), no markup or entity, no run of spaces."""
-    return (
-        value.isascii()
-        and value.isprintable()
-        and "  " not in value
-        and "<" not in value
-        and "&" not in value
-    )
+    """Whether :func:`clean` would only strip ``value``'s ends: printable ASCII (no line
+    breaks, tabs or controls) without a run of spaces."""
+    return value.isascii() and value.isprintable() and "  " not in value
 
 
 def check_columns(keys: Any, location: str) -> None:
@@ -489,7 +453,7 @@ def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Reco
                     if len(memo) < _MEMO_LIMIT:
                         memo[value] = found
             elif key == "text" and _plain_statement(value):
-                found = value.strip() or None  # what clean_statement makes of it
+                found = value.strip() or None  # what clean makes of it
             else:
                 found = _RULES[key](key, value, location)
         elif value is None:

@@ -30,7 +30,8 @@ from factdb.models import (
 from factdb.services.locks import lock_names
 
 # normalise_tag lives in textkeys (no models) so that listings can use it; re-exported here
-from factdb.textkeys import clean_text, content_identity, content_key, normalise_tag
+from factdb.text import clean_text
+from factdb.textkeys import content_identity, content_key, normalise_tag
 
 # BCP 47-ish: "en", "ru", "pt-BR", "zh-Hant", "und"
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
@@ -253,7 +254,7 @@ def add_claim(
         original_language=original_lang,
         said_on=said.start if said else None,
         said_precision=said.precision if said else None,
-        context=clean_text(context) if context else None,
+        context=clean_text(context) or None if context else None,
         speaker=speaker_row,
         content_key=key,
         origin=origin,
@@ -326,7 +327,7 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
             values[field] = check_language(changes[field])
     for field in ("original_text", "context"):
         if field in changes:
-            values[field] = clean_text(changes[field]) if changes[field] else None
+            values[field] = clean_text(changes[field]) or None if changes[field] else None
     if "said_on" in changes:
         said = _partial(changes["said_on"])
         values["said_on"] = said.start if said else None

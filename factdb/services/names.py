@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from rapidfuzz import fuzz, process
 
 from factdb.errors import FactdbError
-from factdb.textkeys import clean_text, name_key
+from factdb.text import clean
+from factdb.textkeys import look_alike_characters, name_key, spelling_key
 
 # token_sort_ratio on keys: "Lavrov Sergey" ~ "Sergey Lavrov"; 85 catches one-letter
 # transliteration differences (Sergei/Sergey) without pairing unrelated short names
@@ -23,6 +24,31 @@ class NearMatch(FactdbError):
         self.candidates = candidates
         quoted = " or ".join(f"'{c}'" for c in candidates)
         super().__init__(f"{noun} '{name}' is not known; did you mean {quoted}?")
+
+
+class LookAlike(FactdbError):
+    """A name that matches a known one only through look-alike or invisible characters."""
+
+    def __init__(self, noun: str, typed: str, known: str) -> None:
+        self.known = known
+        odd = look_alike_characters(typed, known)
+        detail = f" ({', '.join(odd)})" if odd else ""
+        super().__init__(
+            f"{noun} {typed!r} is written with look-alike or invisible characters{detail}; "
+            f"did you mean {known!r}?"
+        )
+
+
+def check_look_alike(noun: str, typed: str, known: list[str]) -> None:
+    """Refuse ``typed`` (which has the name key of one of ``known``, the names a row answers
+    to) unless it is spelt like one of them: case, accents and spaces aside, every letter
+    the same. One row, one identity: a look-alike spelling is a typo or a trick."""
+    cleaned = clean(typed)
+    spelled = spelling_key(cleaned)
+    if any(spelling_key(k) == spelled for k in known):
+        return
+    key = name_key(cleaned)
+    raise LookAlike(noun, cleaned, next((k for k in known if name_key(k) == key), known[0]))
 
 
 def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3) -> list[str]:
@@ -45,11 +71,10 @@ TEXT_MAX = 100_000  # titles and notes: Text columns, but a bound keeps mistakes
 
 
 def check_length(value: str | None, limit: int, what: str) -> str | None:
-    """Refuse a value longer than its column, or one holding a NUL character."""
+    """Refuse a value longer than its column (a NUL, like every control character, is
+    cleaned away before the value is stored: ``factdb.text``)."""
     if value is None:
         return None
-    if "\x00" in value:
-        raise FactdbError(f"{what} cannot contain a NUL character")
     if len(value) > limit:
         raise FactdbError(f"{what} is too long ({len(value)} characters; at most {limit})")
     return value
@@ -57,7 +82,7 @@ def check_length(value: str | None, limit: int, what: str) -> str | None:
 
 def check_name(name: str, what: str) -> str:
     """A cleaned, non-empty name whose text and key fit their columns."""
-    cleaned = clean_text(name)
+    cleaned = clean(name)
     if not cleaned:
         raise FactdbError(f"{what} cannot be empty")
     check_length(cleaned, NAME_MAX, what)

@@ -20,10 +20,12 @@ from factdb.services.names import (
     NearMatch,
     as_id,
     check_length,
+    check_look_alike,
     check_name,
     near_matches,
 )
-from factdb.textkeys import clean_text, name_key
+from factdb.text import clean_text
+from factdb.textkeys import name_key
 
 
 def check_kind(kind: str) -> str:
@@ -67,6 +69,8 @@ def get_source(session: Session, ref: str | int) -> Source:
         .where(or_(Source.url == ref, Source.name_key == name_key(ref)))
         .order_by(Source.url.is_not(None), Source.id)
     ).first()
+    if source is not None and source.url != ref:
+        check_look_alike("source", ref, [source.name])
     if source is None:
         suggestions = source_near_matches(session, ref)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
@@ -102,8 +106,12 @@ def create_source(
     check_length(notes, TEXT_MAX, "the notes")
     if url and find_source(session, url=url) is not None:
         raise FactdbError(f"a source with URL {url} already exists")
-    # a name already known is an outlet's next article, never a misspelling
-    if not force and find_source(session, cleaned) is None:
+    # a name already known is an outlet's next article, never a misspelling, but spelt as
+    # known: a look-alike spelling would make the outlet two (even with force)
+    known = find_source(session, cleaned)
+    if known is not None:
+        check_look_alike("source", cleaned, [known.name])
+    elif not force:
         candidates = source_near_matches(session, cleaned)
         if candidates:
             raise NearMatch("source", cleaned, candidates)
@@ -141,6 +149,8 @@ def resolve_source(
         lock_name(session, "source", url.strip() if url else name_key(name))
         source = find_source(session, name, url)
     if source is not None:
+        if source.url is None or source.url != (url or "").strip():
+            check_look_alike("source", name, [source.name])
         return source, False
     if not create:
         raise NotFound(f"unknown source {url or name!r}")

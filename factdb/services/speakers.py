@@ -26,10 +26,12 @@ from factdb.services.names import (
     NearMatch,
     as_id,
     check_length,
+    check_look_alike,
     check_name,
     near_matches,
 )
-from factdb.textkeys import clean_text, content_key, name_key
+from factdb.text import clean, clean_text
+from factdb.textkeys import content_key, name_key
 
 # the fields edit_speaker accepts; a value of None clears the field (name and kind excepted)
 EDITABLE = ("name", "kind", "role", "acts_for", "notes", "external_ids")
@@ -46,6 +48,13 @@ def find_speaker(session: Session, name: str) -> Speaker | None:
             select(Speaker).join(SpeakerAlias).where(SpeakerAlias.alias_key == key)
         ).first()
     return speaker
+
+
+def check_spelling(speaker: Speaker, typed: str) -> None:
+    """Refuse ``typed`` when it finds ``speaker`` only through look-alike or invisible
+    characters (``Ѕergey Lavrоv`` with Cyrillic letters, a zero-width joiner): at the
+    command line that is a typo or a trick, and the user is asked to write the name."""
+    check_look_alike("speaker", typed, [speaker.name, *(a.alias for a in speaker.aliases)])
 
 
 def speaker_near_matches(
@@ -77,7 +86,9 @@ def get_speaker(session: Session, ref: str | int) -> Speaker:
             raise NotFound(f"no speaker with id {ref}")
         return speaker
     speaker = find_speaker(session, ref)
-    if speaker is None:
+    if speaker is not None:
+        check_spelling(speaker, ref)
+    else:
         suggestions = speaker_near_matches(session, ref) or _containing(session, ref)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
         raise NotFound(f"unknown speaker {ref!r}{hint}")
@@ -115,6 +126,7 @@ def check_name_free(session: Session, name: str, *, exclude_id: int | None = Non
         lock_name(session, "speaker", name_key(cleaned))
         existing = find_speaker(session, cleaned)
     if existing is not None and existing.id != exclude_id:
+        check_spelling(existing, cleaned)
         raise FactdbError(f"the name {cleaned!r} is already used by speaker {existing.name!r}")
     return name_key(cleaned)
 
@@ -162,18 +174,18 @@ def create_speaker(
     if not force:
         candidates = speaker_near_matches(session, name)
         if candidates:
-            raise NearMatch("speaker", clean_text(name), candidates)
+            raise NearMatch("speaker", clean(name), candidates)
     ids = {k: v for k, v in (external_ids or {}).items() if v}
     check_length(role, NAME_MAX, "a role")
     check_length(notes, TEXT_MAX, "the notes")
     speaker = Speaker(
-        name=clean_text(name),
+        name=clean(name),
         name_key=key,
         kind=check_kind(kind),
-        role=clean_text(role) or None if role else None,
+        role=clean(role) or None if role else None,
         acts_for=get_speaker(session, acts_for) if acts_for else None,
         external_ids=ids or None,
-        notes=notes or None,
+        notes=clean_text(notes) or None if notes else None,
     )
     session.add(speaker)
     session.flush()
@@ -185,7 +197,7 @@ def create_speaker(
 def add_alias(session: Session, speaker: Speaker, alias: str) -> SpeakerAlias:
     """Give ``speaker`` another name; refused if any speaker already answers to it."""
     key = check_name_free(session, alias)
-    row = SpeakerAlias(speaker=speaker, alias=clean_text(alias), alias_key=key)
+    row = SpeakerAlias(speaker=speaker, alias=clean(alias), alias_key=key)
     session.add(row)
     session.flush()
     return row
@@ -224,6 +236,7 @@ def resolve_speaker(
         lock_name(session, "speaker", name_key(name))
         speaker = find_speaker(session, name)
     if speaker is not None:
+        check_spelling(speaker, name)
         return speaker, False
     if not create:
         get_speaker(session, name)  # raises NotFound with suggestions
@@ -335,7 +348,7 @@ def edit_speaker(
     check_length(changes.get("notes"), TEXT_MAX, "the notes")
     speaker = get_speaker(session, ref)
     if changes.get("name") is not None:
-        new = clean_text(changes["name"])
+        new = clean(changes["name"])
         key = check_name_free(session, new, exclude_id=speaker.id)
         if key != speaker.name_key and not force:
             candidates = speaker_near_matches(session, new, exclude_id=speaker.id)
@@ -350,9 +363,9 @@ def edit_speaker(
     if changes.get("kind") is not None:
         speaker.kind = check_kind(changes["kind"])
     if "role" in changes:
-        speaker.role = clean_text(changes["role"]) or None if changes["role"] else None
+        speaker.role = clean(changes["role"]) or None if changes["role"] else None
     if "notes" in changes:
-        speaker.notes = changes["notes"] or None
+        speaker.notes = clean_text(changes["notes"]) or None if changes["notes"] else None
     if "acts_for" in changes:
         if changes["acts_for"] in (None, ""):
             speaker.acts_for = None

@@ -17,7 +17,8 @@ from factdb.errors import FactdbError
 from factdb.models import RatingScale, ScaleRating, Verdict
 
 # label_key lives in textkeys (no models) so that listings can use it; re-exported here
-from factdb.textkeys import clean_text, label_key, name_key
+from factdb.text import clean
+from factdb.textkeys import label_key, name_key
 
 
 def find_scale(session: Session, name: str) -> RatingScale | None:
@@ -73,7 +74,7 @@ def add_verdict(
     from factdb.services.claims import get_claim
 
     statement = get_claim(session, claim_id)
-    cleaned = clean_text(label or "")
+    cleaned = clean(label or "")
     if not cleaned:
         raise FactdbError("a verdict label cannot be empty")
     when = parse_partial(reviewed_on) if reviewed_on else None
@@ -86,7 +87,7 @@ def add_verdict(
     verdict = Verdict(
         statement_id=statement.id,
         label=cleaned,
-        reviewer=clean_text(reviewer) if reviewer else None,
+        reviewer=clean(reviewer) if reviewer else None,
         reviewed_on=when.start if when else None,
         url=url.strip() if url else None,
         scale_rating_id=rating.id if rating else None,
