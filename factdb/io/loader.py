@@ -177,11 +177,14 @@ class Loader:
         reject: Callable[[RecordError], None] | None = None,
         progress: Callable[[int], None] | None = None,
         expected: int | None = None,
+        label: str | None = None,
     ) -> None:
         from factdb.services.claims import check_language, check_quote_kind, normalise_tag
         from factdb.services.statuses import normalise_code
 
         self.session = session
+        # what the audit log's one entry for this load names as its file
+        self.label = label
         self.origin = origin.strip() if origin and origin.strip() else None
         self.reject = reject
         self.progress = progress
@@ -642,7 +645,32 @@ class Loader:
             self._writer.close(raise_error=False)
             raise
         self._writer.close()
+        self._log_import()
         return self.summary
+
+    def _log_import(self) -> None:
+        """One audit entry for the whole load (factdb.audit.log_import says why not one per
+        claim): the counts and the range of the new claims' ids."""
+        from factdb.audit import log_import
+
+        first, last = self.conn.execute(
+            select(func.min(Statement.id), func.max(Statement.id)).where(
+                Statement.id > self._max_before
+            )
+        ).one()
+        summary = self.summary
+        counts = {
+            "added": summary.added,
+            "changed": summary.changed,
+            "unchanged": summary.unchanged,
+            "rejected": summary.rejected,
+            "new_speakers": summary.new_speakers,
+            "new_sources": summary.new_sources,
+            "origin": self.origin,
+        }
+        log_import(
+            self.session, counts=counts, first_claim_id=first, last_claim_id=last, label=self.label
+        )
 
     def _build_indexes(self) -> None:
         """The secondary indexes dropped for a bulk load, and the search index of what it added."""
@@ -1206,7 +1234,7 @@ class Loader:
 
         latest = (
             select(StatusEvent.status_code)
-            .where(StatusEvent.statement_id == Statement.id)
+            .where(StatusEvent.statement_id == Statement.id, StatusEvent.withdrawn_at.is_(None))
             .order_by(
                 StatusEvent.effective_on.desc(),
                 StatusEvent.recorded_at.desc(),

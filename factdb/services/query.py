@@ -44,6 +44,7 @@ def _later_event(event: Any, as_of: Any) -> Any:
         .where(
             later.c.statement_id == event.c.statement_id,
             later.c.effective_on <= as_of,
+            later.c.withdrawn_at.is_(None),
             or_(
                 later.c.effective_on > event.c.effective_on,
                 and_(
@@ -181,6 +182,7 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
             in_force = select(event.c.statement_id).where(
                 event.c.status_code == code,
                 event.c.effective_on <= f.as_of,
+                event.c.withdrawn_at.is_(None),
                 ~_later_event(event, f.as_of),
             )
             stmt = stmt.where(st.c.id.in_(in_force))
@@ -304,6 +306,7 @@ def _rows_for(session: Session, ids: list[int], as_of: Any) -> list[dict[str, An
             select(event.c.statement_id, event.c.status_code).where(
                 event.c.statement_id.in_(ids),
                 event.c.effective_on <= as_of,
+                event.c.withdrawn_at.is_(None),
                 ~_later_event(event, as_of),
             )
         ):
@@ -403,6 +406,9 @@ def claim_detail(session: Session, claim_id: int) -> dict[str, Any]:
             "evidence_source_url": e.evidence_source.url if e.evidence_source else None,
             "evidence_claim_id": e.evidence_statement_id,
             "recorded_by": e.recorded_by,
+            "withdrawn_at": e.withdrawn_at,
+            "withdrawn_by": e.withdrawn_by,
+            "withdrawn_note": e.withdrawn_note,
         }
         for e in status_history(session, s.id)
     ]
