@@ -22,10 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, inspect, insert, select
+from sqlalchemy import event, insert, inspect, select
 from sqlalchemy.orm import Mapper, ORMExecuteState, Session
 
 # the tables whose changes are logged, and the column naming the claim a row belongs to
@@ -42,6 +43,7 @@ AUDITED: dict[str, str | None] = {
 }
 ACTOR_KEY = "actor"
 _PENDING = "audit_pending"
+_OFF = "audit_off"
 # bulk statements read the rows they touch in chunks (both backends cap bound parameters)
 _CHUNK = 500
 
@@ -108,8 +110,35 @@ def _columns(mapper: Mapper[Any], target: Any) -> dict[str, Any]:
 
 def _queue(target: Any, entry: dict[str, Any]) -> None:
     session = Session.object_session(target)
-    if session is not None:
+    if session is not None and not session.info.get(_OFF):
         session.info.setdefault(_PENDING, []).append(entry)
+
+
+@contextmanager
+def paused(session: Session) -> Iterator[None]:
+    """Log nothing inside the block: for intermediate states no one asked for (a reorder's
+    temporary positions), whose net effect the caller logs with :func:`log_updates`."""
+    was = session.info.get(_OFF)
+    session.info[_OFF] = True
+    try:
+        yield
+    finally:
+        session.info[_OFF] = was
+
+
+def log_updates(
+    session: Session,
+    table: str,
+    changes: Iterable[tuple[int, dict[str, Any], dict[str, Any], dict[str, Any]]],
+) -> None:
+    """Log updates made while :func:`paused`: (row id, row values, before, after) each."""
+    entries = [
+        _entry(session, table, row_id, "update", values, before, after)
+        for row_id, values, before, after in changes
+        if before != after
+    ]
+    if entries:
+        write_entries(session, entries)
 
 
 def _after_insert(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
@@ -180,7 +209,7 @@ def _rows(connection: Any, table: Any, ids: Iterable[int]) -> dict[int, dict[str
 
 def _bulk_statement(state: ORMExecuteState) -> Any:
     """Log a bulk UPDATE or DELETE on an audited table: the rows it touches, before and after."""
-    if not (state.is_update or state.is_delete) or state.session.info.get("audit_off"):
+    if not (state.is_update or state.is_delete) or state.session.info.get(_OFF):
         return None
     statement = state.statement
     table = getattr(statement, "table", None)

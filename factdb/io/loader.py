@@ -41,6 +41,7 @@ from factdb.io.records import Record, RecordError, SourceRef
 from factdb.models import (
     Attribution,
     Source,
+    SourceAlias,
     Speaker,
     SpeakerAlias,
     Statement,
@@ -347,6 +348,16 @@ class Loader:
             self._known_source_keys = set(self._sources_by_name)
         else:
             self._known_sources = None
+        # a source's other names ("AP") resolve to its name ("Associated Press"), whatever
+        # the number of sources (aliases are few)
+        self._source_aliases: dict[str, tuple[str, str]] = {
+            alias_key: (name, key)
+            for alias_key, name, key in s.execute(
+                select(SourceAlias.alias_key, Source.name, Source.name_key).join(
+                    Source, Source.id == SourceAlias.source_id
+                )
+            )
+        }
         self._tags.update(s.execute(select(Tag.name, Tag.id)).all())
 
     def _insert_id(
@@ -439,23 +450,26 @@ class Loader:
         if found is not None:
             return found
         key = name_key(ref.name)
+        name = ref.name
+        if key in self._source_aliases:
+            name, key = self._source_aliases[key]
         found = self._sources_by_url.get(ref.url) if ref.url else self._sources_by_name.get(key)
         if found is None and not self._sources_preloaded:
             from factdb.services.sources import find_source
 
             self._writer.wait()
-            source = find_source(self.session, ref.name, ref.url)
+            source = find_source(self.session, name, ref.url)
             found = source.id if source is not None else None
         if found is None:
             found, created = self._new_row(
                 Source.__table__,
-                {"name": ref.name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
+                {"name": name, "name_key": key, "kind": ref.kind or "outlet", "url": ref.url},
                 unique="url" if ref.url else None,  # names may repeat: only URLs are unique
             )
             self.summary.new_sources += created
             if created and self._sources_preloaded and key not in self._known_source_keys:
                 self._known_source_keys.add(key)
-                self._new_source_names.append(ref.name)
+                self._new_source_names.append(name)
             if ref.url:
                 self._sources_by_url[ref.url] = found
             if not ref.url or key not in self._sources_by_name:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
 from factdb.errors import FactdbError
 from factdb.textkeys import clean_text, name_key
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlalchemy.orm import Session
 
 # token_sort_ratio on keys: "Lavrov Sergey" ~ "Sergey Lavrov"; 85 catches one-letter
 # transliteration differences (Sergei/Sergey) without pairing unrelated short names
@@ -26,15 +32,67 @@ class NearMatch(FactdbError):
 
 
 def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3) -> list[str]:
-    """Names among ``existing`` (pairs of display name and key) that nearly match ``name``."""
+    """Names among ``existing`` (pairs of display name and key) that nearly match ``name``:
+    misspellings ("Sergei Lavrov"), and short forms (:func:`is_short_form`: "Lavrov",
+    "S. Lavrov", "AP" for "Associated Press"). The name itself (same key) is never returned."""
     key = name_key(name)
-    choices = {}
+    choices: dict[str, str] = {}
     for display, existing_key in existing:
         choices.setdefault(existing_key, display)
+    choices.pop(key, None)
     found = process.extract(
         key, list(choices), scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_MATCH_SCORE, limit=limit
     )
-    return [choices[match] for match, _score, _index in found]
+    matches = [choices[match] for match, _score, _index in found]
+    for existing_key, display in choices.items():
+        if len(matches) >= limit:
+            break
+        if display not in matches and is_short_form(key, existing_key):
+            matches.append(display)
+    return matches
+
+
+def suggest(session: Session, name: str, *queries: Select[Any]) -> list[str]:
+    """ "Did you mean" candidates for ``name`` among the (display name, key) rows the
+    ``queries`` select: the one mechanism behind speakers' and sources' suggestions (names and
+    aliases alike)."""
+    rows = [row for query in queries for row in session.execute(query)]
+    return near_matches(name, [(row[0], row[1]) for row in rows])
+
+
+# words left out of an abbreviation: "AP" is Associated Press, "UN" the United Nations
+_MINOR_WORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "und"})
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(key: str) -> list[str]:
+    return _WORD.findall(key)
+
+
+def is_short_form(short: str, full: str) -> bool:
+    """Whether the name key ``short`` is a surname, initials or abbreviation of ``full``.
+
+    "lavrov" and "s. lavrov" of "sergey lavrov"; "ap" of "associated press"; "afp" of
+    "agence france-presse". Single words must be 3+ letters to count as a surname (a stray
+    "a" is nobody's surname); an abbreviation is 2-8 letters.
+    """
+    words, full_words = _words(short), _words(full)
+    if not words or len(full_words) < 2 or words == full_words:
+        return False
+    if len(words) == 1:
+        word = words[0]
+        if len(word) >= 3 and word == full_words[-1]:
+            return True
+        initials = "".join(w[0] for w in full_words if w not in _MINOR_WORDS)
+        return 2 <= len(word) <= 8 and word in (initials, "".join(w[0] for w in full_words))
+    if len(words) != len(full_words):
+        return False
+    # "s lavrov" / "s. lavrov": each word equal, or an initial of the full one; one spelled out
+    spelled = sum(a == b for a, b in zip(words, full_words, strict=True))
+    initials = all(
+        a == b or (len(a) == 1 and b.startswith(a)) for a, b in zip(words, full_words, strict=True)
+    )
+    return initials and 0 < spelled < len(words)
 
 
 # column widths in models.py: checked here so both backends refuse the same values, with a

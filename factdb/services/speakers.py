@@ -27,7 +27,7 @@ from factdb.services.names import (
     as_id,
     check_length,
     check_name,
-    near_matches,
+    suggest,
 )
 from factdb.textkeys import clean_text, content_key, name_key
 
@@ -61,8 +61,7 @@ def speaker_near_matches(
     if exclude_id is not None:
         names = names.where(Speaker.id != exclude_id)
         aliases = aliases.where(SpeakerAlias.speaker_id != exclude_id)
-    rows = session.execute(names).all() + session.execute(aliases).all()
-    return near_matches(name, [(r[0], r[1]) for r in rows])
+    return suggest(session, name, names, aliases)
 
 
 def get_speaker(session: Session, ref: str | int) -> Speaker:
