@@ -34,27 +34,27 @@ ROLE_GLOSSARY: tuple[tuple[str, str, str], ...] = (
     (
         "reported_by",
         "a report that carries the claim in its own words (the default)",
-        "\"NATO also whittled down Russia's team ..., the AP reported\"",
+        '"NATO also whittled down Russia\'s team ..., the AP reported"',
     ),
     (
         "quoted_by",
         "a report that quotes the speaker's words verbatim",
-        "the AP quoting Lavrov: \"we have practically no conditions for ... diplomatic work\"",
+        'the AP quoting Lavrov: "we have practically no conditions for ... diplomatic work"',
     ),
     (
         "according_to",
-        "the claim is given on this source's authority (\"according to the AP\")",
+        'the claim is given on this source\'s authority ("according to the AP")',
         "Lavrov sees no 'shift in the foreseeable future', \"according to the AP\"",
     ),
     (
         "published_by",
         "the outlet that published the article we read (often based on an agency report)",
-        "the outlet that ran the AP story \"Russia Cuts Ties With NATO\"",
+        'the outlet that ran the AP story "Russia Cuts Ties With NATO"',
     ),
     (
         "photo_credit",
         "the agency credited for a photo that shows or dates the claim",
-        "\"Dimitar Dilkoff/AFP via Getty Images\" (the NATO office in Moscow)",
+        '"Dimitar Dilkoff/AFP via Getty Images" (the NATO office in Moscow)',
     ),
     (
         "primary_document",
@@ -66,7 +66,7 @@ QUOTE_KIND_GLOSSARY: tuple[tuple[str, str, str], ...] = (
     (
         "direct_quote",
         "the speaker's exact words, as quoted",
-        "Lavrov: \"we suspend the work of our permanent mission to NATO\"",
+        'Lavrov: "we suspend the work of our permanent mission to NATO"',
     ),
     (
         "paraphrase",
@@ -96,6 +96,8 @@ LINK_RELATIONS = (
     "supports",
 )
 VERDICT_CLASSES = ("true", "false", "mixture", "other")
+# the orders ``claim list --sort`` offers (services.query.select_claims applies them)
+SORT_KEYS = ("said_on", "id", "status", "speaker")
 PRECISIONS = ("year", "month", "day")
 
 
@@ -104,9 +106,16 @@ def glossary_help(table: tuple[tuple[str, str, str], ...]) -> str:
 
     The ``\\b`` marker keeps click from re-wrapping the lines into one paragraph.
     """
+    import textwrap
+
     lines = ["\b"]
     for code, meaning, example in table:
-        lines.append(f"  {code}: {meaning} (e.g. {example})")
+        lines += textwrap.wrap(
+            f"{code}: {meaning}. E.g. {example}",
+            width=90,
+            initial_indent="  ",
+            subsequent_indent="      ",
+        )
     return "\n".join(lines)
 
 

@@ -100,3 +100,86 @@ def move_source(session: Session, claim_id: int, position: int, to: int) -> list
     _renumber(session, statement.id, rows)
     session.expire(statement, ["attributions"])
     return rows
+
+
+# the keys a --via value may carry, and the AttributionInput field each one sets
+VIA_KEYS = {
+    "role": "role",
+    "verb": "verb",
+    "url": "url",
+    "kind": "kind",
+    "credit": "credit",
+    "title": "title",
+    "published": "published_on",
+    "published_on": "published_on",
+}
+
+
+def parse_via(spec: str, *, force_new: bool = False) -> AttributionInput:
+    """One attribution written as ``NAME; role=ROLE; verb=VERB; url=URL; …`` (``--via``).
+
+    The first part is the source's name; the others are ``key=value`` pairs (keys: role, verb,
+    url, kind, credit, title, published), each at most once. Role and kind are checked here so
+    that a typo is refused before anything is written.
+    """
+    from factdb.services.claims import check_role
+    from factdb.services.sources import check_kind
+
+    name, *parts = (part.strip() for part in spec.split(";"))
+    if not name or "=" in name:
+        raise FactdbError(
+            f"--via {spec!r}: start with the source's name, then '; key=value' parts "
+            "(e.g. 'Associated Press; role=according_to; verb=said')"
+        )
+    fields: dict[str, str] = {}
+    for part in parts:
+        if not part:
+            continue
+        key, sep, value = part.partition("=")
+        key = key.strip().lower()
+        if not sep or key not in VIA_KEYS:
+            raise FactdbError(
+                f"--via {spec!r}: {part!r} is not key=value with a key among "
+                f"{', '.join(k for k in VIA_KEYS if k != 'published_on')}"
+            )
+        field = VIA_KEYS[key]
+        if field in fields:
+            raise FactdbError(f"--via {spec!r}: {key} is given twice")
+        fields[field] = value.strip()
+    if "role" in fields:
+        fields["role"] = check_role(fields["role"])
+    if "kind" in fields:
+        fields["kind"] = check_kind(fields["kind"])
+    return AttributionInput(source=name, force_new=force_new, **fields)  # type: ignore[arg-type]
+
+
+def paired_attributions(
+    sources: tuple[str, ...] | list[str],
+    paired: dict[str, tuple[str, ...] | list[str]],
+    *,
+    force_new: bool = False,
+) -> list[AttributionInput]:
+    """Attributions from the older positional options (``--source`` with ``--role``, ``--verb``,
+    ``--source-url``, ``--source-kind``), refusing any combination that needs guessing.
+
+    ``paired`` maps each option's name to its values. One source takes at most one of each;
+    several sources need each given option once per source (or not at all): two ``--source``
+    and one ``--role`` is refused, since nothing says which source the role belongs to.
+    """
+    for option, values in paired.items():
+        if values and len(values) != len(sources) and (len(sources) != 1 or len(values) > 1):
+            raise FactdbError(
+                f"ambiguous: {len(sources)} --source but {len(values)} {option}; say which "
+                "source each belongs to with one --via per source, e.g. --via "
+                "'Associated Press; role=according_to; verb=said'"
+            )
+    field = {"--source-url": "url", "--source-kind": "kind", "--role": "role", "--verb": "verb"}
+    result = []
+    for index, name in enumerate(sources):
+        values = {
+            field[option]: given[index] or None
+            for option, given in paired.items()
+            if index < len(given) and given[index]
+        }
+        result.append(AttributionInput(source=name, force_new=force_new, **values))  # type: ignore[arg-type]
+    return result

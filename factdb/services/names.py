@@ -139,3 +139,24 @@ def as_id(ref: str | int) -> int | None:
     # without the leading zeros: Python refuses to convert more than 4300 digits
     number = int(significant or "0")
     return number if number <= MAX_ID else None
+
+
+# session.info key: the speakers and sources created in this transaction (see note_created)
+CREATED_KEY = "created_names"
+
+
+def note_created(session: Session, noun: str, name: str, kind: str, guessed: bool) -> None:
+    """Remember that this transaction created speaker/source ``name`` of ``kind`` (``guessed``
+    when nobody said the kind), so that the command can say so: nothing is created silently."""
+    session.info.setdefault(CREATED_KEY, []).append((noun, name, kind, guessed))
+
+
+def created_names(session: Session) -> list[str]:
+    """One line per speaker or source this transaction created: "new speaker 'Kremlin'
+    (organisation? guessed from the name)"."""
+    lines = []
+    for noun, name, kind, guessed in session.info.get(CREATED_KEY, []):
+        shown = kind.replace("_", " ")
+        said = f"{shown}? guessed from the name" if guessed else shown
+        lines.append(f"new {noun} {name!r} ({said})")
+    return lines

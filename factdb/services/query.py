@@ -127,9 +127,18 @@ def _status_code(session: Session, code: str) -> str:
 def _source_ids(session: Session, ref: str) -> list[int]:
     src = t.sources
     ref = ref.strip()
+    # a source's alias ("AP") stands for every source of that name ("Associated Press")
+    aliased = (
+        select(src.c.name_key)
+        .join(t.source_aliases, t.source_aliases.c.source_id == src.c.id)
+        .where(t.source_aliases.c.alias_key == name_key(ref))
+        .scalar_subquery()
+    )
     ids = list(
         session.scalars(
-            select(src.c.id).where(or_(src.c.url == ref, src.c.name_key == name_key(ref)))
+            select(src.c.id).where(
+                or_(src.c.url == ref, src.c.name_key == name_key(ref), src.c.name_key == aliased)
+            )
         )
     )
     if not ids:
@@ -230,7 +239,16 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
         # full scan, to skip the sort) and probing the id subquery per row; the unary "+"
         # keeps the index out of ORDER BY so the plan starts from the subquery's ids
         said = literal_column("+statements.said_on")
-    stmt = stmt.order_by(said, st.c.id)
+    if f.sort == "id":
+        stmt = stmt.order_by(st.c.id)
+    elif f.sort == "status":
+        # unknown status (no event yet) last: it is the least informative
+        stmt = stmt.order_by(st.c.current_status.is_(None), st.c.current_status, said, st.c.id)
+    elif f.sort == "speaker":
+        sp = t.speakers
+        stmt = stmt.join(sp, sp.c.id == st.c.speaker_id).order_by(sp.c.name_key, said, st.c.id)
+    else:
+        stmt = stmt.order_by(said, st.c.id)
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
     return stmt

@@ -21,6 +21,7 @@ from factdb.services.names import (
     as_id,
     check_length,
     check_name,
+    note_created,
     suggest,
 )
 from factdb.textkeys import clean_text, name_key
@@ -149,6 +150,7 @@ def create_source(
     )
     session.add(source)
     session.flush()
+    note_created(session, "source", source.name, source.kind, False)
     return source
 
 
@@ -281,6 +283,7 @@ def source_detail(session: Session, ref: str | int) -> dict[str, Any]:
         "published": format_partial(source.published_on, source.published_precision),
         "credit": source.credit,
         "based_on": based_on_chain(source),
+        "aliases": source_aliases(session, source),
         "notes": source.notes,
         "claims": claims or 0,
         "based_on_it": [_label(s) for s in derived],
