@@ -22,6 +22,7 @@ from factdb.cli.common import (
     output_options,
     pass_app,
 )
+from factdb.cli.corrections import claim_source, remove_verdict, thread, unlink
 from factdb.cli.search import search
 from factdb.errors import FactdbError
 from factdb.vocab import (
@@ -62,11 +63,15 @@ def _ask_or_fail(value: str | None, prompt: str, param: str) -> str:
 
 @click.group()
 def claim() -> None:
-    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts."""
+    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts;
+    correct them (source, unlink, remove-verdict, status --withdraw); follow a thread."""
 
 
 # full-text search lives in its own module (factdb.cli.search); it is a claim subcommand
 claim.add_command(search)
+# so do the corrections (factdb.cli.corrections) and the thread view
+for _command in (claim_source, unlink, remove_verdict, thread):
+    claim.add_command(_command)
 
 
 GLOSSARY_EPILOG = (
