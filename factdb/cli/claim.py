@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from factdb.cli.common import (
-    DATE,
     AppContext,
     check_style,
     complete_speaker,
@@ -339,7 +338,7 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
         }
         for e in detail["status_history"]
     ]
-    columns = ["event", "effective", "status", "note", "evidence", "recorded at", "by"]
+    columns = ["effective", "status", "note", "evidence", "recorded at", "by", "event"]
     if any(e["withdrawn"] for e in history):
         columns.append("withdrawn")
     section("Status history", history, columns)
@@ -426,7 +425,6 @@ def history(app: AppContext, claim_id: int, fmt: str, style: str) -> None:
         for e in events
     ]
     columns = [
-        "event",
         "effective_on",
         "status",
         "note",
@@ -434,6 +432,7 @@ def history(app: AppContext, claim_id: int, fmt: str, style: str) -> None:
         "evidence_claim",
         "recorded_at",
         "recorded_by",
+        "event",
         "withdrawn",
     ]
     if fmt != "table":
@@ -454,7 +453,7 @@ def _withdrawn(event: dict[str, Any]) -> str | None:
 @claim.command()
 @click.argument("claim_id", metavar="ID", type=int)
 @click.argument("status", required=False)
-@click.option("--on", "effective_on", type=DATE, help="Effective date (default: today, said).")
+@click.option("--on", "effective_on", metavar="DATE", help="Effective date (default: today, said).")
 @click.option("--note", help="Why the status changed (with --withdraw: why it is withdrawn).")
 @click.option("--evidence-source", metavar="NAME|URL|ID", help="A known source that shows it.")
 @click.option("--evidence-claim", type=int, metavar="ID", help="Another claim that shows it.")
@@ -542,8 +541,7 @@ def status(
             )
             current = event.statement.current_status
             message = (
-                f"claim {claim_id}: {event.status_code} from {when} (event {event.id}); "
-                f"current status: {current}"
+                f"claim {claim_id}: {event.status_code} from {when}; current status: {current}"
             )
     click.echo(message)
 

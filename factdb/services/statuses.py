@@ -98,16 +98,16 @@ def add_status_event(
     status_row = check_status(session, status)
     when = _as_partial(effective_on)
     check_not_before_claim(statement, when, f"status {status_row.code!r}")
-    if statement.current_status == status_row.code and not again:
-        raise Conflict(
-            f"claim {statement.id} is already {status_row.code!r}; "
-            "use --again to record the same status once more"
-        )
     evidence = get_source(session, evidence_source) if evidence_source not in (None, "") else None
     if evidence_claim_id is not None:
         if evidence_claim_id == statement.id:
             raise FactdbError(f"claim {statement.id} cannot be evidence of its own status")
         get_claim(session, evidence_claim_id)
+    if statement.current_status == status_row.code and not again:
+        raise Conflict(
+            f"claim {statement.id} is already {status_row.code!r}; "
+            "use --again to record the same status once more"
+        )
     event = StatusEvent(
         statement_id=statement.id,
         status_code=status_row.code,
