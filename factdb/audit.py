@@ -41,6 +41,9 @@ AUDITED: dict[str, str | None] = {
     "sources": None,
     "source_aliases": None,
 }
+# derived columns: recomputed from others (the current-status cache from the status events,
+# keys from names and texts), so an update of them alone is not a change anyone made
+DERIVED = frozenset({"current_status", "updated_at", "content_key", "name_key", "alias_key"})
 ACTOR_KEY = "actor"
 _PENDING = "audit_pending"
 _OFF = "audit_off"
@@ -159,8 +162,8 @@ def _after_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
     after: dict[str, Any] = {}
     for prop in mapper.column_attrs:
         history = state.attrs[prop.key].history
-        if history.has_changes() and history.added:
-            name = prop.columns[0].name
+        name = prop.columns[0].name
+        if history.has_changes() and history.added and name not in DERIVED:
             before[name] = history.deleted[0] if history.deleted else None
             after[name] = history.added[0]
     if table == "statements" and "tags" in mapper.relationships:
@@ -238,7 +241,7 @@ def _bulk_statement(state: ORMExecuteState) -> Any:
         after = _rows(connection, table, ids)
         for row_id, old in before.items():
             new = after.get(row_id, {})
-            changed = [k for k in new if new[k] != old.get(k) and k != "updated_at"]
+            changed = [k for k in new if new[k] != old.get(k) and k not in DERIVED]
             if changed:
                 entries.append(
                     _entry(
