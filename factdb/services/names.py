@@ -43,7 +43,10 @@ def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3)
     found = process.extract(
         key, list(choices), scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_MATCH_SCORE, limit=limit
     )
-    matches = [choices[match] for match, _score, _index in found]
+    matches: list[str] = []
+    for match, _score, _index in found:
+        if choices[match] not in matches:  # a name and its alias suggest the same name once
+            matches.append(choices[match])
     for existing_key, display in choices.items():
         if len(matches) >= limit:
             break
