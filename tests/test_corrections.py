@@ -368,3 +368,21 @@ def test_attribution_rows_are_gone_after_remove(session: Session) -> None:
     claim = _claim(session, sources=[AttributionInput("Associated Press")])
     remove_source(session, claim.id, 1)
     assert session.scalars(select(Attribution)).all() == []
+
+
+def test_import_resolves_source_aliases(session: Session) -> None:
+    import io
+
+    from factdb.io.loader import Loader
+    from factdb.io.readers import read_records
+
+    ap = create_source(session, "Associated Press", kind="news_agency")
+    add_source_alias(session, ap.id, "AP")
+    lines = (
+        b'{"text": "One.", "speaker": "NATO", "source": "AP"}\n'
+        b'{"text": "Two.", "speaker": "NATO", "source": "AP", "source_url": "https://ap.example/2"}\n'
+    )
+    Loader(session).load(read_records(io.BytesIO(lines), "x.jsonl", "jsonl"))
+    names = session.scalars(select(Source.name).order_by(Source.id)).all()
+    assert names == ["Associated Press", "Associated Press"]  # an article named by the alias
+    assert session.scalars(select(Attribution.source_id).order_by(Attribution.id)).first() == ap.id

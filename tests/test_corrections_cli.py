@@ -146,3 +146,14 @@ def test_missing_database_hint_names_the_db(tmp_path) -> None:  # type: ignore[n
     result = CliRunner().invoke(cli, ["--db", str(missing), "claim", "list"])
     assert result.exit_code == 1
     assert f"create it with 'factdb --db {missing} init'" in result.stderr
+
+
+def test_readme_glossary_is_the_vocabulary() -> None:
+    """The README's role and quote-kind tables are factdb.vocab's, word for word."""
+    from pathlib import Path
+
+    from factdb.vocab import QUOTE_KIND_GLOSSARY, ROLE_GLOSSARY, glossary_markdown
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert glossary_markdown(ROLE_GLOSSARY) in readme
+    assert glossary_markdown(QUOTE_KIND_GLOSSARY) in readme

@@ -519,7 +519,7 @@ def status(
             event = withdraw_status_event(
                 session, claim_id, withdraw, note=note or "", withdrawn_by=who
             )
-            current = event.statement.current_status
+            current = event.statement.current_status or "none recorded"
             message = (
                 f"claim {claim_id}: status event {event.id} ({event.status_code}) withdrawn; "
                 f"current status: {current}"

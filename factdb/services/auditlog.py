@@ -44,7 +44,8 @@ def describe(entry: AuditEntry) -> str:
                 extra = f" from {values.get('effective_on')}"
             return f"{key}: {_short(values[key])}{extra}"
     if "source_id" in values:
-        return f"source {values['source_id']} at position {values.get('position')}"
+        role = str(values.get("role") or "").replace("_", " ")
+        return f"source id {values['source_id']} at position {values.get('position')}, {role}"
     return ""
 
 
