@@ -65,7 +65,7 @@ class AppContext:
     def hint(self, message: str) -> str:
         """``message`` with its suggested commands ("create it with 'factdb init'") naming the
         ``--db`` this command was given, so that they can be pasted as they are."""
-        if not self.db:
+        if not self.db or "'factdb --db " in message:  # already said (engines nest)
             return message
         import shlex
 
