@@ -16,7 +16,7 @@ _VALUE_WIDTH = 40
 
 
 def _short(value: Any) -> str:
-    text = "" if value is None else str(value)
+    text = "(none)" if value is None else str(value)
     flat = " ".join(text.split())
     return flat if len(flat) <= _VALUE_WIDTH else flat[: _VALUE_WIDTH - 1] + "…"
 
