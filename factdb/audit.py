@@ -144,13 +144,20 @@ def log_updates(
         write_entries(session, entries)
 
 
-def _after_insert(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
-    table = mapper.local_table.name  # type: ignore[attr-defined]
-    if table not in AUDITED:
-        return
-    values = _columns(mapper, target)
-    session = Session.object_session(target)
-    _queue(target, _entry(session, table, values.get("id"), "insert", values, None, values))
+def _whole_row(action: str) -> Any:
+    """The mapper event handler logging a whole row: inserted (after) or deleted (before)."""
+
+    def handler(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
+        table = mapper.local_table.name  # type: ignore[attr-defined]
+        if table not in AUDITED:
+            return
+        values = _columns(mapper, target)
+        before = values if action == "delete" else None
+        after = values if action == "insert" else None
+        session = Session.object_session(target)
+        _queue(target, _entry(session, table, values.get("id"), action, values, before, after))
+
+    return handler
 
 
 def _after_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
@@ -176,15 +183,6 @@ def _after_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
     values = _columns(mapper, target)
     session = Session.object_session(target)
     _queue(target, _entry(session, table, values.get("id"), "update", values, before, after))
-
-
-def _before_delete(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
-    table = mapper.local_table.name  # type: ignore[attr-defined]
-    if table not in AUDITED:
-        return
-    values = _columns(mapper, target)
-    session = Session.object_session(target)
-    _queue(target, _entry(session, table, values.get("id"), "delete", values, values, None))
 
 
 def _after_flush(session: Session, _context: Any) -> None:
@@ -283,8 +281,8 @@ def log_import(
 
 def install(base: Any) -> None:
     """Register the listeners on the models' base class and on every Session."""
-    event.listen(base, "after_insert", _after_insert, propagate=True)
+    event.listen(base, "after_insert", _whole_row("insert"), propagate=True)
     event.listen(base, "after_update", _after_update, propagate=True)
-    event.listen(base, "before_delete", _before_delete, propagate=True)
+    event.listen(base, "before_delete", _whole_row("delete"), propagate=True)
     event.listen(Session, "after_flush", _after_flush)
     event.listen(Session, "do_orm_execute", _bulk_statement)

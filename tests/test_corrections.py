@@ -386,3 +386,30 @@ def test_import_resolves_source_aliases(session: Session) -> None:
     names = session.scalars(select(Source.name).order_by(Source.id)).all()
     assert names == ["Associated Press", "Associated Press"]  # an article named by the alias
     assert session.scalars(select(Attribution.source_id).order_by(Attribution.id)).first() == ap.id
+
+
+_VALUE = (
+    st.text(
+        alphabet=st.characters(blacklist_characters=";=", blacklist_categories=("Cs", "Cc")),
+        min_size=1,
+        max_size=30,
+    )
+    .map(str.strip)
+    .filter(bool)
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    name=_VALUE,
+    role=st.sampled_from(["said_by", "reported_by", "according_to", "published_by"]),
+    verb=st.none() | _VALUE,
+    url=st.none() | _VALUE,
+)
+def test_via_round_trips(name: str, role: str, verb: str | None, url: str | None) -> None:
+    """Whatever the values (without ';' or '='), --via gives back exactly what was written."""
+    parts = [name, f"role={role}"]
+    parts += [f"verb={verb}"] if verb else []
+    parts += [f"url={url}"] if url else []
+    via = parse_via("; ".join(parts))
+    assert (via.source, via.role, via.verb, via.url) == (name, role, verb, url)
