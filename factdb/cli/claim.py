@@ -348,6 +348,7 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
             "claim": f"{link['speaker']}: {_short(link['text'], 50)}",
             "on": link["linked_on"],
             "note": link["note"],
+            "id": link["id"],
         }
         for link in detail["links"]["outgoing"]
     ] + [
@@ -356,10 +357,11 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
             "claim": f"{link['speaker']}: {_short(link['text'], 50)}",
             "on": link["linked_on"],
             "note": link["note"],
+            "id": link["id"],
         }
         for link in detail["links"]["incoming"]
     ]
-    section("Links", links, ["link", "claim", "on", "note"])
+    section("Links", links, ["link", "claim", "on", "note", "id"])
     verdicts = [
         {
             "label": v["label"],
@@ -368,10 +370,11 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
             "on": v["reviewed_on"],
             "scale": v["scale"],
             "url": v["url"],
+            "id": v["id"],
         }
         for v in detail["verdicts"]
     ]
-    section("Verdicts", verdicts, ["label", "class", "by", "on", "scale", "url"])
+    section("Verdicts", verdicts, ["label", "class", "by", "on", "scale", "url", "id"])
 
 
 @claim.command()

@@ -116,7 +116,7 @@ def unlink(app: AppContext, ref: tuple[str, ...]) -> None:
 @click.option("--claim", "claim_id", type=int, metavar="ID", help="Check it is this claim's.")
 @pass_app
 def remove_verdict(app: AppContext, verdict_id: int, claim_id: int | None) -> None:
-    """Remove a verdict (its id is in 'claim show --format json'); the log keeps it."""
+    """Remove a verdict (its id is in 'claim show'); the audit log keeps what it said."""
     from factdb.services.verdicts import remove_verdict as remove
 
     with app.session() as session:
