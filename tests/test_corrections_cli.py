@@ -84,7 +84,7 @@ def test_withdraw_again_and_dates(run) -> None:  # type: ignore[no-untyped-def]
     assert result.exit_code == 1 and "already 'alleged'; use --again" in result.stderr
     result = run("claim", "status", "1", "confirmed")
     today = dt.date.today().isoformat()
-    assert result.stderr == f"no --on given: recording it as of today, {today}\n"
+    assert result.stderr == f"no --on given: recorded it as of today, {today}\n"
     history = json.loads(run("claim", "history", "1", "--format", "json").stdout)
     event = history[-1]["event"]
     result = run("claim", "status", "1", "--withdraw", str(event))

@@ -529,8 +529,6 @@ def status(
             )
         else:
             when = effective_on or dt.date.today().isoformat()
-            if effective_on is None:
-                click.echo(f"no --on given: recording it as of today, {when}", err=True)
             event = add_status_event(
                 session,
                 claim_id,
@@ -546,6 +544,9 @@ def status(
             message = (
                 f"claim {claim_id}: {event.status_code} from {when}; current status: {current}"
             )
+    if withdraw is None and effective_on is None:
+        # said once it worked: a refused command prints its one error line only
+        click.echo(f"no --on given: recorded it as of today, {when}", err=True)
     click.echo(message)
 
 
