@@ -13,7 +13,7 @@ class ClaimFilter:
     ``status`` is judged at ``as_of`` when that is given (from the status history), otherwise
     against the current status. ``since``/``until`` bound the date said, inclusive, comparing a
     partial date by its first day. ``reviewed`` keeps only claims with at least one verdict
-    (before ``limit`` counts them).
+    (before ``limit`` counts them). ``sort`` orders the listing (one of ``SORT_KEYS``).
     """
 
     speaker: str | None = None
@@ -27,3 +27,6 @@ class ClaimFilter:
     search: str | None = None
     limit: int | None = None
     reviewed: bool = False
+    # listing order: None or "said_on" (date said, then id), "id", "status" (current status),
+    # "speaker" (speaker's name); each ties on date said, then id
+    sort: str | None = None

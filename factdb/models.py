@@ -126,6 +126,22 @@ class Source(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, server_default=func.now())
 
     based_on: Mapped[Source | None] = relationship(remote_side=[id])
+    aliases: Mapped[list[SourceAlias]] = relationship(
+        back_populates="source", cascade="all, delete-orphan", order_by="SourceAlias.id"
+    )
+
+
+class SourceAlias(Base):
+    """Another name of a source ("AP" for "Associated Press"), used wherever names resolve."""
+
+    __tablename__ = "source_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
+    alias: Mapped[str] = mapped_column(String(300))
+    alias_key: Mapped[str] = mapped_column(String(300), unique=True)
+
+    source: Mapped[Source] = relationship(back_populates="aliases")
 
 
 class Tag(Base):
@@ -278,6 +294,11 @@ class StatusEvent(Base):
         ForeignKey("statements.id", ondelete="SET NULL")
     )
     recorded_by: Mapped[str | None] = mapped_column(String(100))
+    # a withdrawn event stays in the history (when, by whom and why it was withdrawn) but no
+    # longer counts: the current status and "as of" answers are worked out without it
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(100))
+    withdrawn_note: Mapped[str | None] = mapped_column(Text)
 
     statement: Mapped[Statement] = relationship(
         back_populates="status_events", foreign_keys=[statement_id]
@@ -411,3 +432,36 @@ def _clean_stored_text(session: Session, _context: object, _instances: object) -
                 if cleaned != value:
                     # nothing left of an optional field is no value, as the importers read it
                     setattr(row, attr, None if nullable and not cleaned else cleaned)
+
+
+AUDIT_ACTIONS = ("insert", "update", "delete", "import")
+
+
+class AuditEntry(Base):
+    """One change to the data, written in the transaction that made it (see factdb.audit).
+
+    No foreign keys on purpose: the entries of a deleted claim stay, naming its id.
+    """
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        CheckConstraint(_in("action", AUDIT_ACTIONS), name="action"),
+        Index("ix_audit_log_table_row", "table_name", "row_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    changed_by: Mapped[str | None] = mapped_column(String(100), index=True)
+    table_name: Mapped[str] = mapped_column(String(40))
+    row_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(10))
+    claim_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    before: Mapped[dict[str, object] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, object] | None] = mapped_column(JSON)
+
+
+# every change to an audited table is logged in its transaction (factdb.audit); registered
+# here so that whatever uses the models gets it
+from factdb import audit as _audit  # noqa: E402
+
+_audit.install(Base)

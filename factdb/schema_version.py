@@ -4,7 +4,7 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0007_text_identity"
+HEAD_REVISION = "0008_audit_log"
 KNOWN_REVISIONS = frozenset(
     {
         "0001_core",
@@ -14,5 +14,6 @@ KNOWN_REVISIONS = frozenset(
         "0005_content_key_index",
         "0006_partial_evidence_indexes",
         "0007_text_identity",
+        "0008_audit_log",
     }
 )

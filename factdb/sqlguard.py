@@ -479,7 +479,11 @@ SCHEMA_DOCS: dict[str, str] = {
     "claim_overview": "One row per claim: text, date said, speaker, acts for, current status, "
     "latest verdict, first source.",
     "status_history": "Every dated status event of every claim, with its evidence (join on "
-    "claim_id).",
+    "claim_id); withdrawn events too, with withdrawn_at/by/note (filter withdrawn_at IS NULL "
+    "for those that count).",
+    "audit_log_view": "Every change, oldest first: when (changed_at, UTC), who (changed_by), "
+    "table_name, row_id, action (insert/update/delete, or import: one row per bulk import), "
+    "claim_id and its current text, before_json and after_json.",
     "claim_links": "Typed, dated links between claims (denies, confirms, responds_to, …) with "
     "both speakers.",
     "attribution_chain": "How we know each claim: its sources in chain order, with role, verb "
@@ -491,6 +495,10 @@ SCHEMA_DOCS: dict[str, str] = {
     "speaker, cached current status.",
     "speakers": "People and organisations that say things; acts_for_id points at the "
     "organisation a person speaks for.",
+    "audit_log": "The audit log's table (read audit_log_view): JSON before/after values; no "
+    "foreign keys, so a deleted claim's entries stay.",
+    "source_aliases": "Other names of a source ('AP' for 'Associated Press'; alias_key is the "
+    "comparison key).",
     "speaker_aliases": "Other names of a speaker, in any script (name_key/alias_key are the "
     "comparison keys).",
     "sources": "Outlets, agency reports, documents, photos: where a claim appeared or was "

@@ -62,6 +62,14 @@ sources = table(
     column("url", String),
 )
 
+source_aliases = table(
+    "source_aliases",
+    column("id", Integer),
+    column("source_id", Integer),
+    column("alias", String),
+    column("alias_key", String),
+)
+
 attributions = table(
     "attributions",
     column("id", Integer),
@@ -83,6 +91,7 @@ status_events = table(
     column("status_code", String),
     column("effective_on", Date),
     column("recorded_at", DateTime),
+    column("withdrawn_at", DateTime),
 )
 
 verdicts = table(
@@ -115,6 +124,7 @@ ALL = (
     speakers,
     speaker_aliases,
     sources,
+    source_aliases,
     attributions,
     tags,
     statement_tags,

@@ -30,11 +30,16 @@ def add_story(run) -> None:  # type: ignore[no-untyped-def]
     result = run(
         "claim", "add", ACCUSATION, "--speaker", "NATO", "--speaker-kind", "organisation",
         "--said-on", "2021-10-06", "--status", "alleged", "--tag", "nato",
-        "--source", "Associated Press", "--source-kind", "news_agency", "--verb", "accused",
-        "--source", "Example Times", "--source-url", "https://example.com/a", "--source-kind",
-        "outlet", "--verb", "said", "--role", "reported_by", "--role", "published_by",
+        "--via", "Associated Press; kind=news_agency; verb=accused; role=reported_by",
+        "--via", "Example Times; url=https://example.com/a; verb=said; role=published_by",
     )  # fmt: skip
-    assert (result.exit_code, result.stdout, result.stderr) == (0, "added claim 1\n", "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        0,
+        "added claim 1\n",
+        "new speaker 'NATO' (organisation)\n"
+        "new source 'Associated Press' (news agency)\n"
+        "new source 'Example Times' (outlet)\n",
+    )
     result = run(
         "claim", "add", "--text", "The accusation is baseless.", "--speaker",
         "Russian Foreign Ministry", "--speaker-kind", "organisation", "--said-on", "2021-10-07",
@@ -120,7 +125,8 @@ def test_history_verdict_edit_delete(run_sqlite) -> None:  # type: ignore[no-unt
     add_story(run_sqlite)
     history = run_sqlite("claim", "history", "1", "--format", "csv").stdout.splitlines()
     assert history[0] == (
-        "effective_on,status,note,evidence_source,evidence_claim,recorded_at,recorded_by"
+        "effective_on,status,note,evidence_source,evidence_claim,recorded_at,recorded_by,"
+        "event,withdrawn,withdrawn_at,withdrawn_by,withdrawn_note"
     )
     assert [line.split(",")[:2] for line in history[1:]] == [
         ["2021-10-06", "alleged"],
@@ -183,7 +189,7 @@ def test_missing_text_or_speaker_in_a_script_is_a_usage_error(run_sqlite) -> Non
     result = run_sqlite("claim", "add", "a", "--text", "b", "--speaker", "NATO")
     assert result.exit_code == 2
     result = run_sqlite("claim", "add", "a", "--speaker", "NATO", "--verb", "said")
-    assert result.exit_code == 2 and "more --verb options than --source" in result.stderr
+    assert result.exit_code == 2 and "ambiguous: 0 --source but 1 --verb" in result.stderr
 
 
 def test_missing_text_and_speaker_are_prompted_at_a_terminal(run_sqlite, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -130,7 +130,8 @@ def test_sqlite_without_a_factdb_schema(tmp_path: Path) -> None:
     conn.execute("CREATE TABLE notes (body TEXT)")
     conn.commit()
     conn.close()
-    refuses_everything(db, [*WRITES, *READS], "no factdb schema", "factdb init")
+    # the suggested command names the --db given, so that it can be pasted as it is
+    refuses_everything(db, [*WRITES, *READS], "no factdb schema", f"'factdb --db {db} init'")
 
 
 # --- behind / ahead ----------------------------------------------------------------------------
@@ -144,9 +145,10 @@ def test_schema_behind_simulated(populated: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(factdb.schema_version, "KNOWN_REVISIONS", known)
     monkeypatch.setattr(factdb.db, "KNOWN_REVISIONS", known)
     set_revision(populated, older)
-    line = one_error(invoke(populated, "speaker", "list"), "behind", "factdb db upgrade")
+    upgrade = f"'factdb --db {populated} db upgrade'"
+    line = one_error(invoke(populated, "speaker", "list"), "behind", upgrade)
     assert older in line and factdb.schema_version.HEAD_REVISION in line
-    refuses_everything(populated, [*WRITES, *READS], "behind", "factdb db upgrade")
+    refuses_everything(populated, [*WRITES, *READS], "behind", upgrade)
 
 
 def _previous_revision() -> str | None:
@@ -166,9 +168,10 @@ def test_schema_behind_for_real(populated: Path) -> None:
     migrate.downgrade(engine, previous)  # type: ignore[arg-type]
     engine.dispose()
     checkpoint(populated)
-    line = one_error(invoke(populated, "claim", "list"), "behind", "factdb db upgrade")
+    upgrade = f"'factdb --db {populated} db upgrade'"
+    line = one_error(invoke(populated, "claim", "list"), "behind", upgrade)
     assert previous in line  # type: ignore[operator]
-    refuses_everything(populated, [*WRITES, *READS], "factdb db upgrade")
+    refuses_everything(populated, [*WRITES, *READS], upgrade)
     upgraded = invoke(populated, "db", "upgrade")
     assert upgraded.exit_code == 0, upgraded.output
     listed = invoke(populated, "claim", "list", "--format", "csv")
@@ -254,7 +257,7 @@ def test_read_only_database_file(populated: Path) -> None:
 )
 def test_missing_file_is_not_created(tmp_path: Path, args: list[str]) -> None:
     db = tmp_path / "nowhere.db"
-    one_error(invoke(db, *args), f"no database at {db}", "factdb init")
+    one_error(invoke(db, *args), f"no database at {db}", f"'factdb --db {db} init'")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -287,7 +290,7 @@ def pg_invoke(url: str, *args: str) -> Result:
 
 def test_postgresql_without_schema_then_ahead(pg_url: str) -> None:
     for args in [*WRITES, *READS]:
-        one_error(pg_invoke(pg_url, *args), "no factdb schema", "factdb init")
+        one_error(pg_invoke(pg_url, *args), "no factdb schema", f"'factdb --db {pg_url} init'")
     assert pg_invoke(pg_url, "init").exit_code == 0
     engine = make_engine(pg_url)
     with engine.begin() as conn:

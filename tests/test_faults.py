@@ -243,7 +243,7 @@ FAULTS = {
     "corrupted": (make_corrupted, None),
     "damaged-pages": (make_damaged_pages, None),
     "newer-factdb": (make_newer, "newer factdb"),
-    "empty-file": (make_empty_file, "factdb init"),
+    "empty-file": (make_empty_file, " init'"),
 }
 
 

@@ -178,7 +178,7 @@ def test_db_commands(tmp_path: Path) -> None:
     assert revision_in(db) is None
     assert factdb(db, "db", "current").stdout.strip() == "base (empty)"
     refused = CliRunner().invoke(cli, ["--db", str(db), "db", "check"])
-    assert refused.exit_code == 1 and "factdb init" in refused.stderr
+    assert refused.exit_code == 1 and f"'factdb --db {db} init'" in refused.stderr
 
     up = factdb(db, "db", "upgrade")
     assert up.exit_code == 0, up.output

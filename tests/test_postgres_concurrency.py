@@ -71,8 +71,9 @@ WORKER = textwrap.dedent(
             target = shared[(wid + j) % len(shared)] if j % 4 else (ids or shared)[-1]
             status = statuses[(wid * 7 + j) % len(statuses)]
             day = 7 + (wid + j) % 5
+            # --again: a worker may well record the status a claim already has
             if run("claim", "status", str(target), status, "--on", f"2021-10-{day:02d}",
-                   "--note", f"w{wid} c{j}") is not None:
+                   "--note", f"w{wid} c{j}", "--again") is not None:
                 changes.append(target)
     print(json.dumps({"wid": wid, "ids": ids, "changes": changes, "errors": errors}))
     """

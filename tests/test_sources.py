@@ -113,7 +113,10 @@ def test_edit(session: Session, ap: Source) -> None:
         edit_source(session, other.id, name="Asociated Press")
     edit_source(session, other.id, name="Asociated Press", force=True)
     edit_source(session, other.id, name="associated press")  # an exact existing name is fine
-    edit_source(session, ap.id, name="AP")
+    # "AP" abbreviates the other source's name "associated press": a near match, said so
+    with pytest.raises(NearMatch, match="did you mean 'associated press'"):
+        edit_source(session, ap.id, name="AP")
+    edit_source(session, ap.id, name="AP", force=True)
     assert ap.name == "AP" and get_source(session, "ap") is ap
     edit_source(session, other.id, url=None)
     assert other.url is None

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("factdb.cli.exportcmd", "export", "Export claims as CSV, JSONL or ClaimReview."),
     "report": ("factdb.cli.reportcmd", "report", "Write a Markdown or HTML report."),
     "sql": ("factdb.cli.sqlcmd", "sql", "Run a read-only SQL query."),
+    "log": ("factdb.cli.logcmd", "log", "The audit log: who changed what, when, before and after."),
     "schema": ("factdb.cli.sqlcmd", "schema", "Describe the tables and views for SQL users."),
 }
 
@@ -222,14 +223,20 @@ class LazyGroup(click.Group):
     help="SQLite file or SQLAlchemy URL (env FACTDB_DATABASE; "
     "default ~/.local/share/factdb/factdb.db).",
 )
+@click.option(
+    "--by",
+    "actor",
+    metavar="WHO",
+    help="Who makes the changes, for the audit log (default: $FACTDB_USER, else your login).",
+)
 @click.version_option(__version__, prog_name="factdb")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(ctx: click.Context, db: str | None, actor: str | None) -> None:
     """factdb: record what was said, by whom, how we know, and where each allegation stands."""
     from factdb.cli.common import AppContext
     from factdb.safefiles import check_stdout, protected_files
 
-    ctx.obj = AppContext(db)
+    ctx.obj = AppContext(db, actor=actor)
     # 'factdb … >> factdb.db' would append text to the database, whatever the command
     check_stdout(protected_files(ctx.obj.path))
     # connections end with the command, not whenever the garbage collector gets to them

@@ -21,8 +21,15 @@ from factdb.cli.common import (
     output_options,
     pass_app,
 )
+from factdb.cli.corrections import claim_source, remove_verdict, thread, unlink
 from factdb.cli.search import search
 from factdb.errors import FactdbError
+from factdb.vocab import (
+    QUOTE_KIND_GLOSSARY,
+    ROLE_GLOSSARY,
+    SORT_KEYS,
+    glossary_help,
+)
 
 LIST_COLUMNS = ["id", "said_on", "speaker", "status", "verdict", "text"]
 TEXT_WIDTH = 60
@@ -55,18 +62,26 @@ def _ask_or_fail(value: str | None, prompt: str, param: str) -> str:
 
 @click.group()
 def claim() -> None:
-    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts."""
+    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts;
+    correct them (source, unlink, remove-verdict, status --withdraw); follow a thread."""
 
 
 # full-text search lives in its own module (factdb.cli.search); it is a claim subcommand
 claim.add_command(search)
+# so do the corrections (factdb.cli.corrections) and the thread view
+for _command in (claim_source, unlink, remove_verdict, thread):
+    claim.add_command(_command)
 
 
-def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
-    return values[index] if index < len(values) else default
+GLOSSARY_EPILOG = (
+    "Attribution roles (role=):\n\n"
+    + glossary_help(ROLE_GLOSSARY)
+    + "\n\nQuote kinds (--quote-kind):\n\n"
+    + glossary_help(QUOTE_KIND_GLOSSARY)
+)
 
 
-@claim.command()
+@claim.command(epilog=GLOSSARY_EPILOG)
 @click.argument("text_arg", metavar="[TEXT]", required=False)
 @click.option("--text", "text_opt", metavar="TEXT", help="The claim text (or give it as TEXT).")
 @click.option(
@@ -78,9 +93,7 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
 @click.option(
     "--speaker-kind",
     type=click.Choice(["person", "organisation", "org", "organization"]),
-    default="person",
-    show_default=True,
-    help="Kind of a speaker created here.",
+    help="Kind of a speaker created here (not given: guessed from the name, and said so).",
 )
 @click.option("--speaker-role", metavar="ROLE", help="Role of a speaker created here.")
 @click.option("--said-on", metavar="DATE", help="When it was said: YYYY, YYYY-MM or YYYY-MM-DD.")
@@ -89,33 +102,33 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
     metavar="KIND",
     default="direct_quote",
     show_default=True,
-    help="direct_quote, paraphrase, summary or translation.",
+    help="direct_quote, paraphrase, summary or translation (see below).",
 )
 @click.option("--language", metavar="CODE", help="Language of TEXT (en, ru, …).")
 @click.option("--original-text", help="The words as originally said (for translations).")
 @click.option("--original-language", metavar="CODE", help="Language of the original text.")
 @click.option("--context", help="Where and in what situation it was said.")
 @click.option("--tag", "tags", multiple=True, metavar="TAG", help="A tag (repeat for more).")
-@click.option("--source", "sources", multiple=True, metavar="NAME", help="A source (repeat).")
 @click.option(
-    "--source-url", "source_urls", multiple=True, metavar="URL", help="URL of the n-th --source."
-)
-@click.option(
-    "--source-kind",
-    "source_kinds",
+    "--via",
+    "vias",
     multiple=True,
-    metavar="KIND",
-    help="Kind of the n-th --source.",
+    metavar="'NAME; role=R; verb=V; url=U'",
+    help="One attribution, in chain order (repeat): the source's name, then any of role, verb, "
+    "url, kind, credit, title, published as key=value, separated by ';'.",
 )
 @click.option(
-    "--verb", "verbs", multiple=True, metavar="VERB", help="Verb as written for the n-th --source."
+    "--source", "sources", multiple=True, metavar="NAME", help="A source (older form of --via)."
 )
 @click.option(
-    "--role",
-    "roles",
-    multiple=True,
-    metavar="ROLE",
-    help="Role of the n-th --source (default reported_by).",
+    "--source-url", "source_urls", multiple=True, metavar="URL", help="URL of the --source."
+)
+@click.option(
+    "--source-kind", "source_kinds", multiple=True, metavar="KIND", help="Kind of the --source."
+)
+@click.option("--verb", "verbs", multiple=True, metavar="VERB", help="Verb of the --source.")
+@click.option(
+    "--role", "roles", multiple=True, metavar="ROLE", help="Role of the --source (see below)."
 )
 @click.option("--new-source", is_flag=True, help="Create sources despite near matches.")
 @click.option("--status", metavar="CODE", help="Initial status (alleged, unverified, …).")
@@ -130,7 +143,7 @@ def add(
     text_arg: str | None,
     text_opt: str | None,
     speaker: str | None,
-    speaker_kind: str,
+    speaker_kind: str | None,
     speaker_role: str | None,
     said_on: str | None,
     quote_kind: str,
@@ -139,6 +152,7 @@ def add(
     original_language: str | None,
     context: str | None,
     tags: tuple[str, ...],
+    vias: tuple[str, ...],
     sources: tuple[str, ...],
     source_urls: tuple[str, ...],
     source_kinds: tuple[str, ...],
@@ -154,37 +168,46 @@ def add(
 ) -> None:
     """Add a claim: what was said, by whom, when, and how we know.
 
-    Sources pair up in order: the n-th --source-url, --source-kind, --verb and --role belong to
-    the n-th --source (missing ones take the defaults: no URL, kind outlet, role reported_by).
-    At a terminal a missing TEXT or --speaker is asked for; in scripts it is a usage error.
+    Give each source of the attribution chain with one --via, in chain order:
+
+    \b
+      --via 'Associated Press; role=according_to; verb=said'
+      --via 'Outlet; role=published_by; url=https://example.com/story'
+
+    The older --source (with --role, --verb, --source-url, --source-kind) is fine for one
+    source; with several, each of those options must be given once per --source or not at
+    all, since nothing else says which source a role belongs to. A new speaker or source is
+    reported on stderr. At a terminal a missing TEXT or --speaker is asked for; in scripts it
+    is a usage error.
     """
     if text_arg is not None and text_opt is not None:
         raise click.UsageError("give the text once: as TEXT or as --text")
-    for name, values in (
-        ("--source-url", source_urls),
-        ("--source-kind", source_kinds),
-        ("--verb", verbs),
-        ("--role", roles),
-    ):
-        if len(values) > len(sources):
-            raise click.UsageError(f"more {name} options than --source options")
+    from factdb.services.attributions import paired_attributions, parse_via
+
+    paired = {
+        "--source-url": source_urls,
+        "--source-kind": source_kinds,
+        "--verb": verbs,
+        "--role": roles,
+    }
+    if vias and (sources or any(paired.values())):
+        raise click.UsageError(
+            "give the sources either with --via or with --source (and its options), not both: "
+            "the chain's order would be a guess"
+        )
+    try:
+        if vias:
+            attributions = [parse_via(spec, force_new=new_source) for spec in vias]
+        else:
+            attributions = paired_attributions(sources, paired, force_new=new_source)
+    except FactdbError as exc:
+        raise click.UsageError(str(exc)) from None
     text = _ask_or_fail(text_arg if text_arg is not None else text_opt, "Claim text", "TEXT")
     speaker = _ask_or_fail(speaker, "Speaker", "--speaker")
 
-    from factdb.services.claims import AttributionInput, add_claim
-    from factdb.services.names import NearMatch
+    from factdb.services.claims import add_claim
+    from factdb.services.names import NearMatch, created_names
 
-    attributions = [
-        AttributionInput(
-            source=name,
-            url=_pair(source_urls, i, None) or None,
-            kind=_pair(source_kinds, i, "outlet"),
-            role=_pair(roles, i, "reported_by"),
-            verb=_pair(verbs, i, None) or None,
-            force_new=new_source,
-        )
-        for i, name in enumerate(sources)
-    ]
     try:
         with app.session() as session:
             statement = add_claim(
@@ -209,20 +232,29 @@ def add(
                 sources=attributions,
             )
             claim_id = statement.id
+            created = created_names(session)
     except NearMatch as exc:
         raise _near_match_hint(exc) from None
+    for line in created:
+        click.echo(line, err=True)
     click.echo(f"added claim {claim_id}")
 
 
 @claim.command(name="list")
 @filter_options
+@click.option(
+    "--sort",
+    type=click.Choice(SORT_KEYS),
+    help="Order by date said (the default), id, current status or speaker name.",
+)
 @output_options
 @pass_app
 def list_cmd(app: AppContext, fmt: str, style: str, **filters: Any) -> None:
     """List claims (id, date said, speaker, status, latest verdict, text).
 
     Long texts are shortened in table output only; csv, tsv, json and jsonl carry them whole.
-    With --as-of the status column is the status as it stood on that date.
+    With --as-of the status column is the status as it stood on that date. Claims are in the
+    order of the date said (undated first), then id, unless --sort says otherwise.
     """
     check_style(style)
     from factdb.output import render
@@ -294,6 +326,8 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
     )
     history = [
         {
+            "event": e["id"],
+            "withdrawn": _withdrawn(e),
             "effective": e["effective_on"],
             "status": e["status"],
             "note": e["note"],
@@ -304,15 +338,17 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
         }
         for e in detail["status_history"]
     ]
-    section(
-        "Status history", history, ["effective", "status", "note", "evidence", "recorded at", "by"]
-    )
+    columns = ["effective", "status", "note", "evidence", "recorded at", "by", "event"]
+    if any(e["withdrawn"] for e in history):
+        columns.append("withdrawn")
+    section("Status history", history, columns)
     links = [
         {
             "link": f"this {link['relation']} claim {link['claim_id']}",
             "claim": f"{link['speaker']}: {_short(link['text'], 50)}",
             "on": link["linked_on"],
             "note": link["note"],
+            "id": link["id"],
         }
         for link in detail["links"]["outgoing"]
     ] + [
@@ -321,10 +357,11 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
             "claim": f"{link['speaker']}: {_short(link['text'], 50)}",
             "on": link["linked_on"],
             "note": link["note"],
+            "id": link["id"],
         }
         for link in detail["links"]["incoming"]
     ]
-    section("Links", links, ["link", "claim", "on", "note"])
+    section("Links", links, ["link", "claim", "on", "note", "id"])
     verdicts = [
         {
             "label": v["label"],
@@ -333,10 +370,11 @@ def _show_table(detail: dict[str, Any], style: str) -> None:
             "on": v["reviewed_on"],
             "scale": v["scale"],
             "url": v["url"],
+            "id": v["id"],
         }
         for v in detail["verdicts"]
     ]
-    section("Verdicts", verdicts, ["label", "class", "by", "on", "scale", "url"])
+    section("Verdicts", verdicts, ["label", "class", "by", "on", "scale", "url", "id"])
 
 
 @claim.command()
@@ -380,6 +418,8 @@ def history(app: AppContext, claim_id: int, fmt: str, style: str) -> None:
     rows = [
         {
             **e,
+            "event": e["id"],
+            "withdrawn": _withdrawn(e),
             "evidence_claim": e["evidence_claim_id"],
             "recorded_at": e["recorded_at"].replace(microsecond=0)
             if fmt == "table" and e["recorded_at"]
@@ -395,51 +435,118 @@ def history(app: AppContext, claim_id: int, fmt: str, style: str) -> None:
         "evidence_claim",
         "recorded_at",
         "recorded_by",
+        "event",
+        "withdrawn",
     ]
+    if fmt != "table":
+        columns += ["withdrawn_at", "withdrawn_by", "withdrawn_note"]
     render(rows, columns, fmt, style)
+
+
+def _withdrawn(event: dict[str, Any]) -> str | None:
+    """A withdrawn event's "when by whom: why", for tables (None when it stands)."""
+    if event["withdrawn_at"] is None:
+        return None
+    return (
+        f"{event['withdrawn_at']:%Y-%m-%d %H:%M} by {event['withdrawn_by'] or '?'}: "
+        f"{event['withdrawn_note']}"
+    )
 
 
 @claim.command()
 @click.argument("claim_id", metavar="ID", type=int)
-@click.argument("status")
-@click.option("--on", "effective_on", metavar="DATE", help="Effective date (default: today).")
-@click.option("--note", help="Why the status changed.")
+@click.argument("status", required=False)
+@click.option("--on", "effective_on", metavar="DATE", help="Effective date (default: today, said).")
+@click.option("--note", help="Why the status changed (with --withdraw: why it is withdrawn).")
 @click.option("--evidence-source", metavar="NAME|URL|ID", help="A known source that shows it.")
 @click.option("--evidence-claim", type=int, metavar="ID", help="Another claim that shows it.")
-@click.option("--by", "recorded_by", metavar="WHO", help="Who records the change.")
+@click.option(
+    "--by", "recorded_by", metavar="WHO", help="Who records it (default: the root --by, …)."
+)
+@click.option("--again", is_flag=True, help="Record STATUS even if it is the current status.")
+@click.option(
+    "--withdraw",
+    "withdraw",
+    type=int,
+    metavar="EVENT",
+    help="Withdraw status event EVENT (see 'claim history'; needs --note) instead.",
+)
 @pass_app
 def status(
     app: AppContext,
     claim_id: int,
-    status: str,
+    status: str | None,
     effective_on: str | None,
     note: str | None,
     evidence_source: str | None,
     evidence_claim: int | None,
     recorded_by: str | None,
+    again: bool,
+    withdraw: int | None,
 ) -> None:
     """Record that claim ID took STATUS on a date (the history is kept, never overwritten).
 
-    A date before the claim was made is refused: the change would predate the claim.
+    A date before the claim was made is refused: the change would predate the claim. The
+    claim's current status again is refused unless --again (usually a command typed twice).
+    A mistaken event is corrected with --withdraw EVENT --note WHY: it stays in the history,
+    marked withdrawn, and the current status is worked out without it.
     """
     import datetime as dt
 
-    from factdb.services.statuses import add_status_event
+    from factdb.audit import current_actor
+    from factdb.services.statuses import add_status_event, withdraw_status_event
 
+    if withdraw is not None:
+        given = [o for o, v in (("STATUS", status), ("--on", effective_on)) if v]
+        given += [
+            o
+            for o, v in (
+                ("--evidence-source", evidence_source),
+                ("--evidence-claim", evidence_claim),
+            )
+            if v is not None
+        ]
+        if given or again:
+            raise click.UsageError(
+                f"--withdraw takes only --note and --by, not {given or '--again'}"
+            )
+        if not note:
+            raise click.UsageError("--withdraw needs --note saying why")
+    elif status is None:
+        raise click.UsageError("missing STATUS (or --withdraw EVENT)")
+    if recorded_by:
+        app.actor = recorded_by.strip() or app.actor
     with app.session() as session:
-        event = add_status_event(
-            session,
-            claim_id,
-            status,
-            effective_on or dt.date.today().isoformat(),
-            note=note,
-            evidence_source=evidence_source,
-            evidence_claim_id=evidence_claim,
-            recorded_by=recorded_by,
-        )
-        current = event.statement.current_status
-        when = effective_on or dt.date.today().isoformat()
-        message = f"claim {claim_id}: {event.status_code} from {when}; current status: {current}"
+        who = current_actor(session)
+        if withdraw is not None:
+            event = withdraw_status_event(
+                session, claim_id, withdraw, note=note or "", withdrawn_by=who
+            )
+            current = event.statement.current_status or "none recorded"
+            message = (
+                f"claim {claim_id}: status event {event.id} ({event.status_code}) withdrawn; "
+                f"current status: {current}"
+            )
+        else:
+            when = effective_on or dt.date.today().isoformat()
+            event = add_status_event(
+                session,
+                claim_id,
+                status or "",
+                when,
+                note=note,
+                evidence_source=evidence_source,
+                evidence_claim_id=evidence_claim,
+                recorded_by=who,
+                again=again,
+            )
+            current = event.statement.current_status
+            message = (
+                f"claim {claim_id}: {event.status_code} from {when}; current status: {current}"
+            )
+    if withdraw is None and effective_on is None:
+        # said once it worked: a refused command prints its one error line only
+        click.echo(f"no --on given: recorded it as of today, {when}", err=True)
     click.echo(message)
 
 

@@ -29,8 +29,11 @@ F = TypeVar("F", bound=Callable[..., Any])
 class AppContext:
     """The database this invocation works on; engines are made lazily and cached."""
 
-    def __init__(self, db: str | None) -> None:
+    def __init__(self, db: str | None, actor: str | None = None) -> None:
+        self.db = db
         self.url = resolve_url(db)
+        # who the audit log names for this command's changes (None: $FACTDB_USER or login)
+        self.actor = actor.strip() if actor and actor.strip() else None
         self._engines: dict[bool, Engine] = {}
 
     @property
@@ -44,17 +47,29 @@ class AppContext:
             from factdb.db import check_schema, check_sqlite_file, make_engine
 
             resume_collection()
-            if self.path is not None:
-                check_sqlite_file(self.path, must_exist=must_exist)
-                if write and check:
-                    # check through a read engine first: a write engine's first connect turns
-                    # WAL on, which would change the bytes of a file that is then refused
-                    self.engine(write=False, check=True, must_exist=must_exist)
-            engine = make_engine(self.url, write=write)
-            if check:
-                check_schema(engine)
+            try:
+                if self.path is not None:
+                    check_sqlite_file(self.path, must_exist=must_exist)
+                    if write and check:
+                        # check through a read engine first: a write engine's first connect
+                        # turns WAL on, which would change the bytes of a file then refused
+                        self.engine(write=False, check=True, must_exist=must_exist)
+                engine = make_engine(self.url, write=write)
+                if check:
+                    check_schema(engine)
+            except FactdbError as exc:
+                raise type(exc)(self.hint(str(exc))) from None
             self._engines[write] = engine
         return self._engines[write]
+
+    def hint(self, message: str) -> str:
+        """``message`` with its suggested commands ("create it with 'factdb init'") naming the
+        ``--db`` this command was given, so that they can be pasted as they are."""
+        if not self.db or "'factdb --db " in message:  # already said (engines nest)
+            return message
+        import shlex
+
+        return message.replace("'factdb ", f"'factdb --db {shlex.quote(self.db)} ")
 
     def close(self) -> None:
         """Close the engines' pooled connections (called when the command ends)."""
@@ -73,6 +88,8 @@ class AppContext:
 
         engine = self.engine(write=write)
         with session_scope(for_bulk_load(engine) if bulk else engine) as session:
+            if self.actor:
+                session.info["actor"] = self.actor
             yield session
 
 
@@ -188,7 +205,14 @@ def make_filter(**kwargs: Any) -> ClaimFilter:
     dates = {
         k: parse_day(kwargs[k]) if kwargs.get(k) else None for k in ("since", "until", "as_of")
     }
+    if dates["since"] and dates["until"] and dates["since"] > dates["until"]:
+        raise click.UsageError(
+            f"--since {kwargs['since']} is after --until {kwargs['until']}: no claim can match"
+        )
+    if kwargs.get("sort") and kwargs.get("search"):
+        raise click.UsageError("--sort does not apply to --search: search results are ranked")
     return ClaimFilter(
+        sort=kwargs.get("sort"),
         speaker=kwargs.get("speaker"),
         status=kwargs.get("status"),
         verdict=kwargs.get("verdict"),

@@ -132,6 +132,7 @@ def import_cmd(
                 reject=_reject_writer(reject_out) if reject_out else None,
                 progress=progress if bar is not None else None,
                 expected=expected,
+                label=name,
             )
             try:
                 summary = loader.load(read_records(body, name, fmt))

@@ -13,7 +13,7 @@ KINDS = SOURCE_KINDS
 
 @click.group()
 def source() -> None:
-    """Where statements appeared or were reported: add, list, show, edit, delete."""
+    """Where statements appeared or were reported: add, list, show, edit, alias, merge, delete."""
 
 
 @source.command()
@@ -181,3 +181,57 @@ def delete(app: AppContext, ref: str, cascade: bool) -> None:
         done = delete_source(session, ref, cascade=cascade)
     extra = f"; removed {done['attributions_removed']} attribution(s)" if done["references"] else ""
     click.echo(f"deleted source {done['deleted']}{extra}", err=True)
+
+
+@source.group()
+def alias() -> None:
+    """Add or remove another name of a source ("AP" for "Associated Press")."""
+
+
+@alias.command(name="add")
+@click.argument("ref", metavar="ID|URL|NAME")
+@click.argument("aliases", nargs=-1, required=True, metavar="ALIAS...")
+@pass_app
+def alias_add(app: AppContext, ref: str, aliases: tuple[str, ...]) -> None:
+    """Give the source one or more other names; they resolve to it everywhere (claim add,
+    import, story files, --source filters)."""
+    from factdb.services.sources import add_source_alias, get_source
+
+    with app.session() as session:
+        found = get_source(session, ref)
+        for name in aliases:
+            add_source_alias(session, found.id, name)
+        message = f"source {found.name!r} also answers to {', '.join(map(repr, aliases))}"
+    click.echo(message, err=True)
+
+
+@alias.command(name="remove")
+@click.argument("aliases", nargs=-1, required=True, metavar="ALIAS...")
+@pass_app
+def alias_remove(app: AppContext, aliases: tuple[str, ...]) -> None:
+    """Take one or more aliases away from their sources."""
+    from factdb.services.sources import remove_source_alias
+
+    with app.session() as session:
+        for name in aliases:
+            remove_source_alias(session, name)
+    click.echo(f"removed {len(aliases)} source alias(es)", err=True)
+
+
+@source.command()
+@click.argument("source_ref", metavar="FROM")
+@click.argument("target_ref", metavar="INTO")
+@pass_app
+def merge(app: AppContext, source_ref: str, target_ref: str) -> None:
+    """Move everything from source FROM to INTO (attributions, evidence, sources based on it,
+    aliases), keep FROM's name as an alias of INTO, delete FROM."""
+    from factdb.services.sources import merge_sources
+
+    with app.session() as session:
+        summary = merge_sources(session, source_ref, target_ref)
+    aliases = ", ".join(map(repr, summary["aliases"])) or "none"
+    click.echo(
+        f"merged {summary['from']!r} into {summary['into']}: {summary['attributions']} "
+        f"attribution(s) moved; aliases moved or added: {aliases}",
+        err=True,
+    )

@@ -41,6 +41,7 @@ from factdb.io.records import Record, RecordError, SourceRef
 from factdb.models import (
     Attribution,
     Source,
+    SourceAlias,
     Speaker,
     SpeakerAlias,
     Statement,
@@ -187,11 +188,14 @@ class Loader:
         reject: Callable[[RecordError], None] | None = None,
         progress: Callable[[int], None] | None = None,
         expected: int | None = None,
+        label: str | None = None,
     ) -> None:
         from factdb.services.claims import check_language, check_quote_kind, normalise_tag
         from factdb.services.statuses import normalise_code
 
         self.session = session
+        # what the audit log's one entry for this load names as its file
+        self.label = label
         self.origin = origin.strip() if origin and origin.strip() else None
         self.reject = reject
         self.progress = progress
@@ -357,6 +361,16 @@ class Loader:
             self._known_source_keys = set(self._sources_by_name)
         else:
             self._known_sources = None
+        # a source's other names ("AP") resolve to its name ("Associated Press"), whatever
+        # the number of sources (aliases are few)
+        self._source_aliases: dict[str, tuple[str, str]] = {
+            alias_key: (name, key)
+            for alias_key, name, key in s.execute(
+                select(SourceAlias.alias_key, Source.name, Source.name_key).join(
+                    Source, Source.id == SourceAlias.source_id
+                )
+            )
+        }
         self._tags.update(s.execute(select(Tag.name, Tag.id)).all())
 
     def _insert_id(
@@ -469,13 +483,16 @@ class Loader:
         if found is not None:
             return found
         key = name_key(ref.name)
+        name = ref.name
+        if key in self._source_aliases:
+            name, key = self._source_aliases[key]
         found = self._sources_by_url.get(ref.url) if ref.url else self._sources_by_name.get(key)
         known = self._source_shown.get(key) or (self._known_sources or {}).get(key)
         if found is None and not self._sources_preloaded:
             from factdb.services.sources import find_source
 
             self._writer.wait()
-            source = find_source(self.session, ref.name, ref.url)
+            source = find_source(self.session, name, ref.url)
             found = source.id if source is not None else None
             known = source.name if source is not None and not ref.url else None
         name = ref.name
@@ -496,7 +513,7 @@ class Loader:
             self.summary.new_sources += created
             if created and self._sources_preloaded and key not in self._known_source_keys:
                 self._known_source_keys.add(key)
-                self._new_source_names.append(ref.name)
+                self._new_source_names.append(name)
             if ref.url:
                 self._sources_by_url[ref.url] = found
             if not ref.url or key not in self._sources_by_name:
@@ -692,7 +709,32 @@ class Loader:
             self._writer.close(raise_error=False)
             raise
         self._writer.close()
+        self._log_import()
         return self.summary
+
+    def _log_import(self) -> None:
+        """One audit entry for the whole load (factdb.audit.log_import says why not one per
+        claim): the counts and the range of the new claims' ids."""
+        from factdb.audit import log_import
+
+        first, last = self.conn.execute(
+            select(func.min(Statement.id), func.max(Statement.id)).where(
+                Statement.id > self._max_before
+            )
+        ).one()
+        summary = self.summary
+        counts = {
+            "added": summary.added,
+            "changed": summary.changed,
+            "unchanged": summary.unchanged,
+            "rejected": summary.rejected,
+            "new_speakers": summary.new_speakers,
+            "new_sources": summary.new_sources,
+            "origin": self.origin,
+        }
+        log_import(
+            self.session, counts=counts, first_claim_id=first, last_claim_id=last, label=self.label
+        )
 
     def _build_indexes(self) -> None:
         """The secondary indexes dropped for a bulk load, and the search index of what it added."""
@@ -1256,7 +1298,7 @@ class Loader:
 
         latest = (
             select(StatusEvent.status_code)
-            .where(StatusEvent.statement_id == Statement.id)
+            .where(StatusEvent.statement_id == Statement.id, StatusEvent.withdrawn_at.is_(None))
             .order_by(
                 StatusEvent.effective_on.desc(),
                 StatusEvent.recorded_at.desc(),

@@ -314,7 +314,10 @@ def select_claim_ids(session: Session, claim_filter: ClaimFilter) -> list[int]:
 
 def _claim_entry(statement: Statement, labels: dict[str, str], as_of: dt.date | None) -> ClaimEntry:
     speaker = statement.speaker
-    events = sorted(statement.status_events, key=_event_order)
+    # a withdrawn event was a mistake: a published report neither counts nor shows it
+    events = sorted(
+        (e for e in statement.status_events if e.withdrawn_at is None), key=_event_order
+    )
     if as_of is not None:
         events = [e for e in events if e.effective_on <= as_of]
         status = events[-1].status_code if events else None

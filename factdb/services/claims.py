@@ -183,7 +183,7 @@ def add_claim(
     *,
     text: str,
     speaker: str,
-    speaker_kind: str = "person",
+    speaker_kind: str | None = None,
     speaker_role: str | None = None,
     create_speaker: bool = True,
     force_new_speaker: bool = False,
@@ -205,8 +205,10 @@ def add_claim(
     Everything is validated before anything is written that the caller would have to undo:
     empty text, unknown quote kind, malformed or impossible dates (2021-02-30), a bad language
     tag and an unknown status are errors. An unknown speaker is created unless
-    ``create_speaker`` is False (NotFound); a name that nearly matches an existing speaker
-    raises NearMatch unless ``force_new_speaker``. A duplicate raises DuplicateClaim.
+    ``create_speaker`` is False (NotFound), of ``speaker_kind`` (None: guessed from the name,
+    and noted as a guess, see ``names.created_names``); a name that nearly matches an existing
+    speaker or is a short form of one ("Lavrov") raises NearMatch unless
+    ``force_new_speaker``. A duplicate raises DuplicateClaim.
     ``status_on`` defaults to ``said_on``, else today.
     """
     from factdb.services.speakers import resolve_speaker

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factdb.dates import parse_partial
-from factdb.errors import Conflict, FactdbError
+from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import LINK_RELATIONS, StatementLink
 
 
@@ -66,5 +66,30 @@ def link_claims(
         note=note or None,
     )
     session.add(link)
+    session.flush()
+    return link
+
+
+def find_link(session: Session, from_id: int, relation: str, to_id: int) -> StatementLink:
+    """The link ``from_id`` <relation> ``to_id``; NotFound otherwise."""
+    normal = normalise_relation(relation)
+    link = session.scalar(
+        select(StatementLink).where(
+            StatementLink.from_statement_id == int(from_id),
+            StatementLink.to_statement_id == int(to_id),
+            StatementLink.relation == normal,
+        )
+    )
+    if link is None:
+        raise NotFound(f"no link: claim {from_id} {relation_text(normal)} claim {to_id}")
+    return link
+
+
+def unlink(session: Session, link_id: int) -> StatementLink:
+    """Remove link ``link_id`` (the audit log keeps what it was); returns the removed link."""
+    link = session.get(StatementLink, int(link_id))
+    if link is None:
+        raise NotFound(f"no link with id {link_id}")
+    session.delete(link)
     session.flush()
     return link

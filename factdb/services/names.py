@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
 from factdb.errors import FactdbError
 from factdb.text import clean
 from factdb.textkeys import look_alike_characters, name_key, spelling_key
+
+if TYPE_CHECKING:
+    from sqlalchemy import Select
+    from sqlalchemy.orm import Session
 
 # token_sort_ratio on keys: "Lavrov Sergey" ~ "Sergey Lavrov"; 85 catches one-letter
 # transliteration differences (Sergei/Sergey) without pairing unrelated short names
@@ -52,15 +58,70 @@ def check_look_alike(noun: str, typed: str, known: list[str]) -> None:
 
 
 def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3) -> list[str]:
-    """Names among ``existing`` (pairs of display name and key) that nearly match ``name``."""
+    """Names among ``existing`` (pairs of display name and key) that nearly match ``name``:
+    misspellings ("Sergei Lavrov"), and short forms (:func:`is_short_form`: "Lavrov",
+    "S. Lavrov", "AP" for "Associated Press"). The name itself (same key) is never returned."""
     key = name_key(name)
-    choices = {}
+    choices: dict[str, str] = {}
     for display, existing_key in existing:
         choices.setdefault(existing_key, display)
+    choices.pop(key, None)
     found = process.extract(
         key, list(choices), scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_MATCH_SCORE, limit=limit
     )
-    return [choices[match] for match, _score, _index in found]
+    matches: list[str] = []
+    for match, _score, _index in found:
+        if choices[match] not in matches:  # a name and its alias suggest the same name once
+            matches.append(choices[match])
+    for existing_key, display in choices.items():
+        if len(matches) >= limit:
+            break
+        if display not in matches and is_short_form(key, existing_key):
+            matches.append(display)
+    return matches
+
+
+def suggest(session: Session, name: str, *queries: Select[Any]) -> list[str]:
+    """ "Did you mean" candidates for ``name`` among the (display name, key) rows the
+    ``queries`` select: the one mechanism behind speakers' and sources' suggestions (names and
+    aliases alike)."""
+    rows = [row for query in queries for row in session.execute(query)]
+    return near_matches(name, [(row[0], row[1]) for row in rows])
+
+
+# words left out of an abbreviation: "AP" is Associated Press, "UN" the United Nations
+_MINOR_WORDS = frozenset({"of", "the", "and", "for", "de", "la", "le", "du", "des", "der", "und"})
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _words(key: str) -> list[str]:
+    return _WORD.findall(key)
+
+
+def is_short_form(short: str, full: str) -> bool:
+    """Whether the name key ``short`` is a surname, initials or abbreviation of ``full``.
+
+    "lavrov" and "s. lavrov" of "sergey lavrov"; "ap" of "associated press"; "afp" of
+    "agence france-presse". Single words must be 3+ letters to count as a surname (a stray
+    "a" is nobody's surname); an abbreviation is 2-8 letters.
+    """
+    words, full_words = _words(short), _words(full)
+    if not words or len(full_words) < 2 or words == full_words:
+        return False
+    if len(words) == 1:
+        word = words[0]
+        if len(word) >= 3 and word == full_words[-1]:
+            return True
+        initials = "".join(w[0] for w in full_words if w not in _MINOR_WORDS)
+        return 2 <= len(word) <= 8 and word in (initials, "".join(w[0] for w in full_words))
+    if len(words) != len(full_words):
+        return False
+    # "s lavrov" / "s. lavrov": each word equal, or an initial of the full one; one spelled out
+    spelled = sum(a == b for a, b in zip(words, full_words, strict=True))
+    initials = all(
+        a == b or (len(a) == 1 and b.startswith(a)) for a, b in zip(words, full_words, strict=True)
+    )
+    return initials and 0 < spelled < len(words)
 
 
 # column widths in models.py: checked here so both backends refuse the same values, with a
@@ -106,3 +167,24 @@ def as_id(ref: str | int) -> int | None:
     # without the leading zeros: Python refuses to convert more than 4300 digits
     number = int(significant or "0")
     return number if number <= MAX_ID else None
+
+
+# session.info key: the speakers and sources created in this transaction (see note_created)
+CREATED_KEY = "created_names"
+
+
+def note_created(session: Session, noun: str, name: str, kind: str, guessed: bool) -> None:
+    """Remember that this transaction created speaker/source ``name`` of ``kind`` (``guessed``
+    when nobody said the kind), so that the command can say so: nothing is created silently."""
+    session.info.setdefault(CREATED_KEY, []).append((noun, name, kind, guessed))
+
+
+def created_names(session: Session) -> list[str]:
+    """One line per speaker or source this transaction created: "new speaker 'Kremlin'
+    (organisation? guessed from the name)"."""
+    lines = []
+    for noun, name, kind, guessed in session.info.get(CREATED_KEY, []):
+        shown = kind.replace("_", " ")
+        said = f"{shown}? guessed from the name" if guessed else shown
+        lines.append(f"new {noun} {name!r} ({said})")
+    return lines

@@ -44,6 +44,7 @@ def _later_event(event: Any, as_of: Any) -> Any:
         .where(
             later.c.statement_id == event.c.statement_id,
             later.c.effective_on <= as_of,
+            later.c.withdrawn_at.is_(None),
             or_(
                 later.c.effective_on > event.c.effective_on,
                 and_(
@@ -126,9 +127,18 @@ def _status_code(session: Session, code: str) -> str:
 def _source_ids(session: Session, ref: str) -> list[int]:
     src = t.sources
     ref = ref.strip()
+    # a source's alias ("AP") stands for every source of that name ("Associated Press")
+    aliased = (
+        select(src.c.name_key)
+        .join(t.source_aliases, t.source_aliases.c.source_id == src.c.id)
+        .where(t.source_aliases.c.alias_key == name_key(ref))
+        .scalar_subquery()
+    )
     ids = list(
         session.scalars(
-            select(src.c.id).where(or_(src.c.url == ref, src.c.name_key == name_key(ref)))
+            select(src.c.id).where(
+                or_(src.c.url == ref, src.c.name_key == name_key(ref), src.c.name_key == aliased)
+            )
         )
     )
     if not ids:
@@ -181,6 +191,7 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
             in_force = select(event.c.statement_id).where(
                 event.c.status_code == code,
                 event.c.effective_on <= f.as_of,
+                event.c.withdrawn_at.is_(None),
                 ~_later_event(event, f.as_of),
             )
             stmt = stmt.where(st.c.id.in_(in_force))
@@ -228,7 +239,16 @@ def select_claims(session: Session, claim_filter: ClaimFilter) -> Select[Any]:
         # full scan, to skip the sort) and probing the id subquery per row; the unary "+"
         # keeps the index out of ORDER BY so the plan starts from the subquery's ids
         said = literal_column("+statements.said_on")
-    stmt = stmt.order_by(said, st.c.id)
+    if f.sort == "id":
+        stmt = stmt.order_by(st.c.id)
+    elif f.sort == "status":
+        # unknown status (no event yet) last: it is the least informative
+        stmt = stmt.order_by(st.c.current_status.is_(None), st.c.current_status, said, st.c.id)
+    elif f.sort == "speaker":
+        sp = t.speakers
+        stmt = stmt.join(sp, sp.c.id == st.c.speaker_id).order_by(sp.c.name_key, said, st.c.id)
+    else:
+        stmt = stmt.order_by(said, st.c.id)
     if f.limit is not None:
         stmt = stmt.limit(f.limit)
     return stmt
@@ -304,6 +324,7 @@ def _rows_for(session: Session, ids: list[int], as_of: Any) -> list[dict[str, An
             select(event.c.statement_id, event.c.status_code).where(
                 event.c.statement_id.in_(ids),
                 event.c.effective_on <= as_of,
+                event.c.withdrawn_at.is_(None),
                 ~_later_event(event, as_of),
             )
         ):
@@ -403,6 +424,9 @@ def claim_detail(session: Session, claim_id: int) -> dict[str, Any]:
             "evidence_source_url": e.evidence_source.url if e.evidence_source else None,
             "evidence_claim_id": e.evidence_statement_id,
             "recorded_by": e.recorded_by,
+            "withdrawn_at": e.withdrawn_at,
+            "withdrawn_by": e.withdrawn_by,
+            "withdrawn_note": e.withdrawn_note,
         }
         for e in status_history(session, s.id)
     ]

@@ -566,6 +566,8 @@ class _Loader:
                 evidence_source=self.source_ref(evidence_source).id if evidence_source else None,
                 evidence_claim_id=self.claim_ref(story, evidence_claim) if evidence_claim else None,
                 recorded_by=item.get("recorded_by") or "seed",
+                # a story's history is replayed as written, repeats included
+                again=True,
             )
             self.counts["status events added"] += 1
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, aliased
 
 from factdb.dates import format_partial, parse_partial
 from factdb.errors import Conflict, FactdbError, NotFound
-from factdb.models import SOURCE_KINDS, Attribution, Source, StatusEvent
+from factdb.models import SOURCE_KINDS, Attribution, Source, SourceAlias, StatusEvent
 from factdb.services.chains import cycle_through
 from factdb.services.locks import lock_name
 from factdb.services.names import (
@@ -22,10 +22,16 @@ from factdb.services.names import (
     check_length,
     check_look_alike,
     check_name,
-    near_matches,
+    note_created,
+    suggest,
 )
 from factdb.text import clean_text
 from factdb.textkeys import name_key
+
+
+def names_of(source: Source) -> list[str]:
+    """The names a source answers to: its own and its aliases (``AP``)."""
+    return [source.name, *(a.alias for a in source.aliases)]
 
 
 def check_kind(kind: str) -> str:
@@ -45,12 +51,32 @@ def find_source(session: Session, name: str | None = None, url: str | None = Non
         return None
     if not name:
         return None
+    key = canonical_key(session, name)
     candidates = session.scalars(
-        select(Source)
-        .where(Source.name_key == name_key(name))
-        .order_by(Source.url.is_not(None), Source.id)
+        select(Source).where(Source.name_key == key).order_by(Source.url.is_not(None), Source.id)
     ).all()
     return candidates[0] if candidates else None
+
+
+def canonical_key(session: Session, name: str) -> str:
+    """The name key a source name stands for: an alias ("AP") gives its source's name key."""
+    key = name_key(name)
+    if session.scalar(select(Source.id).where(Source.name_key == key).limit(1)) is not None:
+        return key
+    aliased_key = session.scalar(
+        select(Source.name_key)
+        .join(SourceAlias, SourceAlias.source_id == Source.id)
+        .where(SourceAlias.alias_key == key)
+    )
+    return aliased_key or key
+
+
+def canonical_name(session: Session, name: str) -> str:
+    """The name a source called ``name`` (or one of its aliases) goes by."""
+    key = canonical_key(session, name)
+    if key == name_key(name):
+        return name
+    return session.scalar(select(Source.name).where(Source.name_key == key).limit(1)) or name
 
 
 def get_source(session: Session, ref: str | int) -> Source:
@@ -66,11 +92,11 @@ def get_source(session: Session, ref: str | int) -> Source:
         return source
     source = session.scalars(
         select(Source)
-        .where(or_(Source.url == ref, Source.name_key == name_key(ref)))
+        .where(or_(Source.url == ref, Source.name_key == canonical_key(session, ref)))
         .order_by(Source.url.is_not(None), Source.id)
     ).first()
     if source is not None and source.url != ref:
-        check_look_alike("source", ref, [source.name])
+        check_look_alike("source", ref, names_of(source))
     if source is None:
         suggestions = source_near_matches(session, ref)
         hint = f"; did you mean {' or '.join(repr(s) for s in suggestions)}?" if suggestions else ""
@@ -78,11 +104,16 @@ def get_source(session: Session, ref: str | int) -> Source:
     return source
 
 
-def source_near_matches(session: Session, name: str) -> list[str]:
-    """Existing source names that nearly (but not exactly) match ``name``."""
-    key = name_key(name)
-    rows = session.execute(select(Source.name, Source.name_key).distinct()).all()
-    return [n for n in near_matches(name, [(r[0], r[1]) for r in rows]) if name_key(n) != key]
+def source_near_matches(session: Session, name: str, *, exclude_id: int | None = None) -> list[str]:
+    """Existing source names and aliases that nearly (but not exactly) match ``name``:
+    misspellings and short forms ("AP" for "Associated Press"). Those of source
+    ``exclude_id`` are left out (renaming a source is not a near match of itself)."""
+    names = select(Source.name, Source.name_key).distinct()
+    aliases = select(SourceAlias.alias, SourceAlias.alias_key)
+    if exclude_id is not None:
+        names = names.where(Source.id != exclude_id)
+        aliases = aliases.where(SourceAlias.source_id != exclude_id)
+    return suggest(session, name, names, aliases)
 
 
 def create_source(
@@ -100,6 +131,8 @@ def create_source(
 ) -> Source:
     """Create a source; a name that nearly matches another source's is refused unless ``force``."""
     cleaned = check_name(name, "a source name")
+    # a new article of an outlet known by another name ("AP") takes the outlet's name
+    cleaned = canonical_name(session, cleaned)
     url = check_length(url.strip(), URL_MAX, "a URL") if url else None
     check_length(title, TEXT_MAX, "a title")
     check_length(credit, NAME_MAX, "a credit")
@@ -110,7 +143,7 @@ def create_source(
     # known: a look-alike spelling would make the outlet two (even with force)
     known = find_source(session, cleaned)
     if known is not None:
-        check_look_alike("source", cleaned, [known.name])
+        check_look_alike("source", cleaned, names_of(known))
     elif not force:
         candidates = source_near_matches(session, cleaned)
         if candidates:
@@ -130,6 +163,7 @@ def create_source(
     )
     session.add(source)
     session.flush()
+    note_created(session, "source", source.name, source.kind, False)
     return source
 
 
@@ -150,7 +184,7 @@ def resolve_source(
         source = find_source(session, name, url)
     if source is not None:
         if source.url is None or source.url != (url or "").strip():
-            check_look_alike("source", name, [source.name])
+            check_look_alike("source", name, names_of(source))
         return source, False
     if not create:
         raise NotFound(f"unknown source {url or name!r}")
@@ -264,6 +298,7 @@ def source_detail(session: Session, ref: str | int) -> dict[str, Any]:
         "published": format_partial(source.published_on, source.published_precision),
         "credit": source.credit,
         "based_on": based_on_chain(source),
+        "aliases": source_aliases(session, source),
         "notes": source.notes,
         "claims": claims or 0,
         "based_on_it": [_label(s) for s in derived],
@@ -296,12 +331,7 @@ def edit_source(session: Session, ref: str | int, *, force: bool = False, **chan
         new = check_name(changes["name"], "a source name")
         key = name_key(new)
         if key != source.name_key and not force:
-            others = session.execute(
-                select(Source.name, Source.name_key).where(Source.id != source.id).distinct()
-            ).all()
-            candidates = [
-                n for n in near_matches(new, [(r[0], r[1]) for r in others]) if name_key(n) != key
-            ]
+            candidates = source_near_matches(session, new, exclude_id=source.id)
             if candidates:
                 raise NearMatch("source", new, candidates)
         source.name, source.name_key = new, key
@@ -392,3 +422,103 @@ def delete_source(session: Session, ref: str | int, *, cascade: bool = False) ->
     # Core statements bypassed the identity map: reload anything already loaded
     session.expire_all()
     return {"deleted": label, "attributions_removed": removed or 0, "references": refs}
+
+
+def add_source_alias(session: Session, ref: str | int, alias: str) -> SourceAlias:
+    """Give source ``ref`` another name ("AP" for "Associated Press").
+
+    From then on the alias resolves to the source wherever a source name is read (claim add,
+    import, filters, story files). Refused when a source already has that name or alias.
+    """
+    source = get_source(session, ref)
+    cleaned = check_name(alias, "a source alias")
+    key = name_key(cleaned)
+    lock_name(session, "source", key)
+    if session.scalar(select(Source.id).where(Source.name_key == key).limit(1)) is not None:
+        raise Conflict(f"{cleaned!r} is already the name of a source")
+    owner = session.scalar(
+        select(Source.name).join(SourceAlias).where(SourceAlias.alias_key == key)
+    )
+    if owner is not None:
+        raise Conflict(f"{cleaned!r} is already an alias of source {owner!r}")
+    row = SourceAlias(source_id=source.id, alias=cleaned, alias_key=key)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def remove_source_alias(session: Session, alias: str) -> str:
+    """Take an alias away from its source; returns the source's name."""
+    row = session.scalar(select(SourceAlias).where(SourceAlias.alias_key == name_key(alias)))
+    if row is None:
+        raise NotFound(f"no source has the alias {alias!r}")
+    name = row.source.name
+    session.delete(row)
+    session.flush()
+    return name
+
+
+def source_aliases(session: Session, source: Source) -> list[str]:
+    """The aliases of a source, oldest first."""
+    return list(
+        session.scalars(
+            select(SourceAlias.alias)
+            .where(SourceAlias.source_id == source.id)
+            .order_by(SourceAlias.id)
+        )
+    )
+
+
+def merge_sources(session: Session, source: str | int, target: str | int) -> dict[str, Any]:
+    """Move everything from source ``source`` to ``target``, then delete ``source``.
+
+    Attributions, status-event evidence, sources based on it and its aliases move to
+    ``target``; the old name becomes an alias of ``target`` (unless another source still goes
+    by that name: many articles share an outlet's name); ``target``'s empty URL, title,
+    credit, published date, based-on and notes are filled from ``source``. Returns a summary.
+    """
+    old = get_source(session, source)
+    new = get_source(session, target)
+    if old.id == new.id:
+        raise FactdbError(f"cannot merge source {_label(old)} into itself")
+    moved = session.execute(
+        update(Attribution).where(Attribution.source_id == old.id).values(source_id=new.id)
+    ).rowcount
+    session.execute(
+        update(StatusEvent)
+        .where(StatusEvent.evidence_source_id == old.id)
+        .values(evidence_source_id=new.id)
+    )
+    # the target based on the old source would become based on itself
+    session.execute(
+        update(Source)
+        .where(Source.based_on_id == old.id, Source.id != new.id)
+        .values(based_on_id=new.id)
+    )
+    session.expire_all()
+    aliases = source_aliases(session, old)
+    for row in session.scalars(select(SourceAlias).where(SourceAlias.source_id == old.id)):
+        row.source_id = new.id
+    old_name, old_key, old_url = old.name, old.name_key, old.url
+    for field in ("title", "credit", "published_on", "published_precision", "notes"):
+        if getattr(new, field) is None and getattr(old, field) is not None:
+            setattr(new, field, getattr(old, field))
+    if new.based_on_id is None and old.based_on_id not in (None, new.id):
+        new.based_on_id = old.based_on_id
+    session.flush()
+    session.delete(old)
+    session.flush()
+    if new.url is None and old_url is not None:
+        new.url = old_url
+    still_named = session.scalar(select(Source.id).where(Source.name_key == old_key).limit(1))
+    if old_key != new.name_key and still_named is None:
+        session.add(SourceAlias(source_id=new.id, alias=old_name, alias_key=old_key))
+        aliases = [old_name, *aliases]
+    session.flush()
+    session.expire_all()
+    return {
+        "from": old_name,
+        "into": _label(new),
+        "attributions": moved or 0,
+        "aliases": aliases,
+    }

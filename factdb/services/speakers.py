@@ -28,7 +28,8 @@ from factdb.services.names import (
     check_length,
     check_look_alike,
     check_name,
-    near_matches,
+    note_created,
+    suggest,
 )
 from factdb.text import clean, clean_text
 from factdb.textkeys import content_key, name_key
@@ -70,8 +71,7 @@ def speaker_near_matches(
     if exclude_id is not None:
         names = names.where(Speaker.id != exclude_id)
         aliases = aliases.where(SpeakerAlias.speaker_id != exclude_id)
-    rows = session.execute(names).all() + session.execute(aliases).all()
-    return near_matches(name, [(r[0], r[1]) for r in rows])
+    return suggest(session, name, names, aliases)
 
 
 def get_speaker(session: Session, ref: str | int) -> Speaker:
@@ -107,6 +107,67 @@ def _containing(session: Session, name: str, limit: int = 3) -> list[str]:
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+# words that make a name an organisation's ("Russian Foreign Ministry", "Kremlin")
+_ORGANISATION_WORDS = frozenset(
+    [
+        "agency",
+        "alliance",
+        "army",
+        "assembly",
+        "bank",
+        "board",
+        "bureau",
+        "cabinet",
+        "church",
+        "club",
+        "commission",
+        "committee",
+        "company",
+        "congress",
+        "corporation",
+        "council",
+        "court",
+        "department",
+        "embassy",
+        "foundation",
+        "government",
+        "group",
+        "inc",
+        "institute",
+        "kremlin",
+        "league",
+        "ltd",
+        "ministry",
+        "mission",
+        "nato",
+        "office",
+        "organisation",
+        "organization",
+        "parliament",
+        "party",
+        "pentagon",
+        "police",
+        "presidency",
+        "secretariat",
+        "senate",
+        "service",
+        "union",
+        "university",
+    ]
+)
+
+
+def guess_kind(name: str) -> str:
+    """A speaker kind guessed from the name: "organisation" for "Kremlin", "Russian Foreign
+    Ministry", "NATO" (an acronym), else "person". Callers must say it was guessed."""
+    words = clean_text(name).split()
+    if any(w.casefold().strip(".,") in _ORGANISATION_WORDS for w in words):
+        return "organisation"
+    if len(words) == 1 and len(words[0]) >= 2 and words[0].isupper():
+        return "organisation"
+    return "person"
 
 
 def check_kind(kind: str) -> str:
@@ -161,7 +222,7 @@ def create_speaker(
     session: Session,
     name: str,
     *,
-    kind: str = "person",
+    kind: str | None = "person",
     role: str | None = None,
     acts_for: str | None = None,
     aliases: list[str] | tuple[str, ...] | None = None,
@@ -169,7 +230,11 @@ def create_speaker(
     notes: str | None = None,
     force: bool = False,
 ) -> Speaker:
-    """Create a speaker; a near match of an existing name is refused unless ``force``."""
+    """Create a speaker; a near match of an existing name is refused unless ``force``.
+
+    ``kind`` None means "not said": it is guessed (:func:`guess_kind`) and the guess noted
+    for the command to report (``names.created_names``).
+    """
     key = check_name_free(session, name)
     if not force:
         candidates = speaker_near_matches(session, name)
@@ -178,10 +243,12 @@ def create_speaker(
     ids = {k: v for k, v in (external_ids or {}).items() if v}
     check_length(role, NAME_MAX, "a role")
     check_length(notes, TEXT_MAX, "the notes")
+    guessed = kind is None
+    kind = guess_kind(name) if kind is None else check_kind(kind)
     speaker = Speaker(
         name=clean(name),
         name_key=key,
-        kind=check_kind(kind),
+        kind=kind,
         role=clean(role) or None if role else None,
         acts_for=get_speaker(session, acts_for) if acts_for else None,
         external_ids=ids or None,
@@ -189,6 +256,7 @@ def create_speaker(
     )
     session.add(speaker)
     session.flush()
+    note_created(session, "speaker", speaker.name, kind, guessed)
     for alias in aliases or []:
         add_alias(session, speaker, alias)
     return speaker
@@ -222,7 +290,7 @@ def resolve_speaker(
     *,
     create: bool = True,
     force: bool = False,
-    kind: str = "person",
+    kind: str | None = "person",
     role: str | None = None,
 ) -> tuple[Speaker, bool]:
     """The speaker called ``name``, created if allowed; returns (speaker, created).

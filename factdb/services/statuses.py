@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, format_partial, parse_partial, period_end
-from factdb.errors import Conflict, FactdbError
+from factdb.errors import Conflict, FactdbError, NotFound
 from factdb.models import Statement, Status, StatusEvent
 
 # normalise_code lives in textkeys (no models) so that listings can use it; re-exported here
@@ -82,12 +82,14 @@ def add_status_event(
     evidence_source: str | int | None = None,
     evidence_claim_id: int | None = None,
     recorded_by: str | None = None,
+    again: bool = False,
 ) -> StatusEvent:
     """Record that claim ``claim_id`` took ``status`` on ``effective_on``; refresh its cache.
 
     ``effective_on`` is YYYY, YYYY-MM or YYYY-MM-DD. A date before the claim was made is refused
     (see the module docstring). ``evidence_source`` is a source id, URL or name that must exist;
-    ``evidence_claim_id`` another claim that supports the change.
+    ``evidence_claim_id`` another claim that supports the change. A status equal to the claim's
+    current one is refused (Conflict: usually a command typed twice) unless ``again``.
     """
     from factdb.services.claims import get_claim
     from factdb.services.sources import get_source
@@ -101,6 +103,11 @@ def add_status_event(
         if evidence_claim_id == statement.id:
             raise FactdbError(f"claim {statement.id} cannot be evidence of its own status")
         get_claim(session, evidence_claim_id)
+    if statement.current_status == status_row.code and not again:
+        raise Conflict(
+            f"claim {statement.id} is already {status_row.code!r}; "
+            "use --again to record the same status once more"
+        )
     event = StatusEvent(
         statement_id=statement.id,
         status_code=status_row.code,
@@ -121,7 +128,7 @@ def add_status_event(
 def _latest_event_query(claim_id: int):  # type: ignore[no-untyped-def]
     return (
         select(StatusEvent.status_code)
-        .where(StatusEvent.statement_id == claim_id)
+        .where(StatusEvent.statement_id == claim_id, StatusEvent.withdrawn_at.is_(None))
         .order_by(
             StatusEvent.effective_on.desc(), StatusEvent.recorded_at.desc(), StatusEvent.id.desc()
         )
@@ -155,8 +162,45 @@ def status_as_of(session: Session, claim_id: int, as_of: dt.date) -> str | None:
     return session.scalar(_latest_event_query(claim_id).where(StatusEvent.effective_on <= as_of))
 
 
+def withdraw_status_event(
+    session: Session,
+    claim_id: int,
+    event_id: int,
+    *,
+    note: str,
+    withdrawn_by: str | None = None,
+) -> StatusEvent:
+    """Withdraw status event ``event_id`` of claim ``claim_id``: a correction, not a deletion.
+
+    The event stays in the history, marked withdrawn (when, by whom, ``note`` saying why); the
+    claim's current status is recomputed without it, and so are "as of" answers. A note is
+    required (a correction nobody can explain is worse than the mistake); an event of another
+    claim, or one already withdrawn, is refused.
+    """
+    from factdb.services.claims import get_claim
+
+    statement = get_claim(session, claim_id)
+    reason = " ".join((note or "").split())
+    if not reason:
+        raise FactdbError("say why the status event is withdrawn (--note)")
+    event = session.get(StatusEvent, int(event_id))
+    if event is None or event.statement_id != statement.id:
+        raise NotFound(f"claim {statement.id} has no status event {event_id}")
+    if event.withdrawn_at is not None:
+        raise Conflict(
+            f"status event {event.id} was already withdrawn on "
+            f"{event.withdrawn_at:%Y-%m-%d %H:%M} ({event.withdrawn_note})"
+        )
+    event.withdrawn_at = _now()
+    event.withdrawn_by = withdrawn_by or None
+    event.withdrawn_note = reason
+    refresh_current_status(session, statement)
+    return event
+
+
 def status_history(session: Session, claim_id: int) -> list[StatusEvent]:
-    """Every status event of a claim, oldest first (the order that decides the current one)."""
+    """Every status event of a claim, oldest first (the order that decides the current one);
+    withdrawn events included (``withdrawn_at`` set)."""
     return list(
         session.scalars(
             select(StatusEvent)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factdb.dates import parse_partial
-from factdb.errors import FactdbError
+from factdb.errors import FactdbError, NotFound
 from factdb.models import RatingScale, ScaleRating, Verdict
 
 # label_key lives in textkeys (no models) so that listings can use it; re-exported here
@@ -97,5 +97,19 @@ def add_verdict(
         normalised_class=normalised,
     )
     session.add(verdict)
+    session.flush()
+    return verdict
+
+
+def remove_verdict(session: Session, verdict_id: int, claim_id: int | None = None) -> Verdict:
+    """Remove verdict ``verdict_id`` (of claim ``claim_id``, when given, as a check).
+
+    The audit log keeps what it said; returns the removed verdict.
+    """
+    verdict = session.get(Verdict, int(verdict_id))
+    if verdict is None or (claim_id is not None and verdict.statement_id != int(claim_id)):
+        owner = f" on claim {claim_id}" if claim_id is not None else ""
+        raise NotFound(f"no verdict with id {verdict_id}{owner}")
+    session.delete(verdict)
     session.flush()
     return verdict
