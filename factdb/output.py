@@ -2,40 +2,122 @@
 
 Rows are dicts keyed by column name. csv/tsv/jsonl stream row by row; json streams an array.
 NULL is an empty cell in table/csv/tsv and ``null`` in JSON.
+
+What the data holds can never act on whoever opens the output:
+
+- csv/tsv: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return, which a
+  spreadsheet would run as a formula, gets a leading ``'`` (OWASP's rule); numbers (integers,
+  floats, decimals) are left as they are, so ``-3`` stays a number;
+- blobs are written as SQL blob literals, ``X'0A1B'``, in every format;
+- NaN and infinities are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` in JSON (which
+  has no such numbers) and the same words in the other formats;
+- table styles that are markup (``unsafehtml``, ``latex_raw``, Markdown, MediaWiki, Textile)
+  escape their cells: ``unsafehtml`` is rendered as ``html``, ``latex_raw`` as ``latex``, and
+  the others get HTML's special characters and ``|`` as character references.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from decimal import Decimal
 from typing import IO, Any
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
 DEFAULT_STYLE = "simple"
 
+# the first characters that make a spreadsheet read a cell as a formula (OWASP CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# tabulate styles that pass cell text through as markup, and what to render them as instead
+RAW_STYLES = {"unsafehtml": "html", "latex_raw": "latex"}
+# markup styles whose renderers (Markdown, MediaWiki, Textile) also take inline HTML
+HTML_ESCAPED_STYLES = {"github", "pipe", "mediawiki", "textile"}
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _blob(value: bytes | bytearray | memoryview) -> str:
+    return "X'" + bytes(value).hex().upper() + "'"
+
+
+def _number(value: float | Decimal) -> Any:
+    """A finite number as itself (Decimal: a float when that is exact, else its text);
+    NaN and infinities as strings, which JSON can carry."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NON_FINITE[str(value)]
+    if not value.is_finite():
+        return "NaN" if value.is_nan() else ("-Infinity" if value < 0 else "Infinity")
+    if value == value.to_integral_value() and abs(value) < 2**63:
+        return int(value)
+    as_float = float(value)
+    return as_float if Decimal(repr(as_float)) == value else str(value)
+
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, dt.date | dt.datetime):
+    if value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, dt.date | dt.datetime | dt.time):
         return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _blob(value)
+    if isinstance(value, float | Decimal):
+        return _number(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
     return value
+
+
+def _json(record: Any, indent: int | None = None) -> str:
+    """``record`` as JSON that any parser reads: no NaN, unknown types (UUID, interval, …)
+    as their text."""
+    import json
+
+    return json.dumps(
+        _jsonable(record), ensure_ascii=False, allow_nan=False, default=str, indent=indent
+    )
 
 
 def _cell(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, str):
+        return value
     if isinstance(value, dt.date | dt.datetime):
         return value.isoformat()
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return _blob(value)
+    if isinstance(value, float | Decimal):
+        number = _number(value)
+        return number if isinstance(number, str) else str(value)
     # lists and mappings (aliases, external ids) read as text, not as Python reprs
     if isinstance(value, list | tuple):
         return "; ".join(_cell(v) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}={_cell(v)}" for k, v in value.items())
     return str(value)
+
+
+def spreadsheet_safe(text: str) -> str:
+    """``text`` with a leading ``'`` if a spreadsheet would otherwise run it as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _csv_cell(value: Any) -> str:
+    text = _cell(value)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        return text  # a number, even a negative one, is not a formula
+    return spreadsheet_safe(text)
+
+
+def _markup_cell(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=False).replace("|", "&#124;")
 
 
 def render(
@@ -47,31 +129,32 @@ def render(
 ) -> None:
     """Write ``rows`` (only ``columns``, in that order) to ``out`` in the chosen format."""
     out = out or sys.stdout
-    # csv and json are imported here, not at the top: every command's start-up imports this module
-    import json
-
     if fmt in ("csv", "tsv"):
+        # imported here, not at the top: every command's start-up imports this module
         import csv
 
         writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writerow(columns)
+        writer.writerow([spreadsheet_safe(c) for c in columns])
         for row in rows:
-            writer.writerow([_cell(row.get(c)) for c in columns])
+            writer.writerow([_csv_cell(row.get(c)) for c in columns])
     elif fmt == "jsonl":
         for row in rows:
-            record = {c: _jsonable(row.get(c)) for c in columns}
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(_json({c: row.get(c) for c in columns}) + "\n")
     elif fmt == "json":
         out.write("[")
         for i, row in enumerate(rows):
-            record = {c: _jsonable(row.get(c)) for c in columns}
-            out.write(("," if i else "") + "\n  " + json.dumps(record, ensure_ascii=False))
+            out.write(("," if i else "") + "\n  " + _json({c: row.get(c) for c in columns}))
         out.write("\n]\n")
     elif fmt == "table":
         from tabulate import tabulate
 
+        style = RAW_STYLES.get(style, style)
+        headers = list(columns)
         body = [[_cell(row.get(c)) for c in columns] for row in rows]
-        out.write(tabulate(body, headers=list(columns), tablefmt=style, disable_numparse=True))
+        if style in HTML_ESCAPED_STYLES:
+            headers = [_markup_cell(h) for h in headers]
+            body = [[_markup_cell(cell) for cell in line] for line in body]
+        out.write(tabulate(body, headers=headers, tablefmt=style, disable_numparse=True))
         out.write("\n")
     else:
         raise ValueError(f"unknown format {fmt!r}")
@@ -83,14 +166,7 @@ def render_record(
     """Write one record: as ``key: value`` lines for table, as a JSON object otherwise."""
     out = out or sys.stdout
     if fmt in ("json", "jsonl"):
-        import json
-
-        out.write(
-            json.dumps(
-                record, ensure_ascii=False, default=_jsonable, indent=None if fmt == "jsonl" else 2
-            )
-            + "\n"
-        )
+        out.write(_json(record, indent=None if fmt == "jsonl" else 2) + "\n")
         return
     width = max((len(k) for k in record), default=0)
     for key, value in record.items():
