@@ -652,9 +652,27 @@ def _sqlite_error(exc: sqlite3.Error, refusals: list[str], limits: Limits) -> Sq
 
 
 def run_sqlite(path: Path, sql: str, limits: Limits | None = None) -> QueryResult:
-    """Run one read-only statement on the SQLite file ``path``, in one snapshot."""
+    """Run one read-only statement on the SQLite file ``path``, in one snapshot.
+
+    The query runs in a child process (``factdb.sqlprocess``) that is killed at the time
+    limit, even inside a single long built-in call that the progress handler cannot stop.
+    """
+    from factdb.sqlprocess import forked
+
     limits = limits or Limits()
+    deadline = time.monotonic() + limits.timeout
     statement = single_statement(sql, "sqlite")
+    # a moment after the child's own deadline, so that its progress handler speaks first
+    columns, rows = forked(
+        lambda: _sqlite_rows(path, statement, limits), deadline + 0.2, limits.time_out, SqlRefused
+    )
+    return QueryResult(columns, rows)
+
+
+def _sqlite_rows(
+    path: Path, statement: str, limits: Limits
+) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    """Columns and rows of ``statement`` read from ``path`` (what the child process runs)."""
     conn, refusals, deadline = open_sqlite_readonly(path, limits)
     try:
         cursor = conn.execute(statement)
@@ -675,7 +693,7 @@ def run_sqlite(path: Path, sql: str, limits: Limits | None = None) -> QueryResul
             conn.close()
 
     if not conn.immutable:
-        return QueryResult(columns, rows())
+        return columns, rows()
     # an immutable read is only shown once it is known that nothing wrote meanwhile
     try:
         kept = list(rows())
@@ -685,7 +703,7 @@ def run_sqlite(path: Path, sql: str, limits: Limits | None = None) -> QueryResul
         raise
     if not _unchanged(conn):
         raise _changed(path)
-    return QueryResult(columns, iter(kept))
+    return columns, iter(kept)
 
 
 def _changed(path: Path) -> SqlRefused:

@@ -44,7 +44,13 @@ def _state(url: str) -> list:
         ] + [
             conn.execute(text("SELECT count(*) FROM pg_largeobject_metadata")).scalar_one(),
             conn.execute(text("SELECT last_value FROM tags_id_seq")).scalar_one(),
-            conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).all(),
+            # this database's only: other test runs share the server
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            ).all(),
         ]
     engine.dispose()
     return state

@@ -152,7 +152,7 @@ def sql(
     """
     check_style(style)
     if role and not app.url.startswith("postgresql"):
-        raise click.UsageError("--role applies to PostgreSQL databases only", param_hint="--role")
+        raise click.UsageError("--role applies to PostgreSQL databases only")
     from factdb.sqlguard import Limits, run_query
 
     limits = Limits(timeout=timeout, max_rows=max_rows, max_bytes=max_bytes)
@@ -165,9 +165,9 @@ def sql(
                 (dict(zip(columns, row, strict=False)) for row in result.rows), columns, fmt, style
             )
     except MemoryError:
-        raise FactdbError(
-            "out of memory while running the query (add a LIMIT or lower --max-bytes)"
-        ) from None
+        from factdb.sqlprocess import OUT_OF_MEMORY
+
+        raise FactdbError(OUT_OF_MEMORY) from None
 
 
 @click.command()
