@@ -6,8 +6,8 @@ NULL is an empty cell in table/csv/tsv and ``null`` in JSON.
 What the data holds can never act on whoever opens the output:
 
 - csv/tsv: a text cell starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return, which a
-  spreadsheet would run as a formula, gets a leading ``'`` (OWASP's rule); numbers (integers,
-  floats, decimals) are left as they are, so ``-3`` stays a number;
+  spreadsheet would run as a formula, gets a leading ``'`` (OWASP's rule); finite numbers
+  (integers, floats, decimals) are left as they are, so ``-3`` stays a number;
 - blobs are written as SQL blob literals, ``X'0A1B'``, in every format;
 - NaN and infinities are the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"`` in JSON (which
   has no such numbers) and the same words in the other formats;
@@ -109,8 +109,8 @@ def spreadsheet_safe(text: str) -> str:
 
 def _csv_cell(value: Any) -> str:
     text = _cell(value)
-    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
-        return text  # a number, even a negative one, is not a formula
+    if isinstance(value, int) or (isinstance(value, float | Decimal) and math.isfinite(value)):
+        return text  # a number, even a negative one, is not a formula ("-Infinity" would be)
     return spreadsheet_safe(text)
 
 
@@ -132,11 +132,25 @@ def render(
     if fmt in ("csv", "tsv"):
         # imported here, not at the top: every command's start-up imports this module
         import csv
+        import io
+        import itertools
 
-        writer = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        writer.writerow([spreadsheet_safe(c) for c in columns])
-        for row in rows:
-            writer.writerow([_csv_cell(row.get(c)) for c in columns])
+        delimiter = "," if fmt == "csv" else "\t"
+        writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        # Python 3.11's writer quotes a cell holding "\r" only if the line terminator holds
+        # one: such (rare) rows go through a writer that ends lines with "\r\n", trimmed
+        with_cr = csv.writer(buffer := io.StringIO(), delimiter=delimiter, lineterminator="\r\n")
+        for line in itertools.chain(
+            [[spreadsheet_safe(c) for c in columns]],
+            ([_csv_cell(row.get(c)) for c in columns] for row in rows),
+        ):
+            if any("\r" in cell for cell in line):
+                buffer.seek(0)
+                buffer.truncate()
+                with_cr.writerow(line)
+                out.write(buffer.getvalue()[:-2] + "\n")
+            else:
+                writer.writerow(line)
     elif fmt == "jsonl":
         for row in rows:
             out.write(_json({c: row.get(c) for c in columns}) + "\n")
