@@ -662,9 +662,15 @@ def run_sqlite(path: Path, sql: str, limits: Limits | None = None) -> QueryResul
     limits = limits or Limits()
     deadline = time.monotonic() + limits.timeout
     statement = single_statement(sql, "sqlite")
+    # a child killed at the deadline leaves the -wal/-shm it made; they go here instead
+    quiet = path.is_file() and _is_wal(path) and not any(p.exists() for p in _side_files(path))
     # a moment after the child's own deadline, so that its progress handler speaks first
     columns, rows = forked(
-        lambda: _sqlite_rows(path, statement, limits), deadline + 0.2, limits.time_out, SqlRefused
+        lambda: _sqlite_rows(path, statement, limits),
+        deadline + 0.2,
+        limits.time_out,
+        SqlRefused,
+        (lambda: _remove_side_files(path)) if quiet else None,
     )
     return QueryResult(columns, rows)
 

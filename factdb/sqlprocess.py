@@ -34,12 +34,14 @@ def forked(
     deadline: float,
     time_out: Callable[[], FactdbError],
     error: Callable[[str], FactdbError] = FactdbError,
+    cleanup: Callable[[], None] | None = None,
 ) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     """``produce()`` (columns and rows) run in a child; its columns and rows read here.
 
     ``deadline``: the monotonic time at which the child is killed and ``time_out()`` raised.
     Errors in the child (FactdbError, MemoryError, anything) are raised here as ``error``
-    with the same one-line message.
+    with the same one-line message. ``cleanup`` runs here once the child is gone (a killed
+    child cannot clean up after itself).
     """
     if not hasattr(os, "fork"):
         return produce()
@@ -49,7 +51,7 @@ def forked(
         os.close(read_fd)
         _child(produce, write_fd)
     os.close(write_fd)
-    channel = _Channel(read_fd, pid, deadline, time_out, error)
+    channel = _Channel(read_fd, pid, deadline, time_out, error, cleanup)
     try:
         kind, payload = channel.receive()
         if kind != "columns":
@@ -109,9 +111,10 @@ class _Channel:
         deadline: float,
         time_out: Callable[[], FactdbError],
         error: Callable[[str], FactdbError],
+        cleanup: Callable[[], None] | None,
     ) -> None:
         self.fd, self.pid, self.deadline = fd, pid, deadline
-        self.time_out, self.error = time_out, error
+        self.time_out, self.error, self.cleanup = time_out, error, cleanup
         self.closed = self.done = False
 
     def _read(self, n: int) -> bytes:
@@ -155,3 +158,5 @@ class _Channel:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
+        if self.cleanup is not None:
+            self.cleanup()

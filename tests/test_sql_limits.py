@@ -76,9 +76,14 @@ def test_sqlite_single_huge_values_fail_at_once(run_sqlite, query: str) -> None:
         "SELECT instr(hex(zeroblob(20000000)), hex(zeroblob(5000000)) || '1')",
     ],
 )
-def test_sqlite_single_long_calls_stop_at_the_time_limit(run_sqlite, query: str) -> None:
+def test_sqlite_single_long_calls_stop_at_the_time_limit(
+    run_sqlite, sqlite_path: Path, query: str
+) -> None:
+    files = sorted(p.name for p in sqlite_path.parent.iterdir())
     line = one_error(run_sqlite("sql", "--timeout", "1", query))
     assert "time limit of 1 s" in line
+    # the killed reader's -wal/-shm are removed too
+    assert sorted(p.name for p in sqlite_path.parent.iterdir()) == files
 
 
 def test_result_size_caps(run) -> None:
