@@ -22,7 +22,6 @@ import datetime as dt
 import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
 from typing import IO, Any
 
 FORMATS = ("table", "csv", "tsv", "json", "jsonl")
@@ -37,15 +36,24 @@ HTML_ESCAPED_STYLES = {"github", "pipe", "mediawiki", "textile"}
 _NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 
 
+def _is_decimal(value: Any) -> bool:
+    # decimal is not imported at start-up (it costs milliseconds on every command); if no
+    # driver has loaded it, no Decimal can exist
+    decimal = sys.modules.get("decimal")
+    return decimal is not None and isinstance(value, decimal.Decimal)
+
+
 def _blob(value: bytes | bytearray | memoryview) -> str:
     return "X'" + bytes(value).hex().upper() + "'"
 
 
-def _number(value: float | Decimal) -> Any:
+def _number(value: Any) -> Any:
     """A finite number as itself (Decimal: a float when that is exact, else its text);
     NaN and infinities as strings, which JSON can carry."""
     if isinstance(value, float):
         return value if math.isfinite(value) else _NON_FINITE[str(value)]
+    from decimal import Decimal
+
     if not value.is_finite():
         return "NaN" if value.is_nan() else ("-Infinity" if value < 0 else "Infinity")
     if value == value.to_integral_value() and abs(value) < 2**63:
@@ -61,7 +69,7 @@ def _jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, bytes | bytearray | memoryview):
         return _blob(value)
-    if isinstance(value, float | Decimal):
+    if isinstance(value, float) or _is_decimal(value):
         return _number(value)
     if isinstance(value, list | tuple):
         return [_jsonable(v) for v in value]
@@ -91,7 +99,7 @@ def _cell(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, bytes | bytearray | memoryview):
         return _blob(value)
-    if isinstance(value, float | Decimal):
+    if isinstance(value, float) or _is_decimal(value):
         number = _number(value)
         return number if isinstance(number, str) else str(value)
     # lists and mappings (aliases, external ids) read as text, not as Python reprs
@@ -109,7 +117,11 @@ def spreadsheet_safe(text: str) -> str:
 
 def _csv_cell(value: Any) -> str:
     text = _cell(value)
-    if isinstance(value, int) or (isinstance(value, float | Decimal) and math.isfinite(value)):
+    if (
+        isinstance(value, int)
+        or (isinstance(value, float) and math.isfinite(value))
+        or (_is_decimal(value) and value.is_finite())
+    ):
         return text  # a number, even a negative one, is not a formula ("-Infinity" would be)
     return spreadsheet_safe(text)
 

@@ -56,6 +56,12 @@ def test_each_formula_start_is_neutralised(start: str) -> None:
     assert rows == [["'" + start + "h"], ["'" + start + "1+2"]]
 
 
+@given(st.decimals())
+def test_any_decimal_is_a_valid_cell(value: Decimal) -> None:
+    for fmt in ("csv", "tsv", "table", "json"):
+        assert rendered([{"v": value}], fmt)
+
+
 def test_numbers_stay_numbers() -> None:
     text = rendered([{"i": -3, "f": -1.5, "d": Decimal("-2.50"), "s": "-3"}], "csv")
     assert text.splitlines()[1] == "-3,-1.5,-2.50,'-3"
