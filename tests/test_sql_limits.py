@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from factdb.db import make_engine
-from factdb.sqlguard import called_functions
+from factdb.pgfunctions import called_functions
 
 
 def one_error(result, code: int = 1) -> str:  # type: ignore[no-untyped-def]
