@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 
-from factdb.sqlguard import Limits, _immutable, _side_files, _unchanged, run_query
+from factdb.sqlguard import (
+    Limits,
+    _immutable,
+    _side_files,
+    _unchanged,
+    open_sqlite_readonly,
+    run_query,
+)
 
 # one row per i; each row counts the claims again (the correlated WHERE makes the database
 # evaluate the subquery for every row instead of once); 1,200 rows are more than two batches,
@@ -87,6 +94,30 @@ def test_an_import_half_way_through_a_query_is_invisible_to_it(loaded: str, tmp_
     assert after == before + size
     # a query that starts now sees all of the import
     assert {row[1] for row in run_query(loaded, COUNTS.format(n=3)).rows} == {after}
+
+
+def test_the_snapshot_holds_even_when_every_row_rereads_the_file(sqlite_path: Path, tmp_path):
+    """The reader with a 5-page cache: each row reads the file again, so a checkpoint that
+    wrote into the file under the query would show. (The former immutable read did: one
+    query's rows counted 2,000 and 2,001 claims here; its page cache usually hid that.)"""
+    db = f"sqlite:///{sqlite_path}"
+    base, records = tmp_path / "base.jsonl", tmp_path / "big.jsonl"
+    write_records(base, 2_000, "base")
+    write_records(records, 20_000, "big")
+    assert factdb_import(db, base).returncode == 0
+    assert not _side_files(sqlite_path)[0].exists()  # quiet: the case that was read immutable
+    conn, _refusals, deadline = open_sqlite_readonly(sqlite_path)
+    deadline[0] = float("inf")  # the import takes a while; this test has no time limit
+    conn.set_authorizer(None)  # only to shrink the cache; the query is the same
+    conn.execute("PRAGMA cache_size = 5")
+    try:
+        cursor = conn.execute(COUNTS.format(n=1_200))
+        first = cursor.fetchmany(10)
+        assert factdb_import(db, records).returncode == 0
+        counts = {row[1] for row in first + cursor.fetchall()}
+    finally:
+        conn.close()
+    assert counts == {2_000}
 
 
 def test_queries_while_an_import_runs_see_before_or_after(loaded: str, tmp_path, run) -> None:
