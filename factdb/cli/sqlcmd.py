@@ -54,8 +54,6 @@ class Seconds(click.ParamType):
     name = "SECONDS"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, float):
-            return value
         try:
             seconds = float(value)
         except (TypeError, ValueError):
