@@ -9,16 +9,21 @@ it, whatever it says. The guards, from the outside in:
 2. SQLite: the file is opened through the stdlib driver with ``mode=ro`` (no SQLAlchemy, which
    keeps the command fast), an authorizer allows only reads (no ATTACH, no writes, no DDL, no
    temp objects, no PRAGMA outside a read-only list, no ``load_extension``), the attached-database
-   limit is 0, and a progress handler stops the query at the time limit. A WAL database with
-   no ``-wal``/``-shm`` beside it is opened ``immutable`` so that reading it creates no file,
-   under a shared lock that stops a writer from checkpointing into the file meanwhile;
-3. PostgreSQL: a ``READ ONLY`` transaction with ``SET LOCAL statement_timeout``, a snapshot taken
-   before the user's statement (so ``SET TRANSACTION READ WRITE`` is refused), the statement sent
-   through the extended protocol (the server itself refuses a second statement), and a rollback.
+   limit is 0, the length limit is ``--max-bytes``, and the query runs inside ``BEGIN``: one
+   snapshot, which a writer's checkpoint cannot change. It runs in a child process
+   (``factdb.sqlprocess``) that is killed at the time limit, because a progress handler cannot
+   stop a single long built-in call;
+3. PostgreSQL: a ``READ ONLY``, ``REPEATABLE READ`` transaction (optionally ``SET LOCAL ROLE``)
+   with ``statement_timeout`` set to what is left of the time limit before the statement and
+   before every fetch, a snapshot taken before the user's statement (so ``SET TRANSACTION READ
+   WRITE`` is refused), functions that act outside the transaction refused by name, the rows
+   read through a server-side cursor whose running size is checked on the server, and a
+   rollback.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sqlite3
@@ -218,6 +223,82 @@ def single_statement(sql: str, dialect: str = "sqlite") -> str:
     return sql[:end].strip()
 
 
+# --- limits -------------------------------------------------------------------------------------
+
+DEFAULT_MAX_ROWS = 1_000_000
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+# the smallest SQLite length limit, whatever --max-bytes says (a lower one would make SQLite
+# refuse to sort or store ordinary rows, not just return them)
+MIN_VALUE_LIMIT = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long a query may take (``timeout`` seconds, from opening the database to the last
+    row) and how much it may return (``max_rows`` rows, ``max_bytes`` bytes of values)."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    max_rows: int = DEFAULT_MAX_ROWS
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def time_out(self) -> SqlRefused:
+        """The error for a query stopped at the time limit."""
+        return SqlRefused(
+            f"query stopped after the time limit of {self.timeout:g} s (see --timeout)"
+        )
+
+    def too_big(self) -> SqlRefused:
+        """The error for a result (or one value of it) over ``max_bytes``."""
+        return SqlRefused(
+            f"the result is larger than the limit of {_size(self.max_bytes)} "
+            "(add a LIMIT, select fewer columns, or raise --max-bytes)"
+        )
+
+    def too_many(self) -> SqlRefused:
+        """The error for a result of more than ``max_rows`` rows."""
+        return SqlRefused(
+            f"the result has more than {self.max_rows:,} rows (add a LIMIT or raise --max-rows)"
+        )
+
+
+def _size(n: int) -> str:
+    return f"{n / 1048576:g} MiB" if n >= 1048576 else f"{n:,} bytes"
+
+
+def _bounded(
+    batches: Callable[[], list[tuple[Any, ...]]], limits: Limits, deadline: float
+) -> Iterator[tuple[Any, ...]]:
+    """The rows of ``batches()`` (called until it returns no row), within ``limits``.
+
+    Checked per row, so that the time spent rendering the rows counts too: a query whose rows
+    are printed as they arrive stops at the deadline however slowly they are written.
+    """
+    count = size = 0
+    while True:
+        batch = batches()
+        if not batch:
+            return
+        for row in batch:
+            count += 1
+            if count > limits.max_rows:
+                raise limits.too_many()
+            for value in row:
+                size += len(value) if isinstance(value, str | bytes | memoryview) else 8
+            if size > limits.max_bytes:
+                raise limits.too_big()
+            if time.monotonic() > deadline:
+                raise limits.time_out()
+            yield row
+
+
+@dataclass
+class QueryResult:
+    """Column names and a stream of row tuples; the stream raises SqlRefused on an error."""
+
+    columns: list[str]
+    rows: Iterator[tuple[Any, ...]]
+
+
 # --- SQLite ------------------------------------------------------------------------------------
 
 
@@ -259,16 +340,102 @@ def _is_wal(path: Path) -> bool:
     return len(header) >= 20 and header[18] == 2
 
 
-def open_sqlite_readonly(
-    path: Path, timeout: float = DEFAULT_TIMEOUT
-) -> tuple[sqlite3.Connection, list[str], list[float]]:
-    """A connection to ``path`` that can only read; returns (connection, refusals, deadline).
+def _side_files(path: Path) -> list[Path]:
+    return [path.with_name(path.name + s) for s in ("-wal", "-shm")]
 
-    ``refusals`` collects the authorizer's reasons (for a clear message); ``deadline`` holds the
-    monotonic time after which the progress handler interrupts the query (reset per query).
+
+class _ReadConnection(sqlite3.Connection):
+    """A read-only connection that cleans up after itself when it closes.
+
+    ``tidy``: the WAL database whose ``-wal``/``-shm`` this reader created (none were there);
+    they are removed again if nobody else uses them. ``guard_fd``: the shared lock held during
+    an immutable read (see :func:`open_sqlite_readonly`). ``immutable``: such a read, whose
+    rows must be checked with :func:`_unchanged` before anyone sees them.
+    """
+
+    tidy: Path | None = None
+    guard_fd: int | None = None
+    immutable: bool = False
+    path: Path
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            if self.guard_fd is not None:
+                os.close(self.guard_fd)
+                self.guard_fd = None
+            if self.tidy is not None:
+                _remove_side_files(self.tidy)
+                self.tidy = None
+
+
+def _remove_side_files(path: Path) -> None:
+    """Let SQLite remove the ``-wal``/``-shm`` that a read-only reader of ``path`` left.
+
+    A read-only connection cannot delete them; the last read-write connection to close does,
+    after checkpointing. One is opened and closed here, only while the WAL is empty (nothing
+    to checkpoint, so the database file is not written); if another program is connected,
+    SQLite leaves the files to it. Any failure leaves them (they are harmless).
+    """
+    wal = _side_files(path)[0]
+    try:
+        if wal.stat().st_size:
+            return
+        conn = sqlite3.connect(
+            "file:" + quote(str(path.absolute())) + "?mode=rw", uri=True, timeout=0
+        )
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchall()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        pass
+
+
+def _connect(path: Path, limits: Limits, *, immutable: bool) -> _ReadConnection:
+    uri = "file:" + quote(str(path.absolute())) + "?mode=ro" + ("&immutable=1" if immutable else "")
+    conn = sqlite3.connect(
+        uri, uri=True, isolation_level=None, check_same_thread=False, factory=_ReadConnection
+    )
+    assert isinstance(conn, _ReadConnection)
+    conn.path = path
+    if hasattr(conn, "enable_load_extension"):
+        conn.enable_load_extension(False)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    # a single value (printf('%.*c', 1e9, 'x'), zeroblob, randomblob, group_concat …) fails
+    # at once instead of taking memory and time that no progress handler sees
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, max(MIN_VALUE_LIMIT, limits.max_bytes))
+    return conn
+
+
+def _begin(conn: _ReadConnection) -> None:
+    """Start the read transaction: the snapshot every row of the query is read from."""
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # reads: snapshot taken
+
+
+def open_sqlite_readonly(
+    path: Path, limits: Limits | None = None
+) -> tuple[_ReadConnection, list[str], list[float]]:
+    """A connection to ``path`` that can only read, inside a read transaction (one snapshot).
+
+    Returns (connection, refusals, deadline): ``refusals`` collects the authorizer's reasons
+    (for a clear message); ``deadline`` holds the monotonic time after which the progress
+    handler interrupts the query.
+
+    A WAL database is read like any WAL reader reads it: the transaction's snapshot stays
+    fixed while others write and checkpoint (the reader's mark in ``-shm`` stops a checkpoint
+    from overwriting pages it may still read). Opening it creates ``-wal``/``-shm`` if they
+    were absent; closing removes them again. Only when they cannot be created (a read-only
+    folder) is the file read ``immutable``, under a shared lock that stops a writer from
+    deleting a WAL meanwhile; such a read is kept only if no WAL appeared by its end
+    (:func:`_unchanged`), since a writer's checkpoint would change the file under it.
     """
     from factdb.safefiles import check_database_file
 
+    limits = limits or Limits()
+    deadline = [time.monotonic() + limits.timeout]
     if not path.exists():
         raise SqlRefused(f"no database at {path}")
     try:
@@ -279,39 +446,66 @@ def open_sqlite_readonly(
         header = f.read(16)
     if header and header != SQLITE_HEADER:
         raise SqlRefused(f"{path} is not a SQLite database")
-    uri = "file:" + quote(str(path.absolute())) + "?mode=ro"
-    guard = _shared_lock(path) if header and _is_wal(path) else None
-    side_files = [path.with_name(path.name + s) for s in ("-wal", "-shm")]
-    if guard is not None and not any(p.exists() for p in side_files):
-        # a read-only WAL reader would create -wal and -shm beside the file; with neither
-        # present every committed page is in the main file, which "immutable" reads as it is.
-        # The shared lock taken above keeps it so: a writer that starts meanwhile cannot take
-        # the exclusive lock it needs to checkpoint into the main file when it closes.
-        uri += "&immutable=1"
-    elif guard is not None:
-        os.close(guard)
-        guard = None
-    conn = sqlite3.connect(
-        uri, uri=True, isolation_level=None, check_same_thread=False, factory=_GuardedConnection
-    )
-    conn.guard_fd = guard
-    if hasattr(conn, "enable_load_extension"):
-        conn.enable_load_extension(False)
-    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)
+    wal = bool(header) and _is_wal(path)
+    quiet = wal and not any(p.exists() for p in _side_files(path))
+    conn = _connect(path, limits, immutable=False)
     try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchall()  # load the schema now
+        _begin(conn)
     except sqlite3.Error as exc:
         conn.close()
-        raise SqlRefused(_first_line(exc)) from None
+        if not (quiet and getattr(exc, "sqlite_errorcode", None) in _CANNOT_CREATE):
+            raise SqlRefused(_first_line(exc)) from None
+        conn = _immutable(path, limits)
+    else:
+        if quiet and any(p.exists() for p in _side_files(path)):
+            conn.tidy = path
     refusals: list[str] = []
     conn.set_authorizer(_authorizer(refusals))
-    deadline = [time.monotonic() + timeout]
     conn.set_progress_handler(lambda: 1 if time.monotonic() > deadline[0] else 0, 10_000)
     return conn, refusals, deadline
 
 
+# what SQLite says when a read-only reader cannot create -wal/-shm beside the database
+_CANNOT_CREATE = {
+    getattr(sqlite3, name, -1)
+    for name in ("SQLITE_READONLY_DIRECTORY", "SQLITE_CANTOPEN", "SQLITE_READONLY_CANTINIT")
+}
+
+
+def _immutable(path: Path, limits: Limits) -> _ReadConnection:
+    guard = _shared_lock(path)
+    if guard is None:
+        raise SqlRefused(
+            f"cannot read {path} now: its folder is read-only and another program is writing "
+            "to it; try again"
+        )
+    try:
+        conn = _connect(path, limits, immutable=True)
+    except BaseException:
+        os.close(guard)
+        raise
+    conn.guard_fd, conn.immutable = guard, True
+    try:
+        _begin(conn)
+    except sqlite3.Error as exc:
+        conn.close()
+        raise SqlRefused(_first_line(exc)) from None
+    return conn
+
+
+def _unchanged(conn: _ReadConnection) -> bool:
+    """After an immutable read: True if no writer touched the file since it was opened.
+
+    A writer writes a WAL database only through its ``-wal`` file, which the shared lock
+    held since before the read keeps from being deleted: if there is none now, there was
+    none, and the file did not change.
+    """
+    return not any(p.exists() for p in _side_files(conn.path))
+
+
 # SQLite's unix VFS lock bytes (os_unix.c): readers hold a read lock within SHARED_FIRST ..
 # SHARED_FIRST + SHARED_SIZE; a closing WAL connection needs them all exclusively to checkpoint
+# and delete its WAL
 _PENDING_BYTE = 0x40000000
 _SHARED_FIRST = _PENDING_BYTE + 2
 _SHARED_SIZE = 510
@@ -321,81 +515,137 @@ def _shared_lock(path: Path) -> int | None:
     """Hold a POSIX read lock on SQLite's shared-lock bytes of ``path``; the fd, or None."""
     try:
         import fcntl
-    except ImportError:  # not on POSIX: no immutable reads, a plain read-only open instead
+    except ImportError:  # not on POSIX: no immutable reads at all
         return None
     fd = os.open(path, os.O_RDONLY)
     try:
         fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, _SHARED_SIZE, _SHARED_FIRST, os.SEEK_SET)
-    except OSError:  # a writer is checkpointing right now: read through the WAL instead
+    except OSError:  # a writer is checkpointing right now
         os.close(fd)
         return None
     return fd
 
 
-class _GuardedConnection(sqlite3.Connection):
-    """A connection that releases the shared lock guarding an immutable read when it closes."""
-
-    guard_fd: int | None = None
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            if self.guard_fd is not None:
-                os.close(self.guard_fd)
-                self.guard_fd = None
-
-
-@dataclass
-class QueryResult:
-    """Column names and a stream of row tuples; the stream raises SqlRefused on an error."""
-
-    columns: list[str]
-    rows: Iterator[tuple[Any, ...]]
-
-
-def _sqlite_error(exc: sqlite3.Error, refusals: list[str], timeout: float) -> SqlRefused:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+def _sqlite_error(exc: sqlite3.Error, refusals: list[str], limits: Limits) -> SqlRefused:
+    message = _first_line(exc)
     if message == "interrupted":
-        return SqlRefused(f"query stopped after the time limit of {timeout:g} s (see --timeout)")
+        return limits.time_out()
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_TOOBIG":
+        return limits.too_big()
     if refusals and "not authorized" in message:
         return SqlRefused(f"{message}: {refusals[0]} (factdb sql is read-only)")
     return SqlRefused(message)
 
 
-def run_sqlite(path: Path, sql: str, timeout: float = DEFAULT_TIMEOUT) -> QueryResult:
-    """Run one read-only statement on the SQLite file ``path``."""
+def run_sqlite(path: Path, sql: str, limits: Limits | None = None) -> QueryResult:
+    """Run one read-only statement on the SQLite file ``path``, in one snapshot.
+
+    The query runs in a child process (``factdb.sqlprocess``) that is killed at the time
+    limit, even inside a single long built-in call that the progress handler cannot stop.
+    """
+    from factdb.sqlprocess import forked
+
+    limits = limits or Limits()
+    deadline = time.monotonic() + limits.timeout
     statement = single_statement(sql, "sqlite")
-    conn, refusals, deadline = open_sqlite_readonly(path, timeout)
-    deadline[0] = time.monotonic() + timeout
+    # a child killed at the deadline leaves the -wal/-shm it made; they go here instead
+    quiet = path.is_file() and _is_wal(path) and not any(p.exists() for p in _side_files(path))
+    # a moment after the child's own deadline, so that its progress handler speaks first
+    columns, rows = forked(
+        lambda: _sqlite_rows(path, statement, limits),
+        deadline + 0.2,
+        limits.time_out,
+        SqlRefused,
+        (lambda: _remove_side_files(path)) if quiet else None,
+    )
+    return QueryResult(columns, rows)
+
+
+def _sqlite_rows(
+    path: Path, statement: str, limits: Limits
+) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
+    """Columns and rows of ``statement`` read from ``path`` (what the child process runs)."""
+    conn, refusals, deadline = open_sqlite_readonly(path, limits)
     try:
         cursor = conn.execute(statement)
     except sqlite3.Error as exc:
         conn.close()
-        raise _sqlite_error(exc, refusals, timeout) from None
+        raise _sqlite_error(exc, refusals, limits) from None
+    except BaseException:
+        conn.close()
+        raise
     columns = [d[0] for d in cursor.description or ()]
 
     def rows() -> Iterator[tuple[Any, ...]]:
         try:
-            while True:
-                batch = cursor.fetchmany(500)
-                if not batch:
-                    return
-                yield from batch
+            yield from _bounded(lambda: cursor.fetchmany(500), limits, deadline[0])
         except sqlite3.Error as exc:
-            raise _sqlite_error(exc, refusals, timeout) from None
+            raise _sqlite_error(exc, refusals, limits) from None
         finally:
             conn.close()
 
-    return QueryResult(columns, rows())
+    if not conn.immutable:
+        return columns, rows()
+    # an immutable read is only shown once it is known that nothing wrote meanwhile
+    try:
+        kept = list(rows())
+    except SqlRefused:
+        if not _unchanged(conn):
+            raise _changed(path) from None
+        raise
+    if not _unchanged(conn):
+        raise _changed(path)
+    return columns, iter(kept)
+
+
+def _changed(path: Path) -> SqlRefused:
+    return SqlRefused(
+        f"{path} changed while it was being read (another program wrote to it); run the query again"
+    )
 
 
 # --- PostgreSQL --------------------------------------------------------------------------------
 
+# the statements a server-side cursor can hold; EXPLAIN and SHOW (short answers) are fetched
+# at once
+_CURSOR_KEYWORDS = {"select", "with", "values", "table"}
+_TOO_BIG_MARK = "factdb-result-too-large:"
 
-def run_postgresql(url: str, sql: str, timeout: float = DEFAULT_TIMEOUT) -> QueryResult:
-    """Run one statement on PostgreSQL inside a READ ONLY transaction that is rolled back."""
+
+def _bounded_on_server(statement: str, limits: Limits) -> str:
+    """``statement`` with one more column that fails once the result outgrows the limit.
+
+    The running total of the rows' sizes is checked on the server, before a row is sent: a
+    single ``repeat('x', 900000000)`` never reaches this process. The error is a cast of a
+    text carrying the mark (a cast of a constant would fail when planned, not when run).
+    """
+    total = "sum(pg_column_size(factdb_q.*)) OVER (ROWS UNBOUNDED PRECEDING)"
+    return (
+        f"SELECT factdb_q.*, CASE WHEN {total} > {limits.max_bytes} "
+        f"THEN ('{_TOO_BIG_MARK}' || {total})::int END AS factdb_size_check "
+        f"FROM (\n{statement}\n) AS factdb_q"
+    )
+
+
+def _timeout_ms(deadline: float, limits: Limits) -> int:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise limits.time_out()
+    return max(1, int(left * 1000))
+
+
+def run_postgresql(
+    url: str, sql: str, limits: Limits | None = None, role: str | None = None
+) -> QueryResult:
+    """Run one statement on PostgreSQL in a READ ONLY, REPEATABLE READ transaction that is
+    rolled back; as ``role`` (``SET LOCAL ROLE``) when given."""
+    limits = limits or Limits()
+    deadline = time.monotonic() + limits.timeout
     statement = single_statement(sql, "postgresql")
+    from factdb.pgfunctions import refuse_denied_functions
+
+    refuse_denied_functions(statement)
+    from psycopg import sql as pgsql
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
@@ -405,32 +655,52 @@ def run_postgresql(url: str, sql: str, timeout: float = DEFAULT_TIMEOUT) -> Quer
     except Exception as exc:  # connection refused, unknown database, …
         engine.dispose()
         raise SqlRefused(_first_line(getattr(exc, "orig", None) or exc)) from None
-    cursor = raw.cursor()
+    control = raw.cursor()
+    keyword = re.match(r"[\s(]*([A-Za-z_]+)", _code_only(statement, "postgresql"))
+    on_server = keyword is not None and keyword.group(1).lower() in _CURSOR_KEYWORDS
+    cursor: Any = raw.driver_connection.cursor(name="factdb_sql") if on_server else control
     try:
-        cursor.execute("SET TRANSACTION READ ONLY")
-        cursor.execute(f"SET LOCAL statement_timeout = {max(1, int(timeout * 1000))}")
+        # one snapshot for the whole statement and every FETCH of it
+        control.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        if role:
+            control.execute(pgsql.SQL("SET LOCAL ROLE {}").format(pgsql.Identifier(role)))
+        control.execute(f"SET LOCAL statement_timeout = {_timeout_ms(deadline, limits)}")
         # a snapshot now, so that the user's statement can no longer make this transaction
         # read-write ("SET TRANSACTION READ WRITE" must come before any query)
-        cursor.execute("SELECT 1")
-        # with parameters psycopg uses the extended protocol, where the server refuses more
-        # than one statement; '%' is doubled because the query is then scanned for placeholders
-        cursor.execute(statement.replace("%", "%%"), ())
-    except Exception as exc:
+        control.execute("SELECT 1")
+        # '%' is doubled because with parameters the query is scanned for placeholders;
+        # prepare=True sends it through the extended protocol, where the server itself
+        # refuses a second statement (a server-side cursor's DECLARE cannot hold one either)
+        if on_server:
+            cursor.execute(_bounded_on_server(statement, limits).replace("%", "%%"), ())
+        else:
+            cursor.execute(statement.replace("%", "%%"), (), prepare=True)
+    except BaseException as exc:
         _close(raw, engine)
-        raise _pg_error(exc, timeout) from None
-    columns = [d[0] for d in cursor.description or ()]
+        if isinstance(exc, Exception):
+            raise _pg_error(exc, limits) from None
+        raise
+    description = list(cursor.description or ())
+    if on_server:
+        description = description[:-1]  # the size check
+    columns = [d[0] for d in description]
+
+    def batch() -> list[tuple[Any, ...]]:
+        if cursor.description is None:  # a statement without rows
+            return []
+        if not on_server:
+            return cursor.fetchmany(500)
+        # every FETCH is a statement of its own: it gets what is left of the time limit
+        control.execute(f"SET LOCAL statement_timeout = {_timeout_ms(deadline, limits)}")
+        return [row[:-1] for row in cursor.fetchmany(500)]
 
     def rows() -> Iterator[tuple[Any, ...]]:
         try:
-            if not cursor.description:
-                return
-            while True:
-                batch = cursor.fetchmany(500)
-                if not batch:
-                    return
-                yield from batch
+            yield from _bounded(batch, limits, deadline)
+        except SqlRefused:
+            raise
         except Exception as exc:
-            raise _pg_error(exc, timeout) from None
+            raise _pg_error(exc, limits) from None
         finally:
             _close(raw, engine)
 
@@ -442,32 +712,44 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _pg_error(exc: BaseException, timeout: float) -> SqlRefused:
+def _pg_error(exc: BaseException, limits: Limits) -> SqlRefused:
+    if isinstance(exc, SqlRefused):
+        return exc
     message = _first_line(exc)
     if "statement timeout" in message:
-        return SqlRefused(f"query stopped after the time limit of {timeout:g} s (see --timeout)")
+        return limits.time_out()
+    if _TOO_BIG_MARK in message:
+        return limits.too_big()
     return SqlRefused(message)
 
 
 def _close(raw: Any, engine: Any) -> None:
     try:
-        raw.rollback()
-    finally:
+        with contextlib.suppress(Exception):
+            raw.rollback()
         raw.close()
+    finally:
         engine.dispose()
 
 
-def run_query(url: str, sql: str, timeout: float = DEFAULT_TIMEOUT) -> QueryResult:
-    """Run one read-only statement on the database at ``url`` (SQLite file or PostgreSQL)."""
+def run_query(
+    url: str, sql: str, limits: Limits | None = None, role: str | None = None
+) -> QueryResult:
+    """Run one read-only statement on the database at ``url`` (SQLite file or PostgreSQL).
+
+    ``role`` (PostgreSQL only): run it as this role (see docs/postgres.md).
+    """
     from factdb.config import sqlite_path
 
     if url.startswith("sqlite"):
+        if role:
+            raise SqlRefused("a role (--role) applies to PostgreSQL only")
         path = sqlite_path(url)
         if path is None:
             raise SqlRefused("factdb sql needs a database file, not an in-memory database")
-        return run_sqlite(path, sql, timeout)
+        return run_sqlite(path, sql, limits)
     if url.startswith("postgresql"):
-        return run_postgresql(url, sql, timeout)
+        return run_postgresql(url, sql, limits, role)
     raise SqlRefused(f"factdb sql supports SQLite and PostgreSQL, not {url.split(':', 1)[0]}")
 
 

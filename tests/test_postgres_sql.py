@@ -24,13 +24,14 @@ REFUSED = [
     "SELECT setval('tags_id_seq', 1000)",
     "SELECT nextval('statements_id_seq')",
     "SELECT factdb_nonexistent_function()",
-]
-# allowed to run (they only read or act on the session), but nothing may outlive the query
-HARMLESS = [
     "SELECT lo_create(0)",
     "SELECT set_config('search_path', 'nowhere', false)",
     "SELECT pg_advisory_lock(42)",
+]
+# allowed to run (they only read or act on the session), but nothing may outlive the query
+HARMLESS = [
     "SELECT count(*) FROM claim_overview",
+    "SELECT pg_column_size(text) FROM statements LIMIT 1",
 ]
 
 
@@ -43,7 +44,13 @@ def _state(url: str) -> list:
         ] + [
             conn.execute(text("SELECT count(*) FROM pg_largeobject_metadata")).scalar_one(),
             conn.execute(text("SELECT last_value FROM tags_id_seq")).scalar_one(),
-            conn.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).all(),
+            # this database's only: other test runs share the server
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
+                )
+            ).all(),
         ]
     engine.dispose()
     return state

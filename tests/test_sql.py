@@ -363,16 +363,16 @@ def test_sql_on_sqlite_does_not_import_sqlalchemy(sqlite_path):
     assert result.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_immutable_read_is_guarded_against_a_writers_checkpoint(sqlite_path):
-    """A writer in another process that commits and closes during an immutable read cannot
-    checkpoint into the main file (it would change pages under the reader)."""
+def test_reader_keeps_its_snapshot_while_a_writer_commits_and_closes(sqlite_path):
+    """A writer in another process that commits and closes during a read cannot change what
+    the read sees, nor checkpoint into the file under it."""
     import subprocess
     import sys
 
     from factdb.sqlguard import open_sqlite_readonly
 
     wal = sqlite_path.with_name(sqlite_path.name + "-wal")
-    assert not wal.exists()  # a fresh copy of a checkpointed template: a quiescent WAL file
+    assert not wal.exists()  # a fresh copy of a checkpointed template: a quiet WAL file
     before = hashlib.sha256(sqlite_path.read_bytes()).hexdigest()
     conn, _refusals, _deadline = open_sqlite_readonly(sqlite_path)
     try:
@@ -381,13 +381,14 @@ def test_immutable_read_is_guarded_against_a_writers_checkpoint(sqlite_path):
             "c.execute(\"INSERT INTO tags (name) VALUES ('during')\"); c.commit(); c.close()"
         )
         subprocess.run([sys.executable, "-c", writer, str(sqlite_path)], check=True)
-        # the writer could not checkpoint: its pages wait in the WAL, the main file is intact
+        # the reader's snapshot holds the writer's pages in the WAL
         assert wal.exists() and wal.stat().st_size > 0
         assert hashlib.sha256(sqlite_path.read_bytes()).hexdigest() == before
         assert conn.execute("SELECT count(*) FROM tags WHERE name = 'during'").fetchone() == (0,)
     finally:
         conn.close()
-    reader = open_sqlite_readonly(sqlite_path)[0]  # the WAL is there now: a normal reader
+    assert wal.exists()  # not empty: the reader leaves the writer's WAL alone
+    reader = open_sqlite_readonly(sqlite_path)[0]
     try:
         assert reader.execute("SELECT count(*) FROM tags WHERE name = 'during'").fetchone() == (1,)
     finally:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,29 @@ FORMATS = ("csv", "jsonl", "claimreview")
     type=click.Path(dir_okay=False),
     help="Write to FILE (atomically: a failure leaves nothing half-written); default stdout.",
 )
+@click.option(
+    "--spreadsheet-safe",
+    is_flag=True,
+    help="CSV: prefix cells that a spreadsheet would run as a formula (=, +, -, @) with '. "
+    "For opening in a spreadsheet; such a file does not re-import byte for byte.",
+)
 @pass_app
-def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> None:
+def export(
+    app: AppContext, fmt: str, output: str | None, spreadsheet_safe: bool, **filters: Any
+) -> None:
     """Export claims (those the filters select; all by default), in the order recorded.
 
     The CSV and JSONL output is the interchange record that 'factdb import' reads: importing
-    it into an empty database and exporting again gives the same bytes. ClaimReview output has
-    one ClaimReview per verdict (claims without a verdict are left out).
+    it into an empty database and exporting again gives the same bytes. Cells are written as
+    stored, so a spreadsheet may run one that starts with = + - @ as a formula: use
+    --spreadsheet-safe for a file meant for a spreadsheet. ClaimReview output has one
+    ClaimReview per verdict (claims without a verdict are left out).
     """
     from factdb.io import writers
     from factdb.safefiles import OutputFile, check_output, protected_files
 
+    if spreadsheet_safe and fmt != "csv":
+        raise click.UsageError("--spreadsheet-safe applies to --format csv only")
     claim_filter = make_filter(**filters)
     if output is not None:
         check_output(Path(output), protected_files(app.path), option="-o")
@@ -62,7 +75,7 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
                     session, claim_filter, empty_for_null=fmt == "csv"
                 )
                 with contextlib.closing(chunks):
-                    return writer(chunks, out)
+                    return writer(_spreadsheet_safe(chunks) if spreadsheet_safe else chunks, out)
 
         if output is None:
             # UTF-8 whatever the locale; a closed pipe (``factdb export | head``) ends the
@@ -85,3 +98,11 @@ def export(app: AppContext, fmt: str, output: str | None, **filters: Any) -> Non
             count = write(out)
     noun = "reviews" if fmt == "claimreview" else "claims"
     click.echo(f"Exported {count} {noun} to {output}", err=True)
+
+
+def _spreadsheet_safe(chunks: Iterable[list[tuple[Any, ...]]]) -> Iterator[list[tuple[Any, ...]]]:
+    """The export's chunks with every text cell made safe for a spreadsheet."""
+    from factdb.output import spreadsheet_safe
+
+    for chunk in chunks:
+        yield [tuple(spreadsheet_safe(v) if isinstance(v, str) else v for v in r) for r in chunk]

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,34 +48,124 @@ def _unique(columns: list[str]) -> list[str]:
     return out
 
 
+class Seconds(click.ParamType):
+    """A time limit: a finite number of seconds, more than 0 and at most a day."""
+
+    name = "SECONDS"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not (math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT):
+            self.fail(
+                f"{value!r} must be more than 0 and at most {MAX_TIMEOUT:g} seconds", param, ctx
+            )
+        return seconds
+
+
+MAX_TIMEOUT = 86400.0
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Stop whatever runs (fetching, rendering) once ``seconds`` have passed.
+
+    The query's own checks (SQLite's progress handler, PostgreSQL's statement_timeout, the
+    check per row) stop the query; this alarm also bounds what they cannot see, such as
+    laying out a table of many rows. Only in the main thread of a POSIX process.
+    """
+    from factdb.sqlguard import Limits
+
+    main = threading.current_thread() is threading.main_thread()
+    if not (main and hasattr(signal, "setitimer")):
+        yield
+        return
+
+    def expired(_signum: int, _frame: Any) -> None:
+        raise Limits(timeout=seconds).time_out()
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    # a little after the query's own deadline, so that the query's checks speak first
+    signal.setitimer(signal.ITIMER_REAL, seconds + 0.2)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 @click.command()
 @click.argument("query", metavar="QUERY|-|@FILE")
 @output_options
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.001),
+    type=Seconds(),
     default=5.0,
     show_default=True,
-    metavar="SECONDS",
-    help="Stop the query after this many seconds.",
+    help="Stop after this many seconds (the whole command: query, fetching and output).",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Refuse a result of more rows than this.",
+)
+@click.option(
+    "--max-bytes",
+    type=click.IntRange(min=1),
+    default=64 * 1024 * 1024,
+    show_default=True,
+    help="Refuse a result (or a single value) larger than this many bytes.",
+)
+@click.option(
+    "--role",
+    envvar="FACTDB_SQL_ROLE",
+    metavar="ROLE",
+    help="PostgreSQL: run the query as this role (env FACTDB_SQL_ROLE; see docs/postgres.md).",
 )
 @pass_app
-def sql(app: AppContext, query: str, fmt: str, style: str, timeout: float) -> None:
+def sql(
+    app: AppContext,
+    query: str,
+    fmt: str,
+    style: str,
+    timeout: float,
+    max_rows: int,
+    max_bytes: int,
+    role: str | None,
+) -> None:
     """Run one read-only SQL query (QUERY, '-' for stdin, or @FILE).
 
     The database is never changed, whatever the query says: writes, DDL, ATTACH, PRAGMAs that
-    change anything and extensions are refused. See 'factdb schema' for the tables and views.
+    change anything and extensions are refused; on PostgreSQL so are functions that act
+    outside the transaction. The query reads one snapshot, and the whole command stops at
+    --timeout, --max-rows and --max-bytes. See 'factdb schema' for the tables and views.
 
     \b
     Example:
       factdb sql "SELECT speaker, status, text FROM claim_overview LIMIT 5"
     """
     check_style(style)
-    from factdb.sqlguard import run_query
+    if role and not app.url.startswith("postgresql"):
+        raise click.UsageError("--role applies to PostgreSQL databases only")
+    from factdb.sqlguard import Limits, run_query
 
-    result = run_query(app.url, _read_query(query), timeout)
-    columns = _unique(result.columns)
-    render((dict(zip(columns, row, strict=False)) for row in result.rows), columns, fmt, style)
+    limits = Limits(timeout=timeout, max_rows=max_rows, max_bytes=max_bytes)
+    text = _read_query(query)
+    try:
+        with _time_limit(timeout):
+            result = run_query(app.url, text, limits, role)
+            columns = _unique(result.columns)
+            render(
+                (dict(zip(columns, row, strict=False)) for row in result.rows), columns, fmt, style
+            )
+    except MemoryError:
+        from factdb.sqlprocess import OUT_OF_MEMORY
+
+        raise FactdbError(OUT_OF_MEMORY) from None
 
 
 @click.command()
