@@ -7,9 +7,12 @@ aliases bridge scripts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
+
+from factdb.vocab import UNKNOWN_SPEAKER
 
 _SPACE = re.compile(r"\s+")
 CONTENT_KEY_DIGITS = 16
@@ -29,6 +32,12 @@ def name_key(name: str) -> str:
     decomposed = unicodedata.normalize("NFKD", name.casefold())
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _SPACE.sub(" ", stripped.casefold()).strip()
+
+
+@functools.lru_cache(maxsize=4096)  # asked once per exported or reported claim
+def is_unknown_speaker(name: str) -> bool:
+    """Whether ``name`` is the reserved name of the unknown speaker (``vocab.UNKNOWN_SPEAKER``)."""
+    return name_key(name) == name_key(UNKNOWN_SPEAKER)
 
 
 def content_key(speaker_id: int, text: str, said_on: str | None) -> str:

@@ -50,7 +50,13 @@ from factdb.models import (
     Tag,
     Verdict,
 )
-from factdb.textkeys import CONTENT_KEY_DIGITS, content_identity, content_key, name_key
+from factdb.textkeys import (
+    CONTENT_KEY_DIGITS,
+    content_identity,
+    content_key,
+    is_unknown_speaker,
+    name_key,
+)
 
 BATCH = 2_500
 # batches the writer's thread may have queued or in hand while the main thread prepares the
@@ -422,7 +428,8 @@ class Loader:
                 },
                 unique="name_key",
             )
-            if created:
+            # the unknown speaker is nobody new: not counted, not compared with real names
+            if created and not is_unknown_speaker(record.speaker):
                 self.summary.new_speakers += 1
                 self._new_speaker_names.append(record.speaker)
         self._speaker_by_key[key] = found

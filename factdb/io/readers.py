@@ -35,6 +35,7 @@ from factdb.io.records import (
     host_of,
     normalise,
 )
+from factdb.vocab import UNKNOWN_SPEAKER
 
 FORMATS = ("csv", "jsonl", "claimreview", "factcheck-api")
 _EXTENSIONS = {
@@ -405,9 +406,12 @@ def claimreview_record(node: dict[str, Any], location: str) -> Record:
         label = f"{value}/{best}" if best is not None else str(value)
     raw = {
         "text": node.get("claimReviewed") or item.get("text") or item.get("name"),
-        "speaker": _name(author),
+        # ClaimReview allows a Claim without an author: the unknown speaker said it
+        "speaker": _name(author) or UNKNOWN_SPEAKER,
         "speaker_role": _name(author.get("jobTitle")),
-        "speaker_kind": "organisation" if "Organization" in _types(author) else "person",
+        "speaker_kind": (
+            ("organisation" if "Organization" in _types(author) else "person") if author else None
+        ),
         "said_on": _first(item.get("datePublished") or item.get("dateCreated")),
         "language": _name(item.get("inLanguage") or node.get("inLanguage")),
         "verdict": label,
@@ -509,7 +513,8 @@ def _factcheck_record(claim: dict[str, Any], review: dict[str, Any], location: s
     publisher = review.get("publisher") if isinstance(review.get("publisher"), dict) else {}
     raw = {
         "text": claim.get("text"),
-        "speaker": _name(claim.get("claimant")),
+        # about one claim in twenty has no claimant (an anonymous viral post)
+        "speaker": _name(claim.get("claimant")) or UNKNOWN_SPEAKER,
         "said_on": claim.get("claimDate"),
         "language": review.get("languageCode"),
         "verdict": review.get("textualRating"),

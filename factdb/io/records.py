@@ -489,7 +489,9 @@ def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Reco
     if "text" not in values:
         raise RecordError(location, "text", "missing (a claim needs its text)")
     if "speaker" not in values:
-        raise RecordError(location, "speaker", "missing (a claim needs a speaker)")
+        raise RecordError(
+            location, "speaker", "missing (a claim needs one; (unknown) if nobody is known)"
+        )
     values["location"] = location
     # what Record(**values) makes, without assigning all 25 fields (2.5 µs a record): every
     # key is a field (checked above) and the fields not given keep the class's defaults
