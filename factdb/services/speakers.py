@@ -192,9 +192,9 @@ def create_speaker(
 
 def add_alias(session: Session, speaker: Speaker, alias: str) -> SpeakerAlias:
     """Give ``speaker`` another name; refused if any speaker already answers to it."""
-    key = check_name_free(session, alias)
     if is_unknown_speaker(alias):
         raise FactdbError(_RESERVED)
+    key = check_name_free(session, alias)
     row = SpeakerAlias(speaker=speaker, alias=clean_text(alias), alias_key=key)
     session.add(row)
     session.flush()
@@ -346,13 +346,11 @@ def edit_speaker(
     speaker = get_speaker(session, ref)
     if changes.get("name") is not None:
         new = clean_text(changes["name"])
-        key = check_name_free(session, new, exclude_id=speaker.id)
-        if key != speaker.name_key and (
-            is_unknown_speaker(speaker.name) or is_unknown_speaker(new)
-        ):
-            # renaming would silently give every anonymous claim a speaker (or take one
-            # away): moving claims between speakers is what `speaker merge` is for
+        if is_unknown_speaker(speaker.name) != is_unknown_speaker(new):
+            # renaming would silently give every anonymous claim a speaker (or make a
+            # speaker's claims anonymous): one claim at a time is `claim edit --speaker`
             raise FactdbError(_RESERVED)
+        key = check_name_free(session, new, exclude_id=speaker.id)
         if key != speaker.name_key and not force:
             candidates = speaker_near_matches(session, new, exclude_id=speaker.id)
             if candidates:
