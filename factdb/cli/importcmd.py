@@ -85,16 +85,19 @@ def import_cmd(
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
     from factdb.io.loader import Loader, is_bulk
-    from factdb.io.readers import PrefixedStream, detect_format, read_records
+    from factdb.io.readers import detect_format, read_records, utf8_input
     from factdb.io.records import RecordError
 
     stream, name, size = _open(file)
     reject_out = None
     try:
         head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
-        fmt = fmt or detect_format(name if file != "-" else "", head)
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+            raise FactdbError(f"{name}: empty input, nothing to import")
         counted = stream
-        body = io.BufferedReader(PrefixedStream(head, stream), buffer_size=SNIFF_BYTES)
+        # UTF-16/32 become UTF-8 here, so that every reader (and the sniffing) sees UTF-8
+        body = io.BufferedReader(utf8_input(head, stream, name), buffer_size=SNIFF_BYTES)
+        fmt = fmt or detect_format(name if file != "-" else "", body.peek(SNIFF_BYTES))
         if rejects:
             reject_out = open(rejects, "w", encoding="utf-8")  # noqa: SIM115
         show_bar = size is not None and not quiet and _is_terminal(sys.stderr)

@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -48,10 +49,17 @@ _EXTENSIONS = {
 SNIFF_BYTES = 1 << 16
 
 Item = Record | RecordError
+_COLUMN_SET = frozenset(COLUMNS)
 
 
 def detect_format(name: str, head: bytes) -> str:
-    """The format of an input from its file name and its first bytes."""
+    """The format of an input from its file name and its first bytes (UTF-8). TOML and XML,
+    which no reader reads, are refused here whatever the file is called."""
+    kind = sniff_kind(head)
+    if kind in ("TOML", "XML"):
+        raise FactdbError(
+            f"{name or '<stdin>'}: this looks like {kind}, not an import format; {_ADVICE[kind]}"
+        )
     lower = name.lower()
     for extension, fmt in _EXTENSIONS.items():
         if lower.endswith(extension):
@@ -69,7 +77,8 @@ def detect_format(name: str, head: bytes) -> str:
             if isinstance(first, dict):
                 # JSON-LD documents one a line are read as such (their keywords start with @)
                 return "claimreview" if any(str(k).startswith("@") for k in first) else "jsonl"
-        if '"claimReview"' in text:
+        # a claims:search response (an empty one has just "claims": []) or its claims array
+        if '"claimReview"' in text or '"claims"' in text:
             return "factcheck-api"
         # a JSON-LD document of another type: the ClaimReview reader says it holds none
         if "ClaimReview" in text or any(f'"@{k}"' in text for k in ("context", "type", "graph")):
@@ -80,17 +89,130 @@ def detect_format(name: str, head: bytes) -> str:
     return "csv"
 
 
+_FORMAT_NAMES = {
+    "csv": "CSV",
+    "jsonl": "JSON Lines",
+    "claimreview": "ClaimReview JSON-LD",
+    "factcheck-api": "Fact Check Tools API JSON",
+}
+
+
 def read_records(stream: BinaryIO, name: str, fmt: str) -> Iterator[Item]:
-    """Records (or per-record errors) from ``stream`` in format ``fmt``."""
+    """Records (or per-record errors) from ``stream`` in format ``fmt``. An input in which the
+    reader finds nothing at all raises FactdbError naming the format tried: "0 added" from a
+    file that was misread is a silent failure."""
     if fmt == "csv":
-        return read_csv(stream, name)
-    if fmt == "jsonl":
-        return read_jsonl(stream, name)
-    if fmt == "claimreview":
-        return read_claimreview(stream, name)
-    if fmt == "factcheck-api":
-        return read_factcheck_api(stream, name)
-    raise FactdbError(f"unknown import format {fmt!r} (use: {', '.join(FORMATS)})")
+        items = read_csv(stream, name)
+    elif fmt == "jsonl":
+        items = read_jsonl(stream, name)
+    elif fmt == "claimreview":
+        items = read_claimreview(stream, name)
+    elif fmt == "factcheck-api":
+        items = read_factcheck_api(stream, name)
+    else:
+        raise FactdbError(f"unknown import format {fmt!r} (use: {', '.join(FORMATS)})")
+    return _not_empty(items, name, fmt)
+
+
+def _not_empty(items: Iterator[Item], name: str, fmt: str) -> Iterator[Item]:
+    first = next(items, None)
+    if first is None:
+        raise FactdbError(
+            f"{name}: no claim found in it (read as {_FORMAT_NAMES[fmt]}; --format chooses another)"
+        )
+    yield first
+    yield from items  # delegated: no cost per record
+
+
+# --- what an input is -------------------------------------------------------------------------
+
+_TOML_LINE = re.compile(r"""^(\[\[?\s*[\w."' -]+\]\]?|[\w."-]+\s*=\s*\S)""")
+_UTF32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def sniff_kind(head: bytes) -> str | None:
+    """What the first bytes of an input look like when that is clearly not CSV: ``JSON``,
+    ``TOML``, ``HTML`` or ``XML``; None when it may be CSV (or plain text)."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<?xml"):
+        return "XML"
+    if text.startswith("<"):
+        return "HTML"
+    if text.startswith("{") or re.match(r"\[\s*[\[{\"\d\]-]", text):
+        return "JSON"
+    # TOML: after its comments, a [table] or a key = value line
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        return "TOML" if _TOML_LINE.match(line) and "," not in line.split("=")[0] else None
+    return None
+
+
+_ADVICE = {
+    "JSON": "use --format jsonl, claimreview or factcheck-api",
+    "TOML": "a seed story is loaded with 'factdb seed FILE'",
+    "HTML": "use --format claimreview to read a page's ld+json ClaimReviews",
+    "XML": "factdb reads no XML",
+    "plain text": "a CSV file starts with a header naming its columns, such as text,speaker",
+}
+
+
+def not_csv(name: str, kind: str) -> FactdbError:
+    """The error for an input read as CSV that is something else."""
+    return FactdbError(f"{name}: this looks like {kind}, not CSV; {_ADVICE[kind]}")
+
+
+def utf8_input(head: bytes, rest: BinaryIO, name: str) -> BinaryIO:
+    """The input as UTF-8 bytes: UTF-16 and UTF-32 with a byte-order mark are decoded as they
+    are read; UTF-16 without one is refused with the command that converts it."""
+    codec = None
+    if head.startswith(_UTF32):  # before UTF-16: UTF-32-LE's mark starts like UTF-16-LE's
+        codec = "utf-32"
+    elif head.startswith(_UTF16):
+        codec = "utf-16"
+    elif head and head.count(0) * 4 >= len(head):  # text with a NUL every other byte
+        order = "LE" if head[1:2] == b"\0" else "BE"
+        raise FactdbError(
+            f"{name}: this looks like UTF-16 text without a byte-order mark; convert it first, "
+            f"e.g. iconv -f UTF-16{order} -t UTF-8 {name or 'FILE'} > converted"
+        )
+    stream: BinaryIO = PrefixedStream(head, rest)  # type: ignore[assignment]
+    return _Transcoded(stream, codec, name) if codec else stream  # type: ignore[return-value]
+
+
+class _Transcoded(io.RawIOBase):
+    """A UTF-16 or UTF-32 stream read as UTF-8, a chunk at a time (memory stays bounded)."""
+
+    def __init__(self, raw: BinaryIO, codec: str, name: str) -> None:
+        self.raw = raw
+        self.name_ = name
+        self.codec = codec
+        self.decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        self.pending = b""
+        self.done = False
+
+    def readable(self) -> bool:
+        """Always: this is an input."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` with UTF-8 bytes decoded from the next chunk(s)."""
+        while not self.pending and not self.done:
+            chunk = self.raw.read(SNIFF_BYTES)
+            try:
+                text = self.decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise FactdbError(
+                    f"{self.name_}: invalid {self.codec.upper()} text ({exc.reason})"
+                ) from None
+            self.done = not chunk
+            self.pending = text.encode("utf-8")
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
 
 
 class PrefixedStream(io.RawIOBase):
@@ -133,7 +255,13 @@ def _decode_error(name: str, exc: UnicodeDecodeError, line: int | None = None) -
 
 
 def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Interchange records from CSV: a header row naming the columns, then one claim a row."""
+    """Interchange records from CSV: a header row naming the columns, then one claim a row.
+    JSON, TOML, HTML or plain text read as CSV is refused as such, not by its "columns"."""
+    if not hasattr(stream, "peek"):
+        stream = io.BufferedReader(stream, SNIFF_BYTES)  # type: ignore[arg-type]
+    kind = sniff_kind(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES])  # type: ignore[attr-defined]
+    if kind is not None:
+        raise not_csv(name, kind)
     text = _text_stream(stream)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     reader = csv.reader(text, strict=True)
@@ -141,10 +269,15 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
         header = next(reader, None)
     except UnicodeDecodeError as exc:
         raise _decode_error(name, exc, 1) from None
+    except csv.Error:
+        raise not_csv(name, "plain text") from None
     if header is None:
         return
     columns = [clean(h).lower() for h in header]
     unknown = [clean(h) for h, c in zip(header, columns, strict=True) if c and c not in COLUMNS]
+    if unknown and not _COLUMN_SET.intersection(columns):
+        # not one interchange column: the first line is not a header but text
+        raise not_csv(name, "plain text")
     # a bad header spoils every row: raised, not yielded (--skip-invalid cannot help)
     try:
         check_columns(unknown, f"{name}, line 1")
@@ -485,6 +618,10 @@ def read_factcheck_api(stream: BinaryIO, name: str) -> Iterator[Item]:
             yield from _factcheck_claim(part.value, name, f"{prefix}{part.path}")
             continue
         page = part.value  # a whole response: the document, or an item of a top-level array
+        if part.path != "$" and isinstance(page, dict) and "claims" not in page:
+            # a saved "claims" array on its own: the item is a claim, not a response
+            yield from _factcheck_claim(page, name, f"{prefix}{part.path}")
+            continue
         claims = page.get("claims", []) if isinstance(page, dict) else None
         if not isinstance(claims, list) and claims is not STREAMED:
             raise FactdbError(f"{name}, {prefix}{part.path}: not a claims:search response")

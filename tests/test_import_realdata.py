@@ -1,0 +1,203 @@
+"""Real data goes in, or is refused whole with a reason: bare Fact Check API arrays, inputs in
+which nothing is found, content that is not what its name says, UTF-16/32 text."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factdb.errors import FactdbError
+from factdb.io.readers import detect_format, read_records, sniff_kind, utf8_input
+from factdb.io.records import Record
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).parent.parent
+STORY_LINE = b"Russia Cuts Ties With NATO, Closes Moscow Office After 8 Russians Expelled\n"
+
+
+def _read(data: bytes, name: str, fmt: str | None = None) -> list[Any]:
+    """What ``factdb import`` does with an input: decode, detect, read."""
+    stream = io.BufferedReader(utf8_input(data[:65536], io.BytesIO(data[65536:]), name))
+    fmt = fmt or detect_format(name, stream.peek(65536))
+    return list(read_records(stream, name, fmt))
+
+
+def _claims() -> list[dict[str, Any]]:
+    return json.loads((DATA / "factcheck_api.json").read_text(encoding="utf-8"))["claims"]
+
+
+# --- a saved "claims" array, and inputs in which nothing is found ------------------------------
+
+
+def test_bare_array_of_fact_check_claims_is_read() -> None:
+    data = json.dumps(_claims()).encode()
+    assert detect_format("saved.json", data) == "factcheck-api"
+    items = _read(data, "saved.json")
+    assert all(isinstance(i, Record) for i in items)
+    assert len(items) == 5
+    assert items[0].location == "saved.json, $[0].claimReview[0]"
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "fmt", "message"),
+    [
+        (b'{"nextPageToken": "x"}', "api.json", "factcheck-api", "Fact Check Tools API JSON"),
+        (b"[]", "api.json", "factcheck-api", "Fact Check Tools API JSON"),
+        (b"text,speaker\r\n", "h.csv", "csv", "CSV"),
+        (b"\n\n  \n", "blank.jsonl", "jsonl", "JSON Lines"),
+    ],
+)
+def test_nothing_found_is_an_error_naming_the_format(
+    data: bytes, name: str, fmt: str, message: str
+) -> None:
+    with pytest.raises(FactdbError, match=rf"^{name}: no claim found in it \(read as {message};"):
+        _read(data, name, fmt)
+
+
+# --- content is sniffed before the extension is trusted ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"),
+    [
+        ((REPO / "seeds" / "000_nato_russia_2021.toml").read_bytes(), "TOML"),
+        (b'[story]\ntitle = "x"\n', "TOML"),
+        (b'title = "x"\n', "TOML"),
+        ((DATA / "factcheck_api.json").read_bytes(), "JSON"),
+        (b'[{"text": "a"}]', "JSON"),
+        ((DATA / "claimreview_page.html").read_bytes(), "HTML"),
+        (b'<?xml version="1.0"?><a/>', "XML"),
+        (b"text,speaker\nA = B,C\n", None),
+        (STORY_LINE, None),
+    ],
+)
+def test_sniff_kind(data: bytes, kind: str | None) -> None:
+    assert sniff_kind(data) == kind
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            (REPO / "seeds" / "000_nato_russia_2021.toml").read_bytes(),
+            "story.csv: this looks like TOML, not an import format; "
+            "a seed story is loaded with 'factdb seed FILE'",
+        ),
+        (
+            STORY_LINE + b"\nMoscow, October 18 (AP) ...\n",
+            "story.csv: this looks like plain text, not CSV; "
+            "a CSV file starts with a header naming its columns, such as text,speaker",
+        ),
+        (
+            (DATA / "factcheck_api.json").read_bytes(),
+            "story.csv: this looks like JSON, not CSV; "
+            "use --format jsonl, claimreview or factcheck-api",
+        ),
+        (
+            (DATA / "claimreview_page.html").read_bytes(),
+            "story.csv: this looks like HTML, not CSV; "
+            "use --format claimreview to read a page's ld+json ClaimReviews",
+        ),
+        # a stray quote in the first line: not a CSV header either
+        (b'He said "no" and left\nthen, "again\n', "story.csv: this looks like plain text"),
+    ],
+)
+def test_a_csv_name_does_not_make_csv(data: bytes, message: str) -> None:
+    with pytest.raises(FactdbError) as caught:
+        _read(data, "story.csv")
+    assert str(caught.value).startswith(message)
+    # an explicit --format csv gets the same diagnosis, not "unknown column(s)"
+    with pytest.raises(FactdbError) as caught:
+        _read(data, "story.csv", "csv")
+    assert "unknown column" not in str(caught.value)
+
+
+def test_a_real_csv_with_a_wrong_column_still_names_it() -> None:
+    with pytest.raises(FactdbError, match=r"unknown column\(s\) 'speeker'"):
+        _read(b"text,speeker\nA,B\n", "a.csv")
+
+
+# --- encodings ---------------------------------------------------------------------------------
+
+TEXT = "text,speaker\nКафе «Café» said,Анна\n"
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-8-sig"])
+def test_unicode_with_a_byte_order_mark_is_decoded(codec: str) -> None:
+    bom = {
+        "utf-16-le": codecs.BOM_UTF16_LE,
+        "utf-16-be": codecs.BOM_UTF16_BE,
+    }.get(codec, b"")
+    data = bom + TEXT.encode(codec)
+    (record,) = _read(data, "u.csv")
+    assert (record.text, record.speaker) == ("Кафе «Café» said", "Анна")
+
+
+def test_utf16_spanning_chunks_is_decoded_whole() -> None:
+    rows = "".join(f"Claim number {i} é,Анна\n" for i in range(20_000))
+    data = ("text,speaker\n" + rows).encode("utf-16")
+    assert len(data) > 4 * 65536
+    items = _read(data, "big.csv")
+    assert len(items) == 20_000 and items[-1].text == "Claim number 19999 é"
+
+
+@pytest.mark.parametrize(("codec", "order"), [("utf-16-le", "LE"), ("utf-16-be", "BE")])
+def test_utf16_without_a_byte_order_mark_is_refused_with_advice(codec: str, order: str) -> None:
+    with pytest.raises(FactdbError) as caught:
+        _read(TEXT.encode(codec), "u.csv")
+    assert str(caught.value) == (
+        "u.csv: this looks like UTF-16 text without a byte-order mark; convert it first, "
+        f"e.g. iconv -f UTF-16{order} -t UTF-8 u.csv > converted"
+    )
+
+
+def test_broken_utf16_is_one_error() -> None:
+    data = codecs.BOM_UTF16_LE + "text,speaker\nA,B\n".encode("utf-16-le") + b"\x00\xdc"
+    with pytest.raises(FactdbError, match=r"^u\.csv: invalid UTF-16 text"):
+        _read(data, "u.csv")
+
+
+# --- through the CLI, on both backends ----------------------------------------------------------
+
+
+def _count(run: Any) -> str:
+    return run("sql", "SELECT COUNT(*) AS n FROM statements", "--format", "csv").stdout
+
+
+def test_cli_bare_array_imports(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "claims.json"
+    path.write_text(json.dumps(_claims()), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "4 added, 1 changed, 0 unchanged, 0 rejected" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "message"),
+    [
+        ("", "Error: <stdin>: empty input, nothing to import"),
+        (" \n\n", "Error: <stdin>: empty input, nothing to import"),
+        ('{"claims": []}', "Error: <stdin>: no claim found in it (read as Fact Check Tools API"),
+        ('title = "x"\n', "Error: <stdin>: this looks like TOML, not an import format"),
+    ],
+)
+def test_cli_nothing_to_import_is_an_error(run: Any, stdin: str, message: str) -> None:
+    assert run("claim", "add", "Kept.", "--speaker", "A").exit_code == 0
+    before = _count(run)
+    result = run("import", "-", input=stdin)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+    assert _count(run) == before
+
+
+def test_cli_utf16_file_imports(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "excel.csv"
+    path.write_bytes(TEXT.encode("utf-16"))
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "1 added" in result.stderr
