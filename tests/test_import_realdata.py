@@ -201,3 +201,75 @@ def test_cli_utf16_file_imports(run: Any, tmp_path: Path) -> None:
     result = run("import", str(path))
     assert result.exit_code == 0, result.stderr
     assert "1 added" in result.stderr
+
+
+# --- deep nesting is one error with its path, never a RecursionError ---------------------------
+
+DEEP = 100_000
+REVIEW = '{"@type": "ClaimReview", "claimReviewed": "x", "itemReviewed": {"author": "A"}}'
+CHAIN = '{"@type": "Article", "review": ' * DEEP + REVIEW + "}" * DEEP
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (CHAIN, "chain.json", "chain.json, $.review: JSON nested deeper than 200 levels"),
+        (
+            '{"@graph": [' + "[" * DEEP + "]" * DEEP + "]}",
+            "graph.json",
+            "graph.json, $['@graph'][0]: JSON nested deeper than 200 levels",
+        ),
+        (
+            "[" * DEEP + "]" * DEEP,
+            "array.json",
+            "array.json, $[0]: JSON nested deeper than 200 levels",
+        ),
+        (
+            f'<html><script type="application/ld+json">{CHAIN}</script></html>',
+            "page.html",
+            "page.html, script 1 (line 1): JSON nested deeper than 200 levels",
+        ),
+        (
+            '<script type="application/ld+json">'
+            + '{"review": ' * 300
+            + REVIEW
+            + "}" * 300
+            + "</script>",
+            "page.html",
+            "page.html, script 1 (line 1) $" + ".review" * 201 + ": JSON nested deeper",
+        ),
+    ],
+)
+def test_deep_json_ld_is_one_error_with_its_path(data: str, name: str, message: str) -> None:
+    with pytest.raises(FactdbError) as caught:
+        _read(data.encode(), name, "claimreview")
+    assert str(caught.value).startswith(message)
+
+
+def test_deep_fact_check_response_is_one_error() -> None:
+    data = '{"claims": [{"text": "a", "claimReview": [' + "[" * DEEP + "]" * DEEP + "]}]}"
+    with pytest.raises(FactdbError, match=r"^api\.json, \$\.claims\[0\]: JSON nested deeper"):
+        _read(data.encode(), "api.json", "factcheck-api")
+
+
+def test_nesting_within_the_limit_is_read() -> None:
+    data = '{"review": ' * 150 + REVIEW + "}" * 150
+    (record,) = _read(data.encode(), "ok.json", "claimreview")
+    assert (record.text, record.speaker) == ("x", "A")
+
+
+def test_cli_deep_json_is_one_error_line(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "chain.json"
+    path.write_text(CHAIN, encoding="utf-8")
+    for args in ([], ["--skip-invalid", str(tmp_path / "rejects.jsonl")]):
+        result = run("import", str(path), *args)
+        assert result.exit_code == 1
+        assert result.stderr == (
+            "Error: chain.json, $.review: JSON nested deeper than 200 levels\n"
+        )
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text('{"text": ' + "[" * DEEP + "]" * DEEP + ', "speaker": "A"}\n', "utf-8")
+    result = run("import", str(lines), "--skip-invalid", str(tmp_path / "rejects.jsonl"))
+    assert result.exit_code == 0 and "1 rejected" in result.stderr
+    (entry,) = [json.loads(x) for x in (tmp_path / "rejects.jsonl").read_text().splitlines()]
+    assert entry["location"] == "deep.jsonl, line 1" and "depth" in entry["reason"]

@@ -42,7 +42,12 @@ def _reject_writer(out: IO[str]):  # type: ignore[no-untyped-def]
             "reason": error.message,
             "record": raw,
         }
-        out.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        try:
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+        except (RecursionError, ValueError):
+            # a record nested too deeply to write back (its location says where it was)
+            line = json.dumps({**entry, "record": None}, ensure_ascii=False, default=str)
+        out.write(line + "\n")
 
     return reject
 

@@ -25,7 +25,14 @@ from typing import Any, BinaryIO
 import orjson
 
 from factdb.errors import FactdbError
-from factdb.io.jsonstream import STREAMED, JsonPart, json_parts, json_path_key
+from factdb.io.jsonstream import (
+    MAX_DEPTH,
+    STREAMED,
+    JsonPart,
+    TooDeep,
+    json_parts,
+    json_path_key,
+)
 from factdb.io.records import (
     COLUMNS,
     Record,
@@ -417,9 +424,14 @@ def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart]]:
         for index, (line, body) in enumerate(parser.blocks, start=1):
             prefix = f"script {index} (line {line}) "
             try:
-                yield prefix, JsonPart(1, "$", json.loads(body))
+                value = json.loads(body)
             except ValueError as exc:
                 raise FactdbError(f"{name}, {prefix.strip()}: invalid JSON-LD: {exc}") from None
+            except RecursionError:
+                raise FactdbError(
+                    f"{name}, {prefix.strip()}: JSON nested deeper than {MAX_DEPTH} levels"
+                ) from None
+            yield prefix, JsonPart(1, "$", value)
         return
     for part in json_parts(PrefixedStream(head, stream), name):
         # several documents one after another (JSON Lines): the second on are numbered
@@ -444,11 +456,14 @@ _NESTING_KEYS = (
 )
 
 
-def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every ClaimReview object in a JSON-LD document, with its JSON path; others ignored."""
+def _claim_reviews(node: Any, path: str, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every ClaimReview object in a JSON-LD document, with its JSON path; others ignored.
+    Nesting deeper than MAX_DEPTH raises TooDeep (this walk recurses)."""
+    if depth > MAX_DEPTH:
+        raise TooDeep(path)
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _claim_reviews(item, f"{path}[{index}]")
+            yield from _claim_reviews(item, f"{path}[{index}]", depth + 1)
     elif isinstance(node, dict):
         if "ClaimReview" in _types(node):
             yield path, node
@@ -457,7 +472,7 @@ def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]
         # DataFeed (Google's and Data Commons' ClaimReview feeds) in its elements' "item"
         for key in _NESTING_KEYS:
             if key in node:
-                yield from _claim_reviews(node[key], json_path_key(path, key))
+                yield from _claim_reviews(node[key], json_path_key(path, key), depth + 1)
 
 
 def _first(value: Any) -> Any:
@@ -581,14 +596,17 @@ def read_claimreview(stream: BinaryIO, name: str) -> Iterator[Item]:
     "0 added"."""
     found = False
     for prefix, part in _json_parts(stream, name):
-        for path, node in _claim_reviews(part.value, part.path):
-            found = True
-            location = f"{name}, {prefix}{path}"
-            try:
-                yield claimreview_record(node, location)
-            except RecordError as exc:
-                exc.raw = node
-                yield exc
+        try:
+            for path, node in _claim_reviews(part.value, part.path):
+                found = True
+                location = f"{name}, {prefix}{path}"
+                try:
+                    yield claimreview_record(node, location)
+                except RecordError as exc:
+                    exc.raw = node
+                    yield exc
+        except TooDeep as exc:
+            raise FactdbError(f"{name}, {prefix}{exc.path}: {exc}") from None
     if not found:
         raise FactdbError(
             f"{name}: no ClaimReview found (other JSON-LD types are ignored; "
