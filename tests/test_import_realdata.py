@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
+from factdb.db import make_engine
 from factdb.errors import FactdbError
 from factdb.io.readers import detect_format, read_records, sniff_kind, utf8_input
 from factdb.io.records import Record
@@ -273,3 +275,134 @@ def test_cli_deep_json_is_one_error_line(run: Any, tmp_path: Path) -> None:
     assert result.exit_code == 0 and "1 rejected" in result.stderr
     (entry,) = [json.loads(x) for x in (tmp_path / "rejects.jsonl").read_text().splitlines()]
     assert entry["location"] == "deep.jsonl, line 1" and "depth" in entry["reason"]
+
+
+# --- values one backend cannot hold are refused on both, with file, line and field -------------
+
+LIGATURE = "\ufdfa"  # ARABIC LIGATURE SALLALLAHOU ALAYHE WASALLAM: NFKD spells it in 18 letters
+
+
+def _review_json(value: Any = 4, author: str = "A", url: str = "https://x.example/1") -> bytes:
+    review = {
+        "@type": "ClaimReview",
+        "claimReviewed": "A claim.",
+        "itemReviewed": {"@type": "Claim", "author": author, "appearance": [url]},
+        "reviewRating": {"alternateName": "False", "ratingValue": value, "bestRating": 5},
+    }
+    return json.dumps([review]).encode()
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (
+            _review_json(3_000_000_000),
+            "r.json",
+            "r.json, $[0]: reviewRating.ratingValue: 3000000000 is out of range "
+            "(from -2147483648 to 2147483647)",
+        ),
+        (
+            _review_json("-3e9"),
+            "r.json",
+            "r.json, $[0]: reviewRating.ratingValue: -3000000000 is out of range",
+        ),
+        (
+            _review_json(author=LIGATURE * 20),
+            "r.json",
+            "r.json, $[0]: itemReviewed.author.name: its comparison key is longer than 300",
+        ),
+        (
+            _review_json(url="https://x.example/" + "a" * 2000),
+            "r.json",
+            "r.json, $[0]: itemReviewed.reported_by.url: longer than 2000 characters",
+        ),
+        (
+            f"text,speaker\nA claim.,{LIGATURE * 20}\n".encode(),
+            "a.csv",
+            "a.csv, line 2: speaker: its comparison key is longer than 300 characters",
+        ),
+        (
+            f"text,speaker,source\nA claim.,A,{LIGATURE * 17}\n".encode(),
+            "a.csv",
+            "a.csv, line 2: source: its comparison key is longer than 300 characters",
+        ),
+        (
+            ("text,speaker,tags\nA claim.,A," + "İ" * 60 + "\n").encode(),
+            "a.csv",
+            "a.csv, line 2: tags: tag longer than 100 characters",
+        ),
+    ],
+)
+def test_values_a_column_cannot_hold_are_record_errors(
+    data: bytes, name: str, message: str
+) -> None:
+    (item,) = _read(data, name)
+    assert str(item).startswith(message)
+
+
+def test_values_at_the_limits_are_read() -> None:
+    (record,) = _read(_review_json(2**31 - 1, author=LIGATURE * 16), "r.json")
+    assert record.rating_value == 2**31 - 1 and len(record.speaker) == 16
+
+
+def _query(run: Any, sql: str) -> list[list[str]]:
+    return [line.split(",") for line in run("sql", sql, "--format", "csv").stdout.split()[1:]]
+
+
+def test_cli_out_of_range_is_refused_or_skipped_on_both_backends(run: Any, tmp_path: Path) -> None:
+    reviews = [json.loads(_review_json(3_000_000_000))[0], json.loads(_review_json(3))[0]]
+    reviews[1]["claimReviewed"] = "Another claim."
+    reviews.append(json.loads(_review_json(author=LIGATURE * 20))[0])
+    reviews[2]["claimReviewed"] = "A third claim."
+    path = tmp_path / "reviews.json"
+    path.write_text(json.dumps(reviews), encoding="utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "Error: reviews.json, $[0]: reviewRating.ratingValue: 3000000000 is out of range"
+    )
+    assert _query(run, "SELECT COUNT(*) AS n FROM statements") == [["0"]]
+    rejects = tmp_path / "rejects.jsonl"
+    result = run("import", str(path), "--skip-invalid", str(rejects))
+    assert result.exit_code == 0, result.stderr
+    assert "1 added, 0 changed, 0 unchanged, 2 rejected" in result.stderr
+    entries = [json.loads(line) for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert [(e["location"], e["field"]) for e in entries] == [
+        ("reviews.json, $[0]", "reviewRating.ratingValue"),
+        ("reviews.json, $[2]", "itemReviewed.author.name"),
+    ]
+    assert _query(run, "SELECT rating_value FROM verdicts") == [["3"]]
+
+
+@pytest.mark.parametrize(
+    ("sql", "message"),
+    [
+        (
+            "INSERT INTO speakers (id, name, name_key, kind) "
+            f"VALUES (7, 'Long', '{'k' * 301}', 'person')",
+            "Error: cannot copy speakers row (id 7): name_key is 301 characters long "
+            "(the column holds 300); correct it in the source database first",
+        ),
+        (
+            "INSERT INTO verdicts (id, statement_id, label, rating_value, normalised_class) "
+            "VALUES (9, 1, 'False', 3000000000, 'false')",
+            "Error: cannot copy verdicts row (id 9): rating_value is 3000000000, "
+            "out of the column's range -2147483648..2147483647",
+        ),
+    ],
+)
+def test_db_copy_names_an_old_row_postgresql_cannot_hold(
+    run_sqlite: Any, pg_url: str, sql: str, message: str
+) -> None:
+    assert run_sqlite("claim", "add", "A claim.", "--speaker", "A").exit_code == 0
+    engine = make_engine(f"sqlite:///{run_sqlite.db}")
+    with engine.begin() as conn:  # written before importers checked: SQLite holds it
+        conn.execute(text(sql))
+    engine.dispose()
+    result = run_sqlite("db", "copy", "--to", pg_url)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message) and len(result.stderr.splitlines()) == 1
+    check = make_engine(pg_url, write=False)
+    with check.connect() as conn:  # all or nothing: the target is as it was
+        assert conn.execute(text("SELECT COUNT(*) FROM statements")).scalar_one() == 0
+    check.dispose()

@@ -39,10 +39,12 @@ from factdb.io.records import (
     RecordError,
     SourceRef,
     check_columns,
+    check_int,
     clean,
     host_of,
     normalise,
 )
+from factdb.textkeys import name_key
 from factdb.vocab import UNKNOWN_SPEAKER
 
 FORMATS = ("csv", "jsonl", "claimreview", "factcheck-api")
@@ -521,7 +523,10 @@ def _appearance(item: Any, role: str) -> SourceRef | None:
     name = clean(name) if name else host_of(url)
     if not name:
         return None
-    return SourceRef(name[:300], url, None, role)
+    name = name[:300]
+    while len(name_key(name)) > 300:  # its key must fit its column too (rare: ligatures)
+        name = name[:-1]
+    return SourceRef(name, url, None, role)
 
 
 # ClaimReview field (as a user would look for it) for each interchange field
@@ -573,6 +578,8 @@ def claimreview_record(node: dict[str, Any], location: str) -> Record:
         field_name = _CLAIMREVIEW_FIELDS.get(exc.field or "", exc.field)
         raise RecordError(location, field_name, exc.message) from None
     if record.verdict is not None:
+        for number, key in ((value, "ratingValue"), (best, "bestRating"), (worst, "worstRating")):
+            check_int(number, f"reviewRating.{key}", location)
         record.rating_value, record.best_rating, record.worst_rating = value, best, worst
     record.speaker_same_as = tuple(
         clean(str(s)) for s in _as_list(author.get("sameAs")) if isinstance(s, str) and s.strip()
@@ -586,6 +593,11 @@ def claimreview_record(node: dict[str, Any], location: str) -> Record:
         ref = _appearance(entry, "reported_by")
         if ref is not None:
             sources.setdefault(ref.url or ref.name, ref)
+    for ref in sources.values():
+        if ref.url is not None and len(ref.url) > 2000:
+            raise RecordError(
+                location, f"itemReviewed.{ref.role}.url", "longer than 2000 characters"
+            )
     record.extra_sources = tuple(sources.values())
     return record
 
