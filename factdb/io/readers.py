@@ -384,6 +384,8 @@ def _binary_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
 
 # --- ClaimReview -------------------------------------------------------------------------------
 
+HTML_CHUNK = 1 << 20  # bytes of a page decoded and parsed at a time
+
 
 class _LdJsonExtractor(HTMLParser):
     """Collects the bodies of ``<script type="application/ld+json">`` blocks of a page."""
@@ -411,19 +413,33 @@ class _LdJsonExtractor(HTMLParser):
             self._current.append(data)
 
 
-def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart]]:
-    """(location prefix, part) of a JSON input, streamed (see ``factdb.io.jsonstream``), or of
-    each JSON-LD block of an HTML page (read whole: a page is small)."""
-    head = stream.read(SNIFF_BYTES)
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+def _ld_json_blocks(head: bytes, rest: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """(line, body) of each ld+json block of an HTML page, as soon as the block has been read:
+    the page is decoded and parsed a chunk at a time, and only those blocks are kept, so memory
+    is bounded by the biggest block, not by the page (a page can be a 100 MB archive)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    parser = _LdJsonExtractor()
+    chunk = head
+    while True:
         try:
-            data = (head + stream.read()).decode("utf-8-sig")
+            parser.feed(decoder.decode(chunk, final=not chunk))
         except UnicodeDecodeError as exc:
             raise _decode_error(name, exc) from None
-        parser = _LdJsonExtractor()
-        parser.feed(data)
-        parser.close()
-        for index, (line, body) in enumerate(parser.blocks, start=1):
+        if not chunk:
+            parser.close()
+        blocks, parser.blocks = parser.blocks, []
+        yield from blocks
+        if not chunk:
+            return
+        chunk = rest.read(HTML_CHUNK)
+
+
+def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart]]:
+    """(location prefix, part) of a JSON input, streamed (see ``factdb.io.jsonstream``), or of
+    each JSON-LD block of an HTML page (streamed too: a block at a time)."""
+    head = stream.read(SNIFF_BYTES)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        for index, (line, body) in enumerate(_ld_json_blocks(head, stream, name), start=1):
             prefix = f"script {index} (line {line}) "
             try:
                 value = json.loads(body)
