@@ -406,3 +406,51 @@ def test_db_copy_names_an_old_row_postgresql_cannot_hold(
     with check.connect() as conn:  # all or nothing: the target is as it was
         assert conn.execute(text("SELECT COUNT(*) FROM statements")).scalar_one() == 0
     check.dispose()
+
+
+# --- an HTML page is streamed --------------------------------------------------------------------
+
+
+class _CountingStream(io.RawIOBase):
+    """A page of ``blocks`` ld+json ClaimReviews between 1 MiB paragraphs, made as it is
+    read, counting the bytes handed out."""
+
+    def __init__(self, blocks: int) -> None:
+        self.parts = [b"<!doctype html><html><body>\n"]
+        for number in range(blocks):
+            self.parts.append(b"<p>" + b"prose " * 175_000 + b"</p>\n")
+            review = json.dumps(
+                {"@type": "ClaimReview", "claimReviewed": f"Claim {number}", "author": "D"}
+            )
+            self.parts.append(f'<script type="application/ld+json">{review}</script>'.encode())
+        self.parts.append(b"</body></html>\n")
+        self.parts.reverse()
+        self.handed_out = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if not self.parts:
+            return 0
+        part = self.parts.pop()
+        n = min(len(buffer), len(part))
+        if n < len(part):
+            self.parts.append(part[n:])
+        buffer[:n] = part[:n]
+        self.handed_out += n
+        return n
+
+
+def test_html_page_is_read_a_block_at_a_time() -> None:
+    stream = _CountingStream(blocks=6)  # a page of about 6 MiB
+    items = read_records(io.BufferedReader(stream), "page.html", "claimreview")
+    read_at = []
+    for item in items:
+        assert isinstance(item, Record)
+        read_at.append(stream.handed_out)
+    assert len(read_at) == 6
+    # each review comes out after about its own MiB of the page, not after the whole page
+    mib = 1024 * 1024
+    for number, handed_out in enumerate(read_at, start=1):
+        assert handed_out <= (number + 2) * mib, (number, handed_out)
