@@ -138,3 +138,22 @@ def test_reserved_speaker_cannot_be_renamed_merged_or_aliased(session: Session) 
     assert not unknown.aliases and not jens.aliases
     with pytest.raises(FactdbError, match="reserved"):
         add_alias(session, get_speaker(session, "Jens Stoltenberg"), "(unknown)")
+
+
+def test_rendered_reports_show_the_unknown_total(run: Any, tmp_path: Path) -> None:
+    _import_api(run, tmp_path)
+    markdown = run("report", "--format", "markdown").stdout
+    assert "| Claims | Claims by an unknown speaker | Speakers |" in markdown
+    assert "| 2 | 1 | 1 |" in markdown
+    scorecard = markdown.split("## Speaker scorecard", 1)[1].split("\n## ", 1)[0]
+    assert "Sergey Lavrov" in scorecard and UNKNOWN_SPEAKER not in scorecard
+    html = run("report", "--format", "html").stdout
+    assert "Claims by an unknown speaker" in html
+
+
+def test_sql_scorecard_view_leaves_the_unknown_speaker_out(run: Any, tmp_path: Path) -> None:
+    _import_api(run, tmp_path)
+    result = run("sql", "SELECT speaker, claims FROM speaker_scorecard", "--format", "csv")
+    assert result.stdout.splitlines() == ["speaker,claims", "Sergey Lavrov,1"]
+    listed = run("sql", "SELECT speaker FROM claim_overview ORDER BY speaker", "--format", "csv")
+    assert listed.stdout.splitlines() == ["speaker", UNKNOWN_SPEAKER, "Sergey Lavrov"]
