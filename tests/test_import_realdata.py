@@ -454,3 +454,12 @@ def test_html_page_is_read_a_block_at_a_time() -> None:
     mib = 1024 * 1024
     for number, handed_out in enumerate(read_at, start=1):
         assert handed_out <= (number + 2) * mib, (number, handed_out)
+
+
+def test_cli_overlong_origin_is_refused_on_both_backends(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text("text,speaker\nA claim.,A\n", encoding="utf-8")
+    result = run("import", str(path), "--origin", "o" * 101)
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --origin is longer than 100 characters\n"
+    assert run("import", str(path), "--origin", "o" * 100).exit_code == 0

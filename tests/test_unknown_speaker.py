@@ -157,3 +157,16 @@ def test_sql_scorecard_view_leaves_the_unknown_speaker_out(run: Any, tmp_path: P
     assert result.stdout.splitlines() == ["speaker,claims", "Sergey Lavrov,1"]
     listed = run("sql", "SELECT speaker FROM claim_overview ORDER BY speaker", "--format", "csv")
     assert listed.stdout.splitlines() == ["speaker", UNKNOWN_SPEAKER, "Sergey Lavrov"]
+
+
+def test_one_record_gives_the_unknown_speaker_no_role(run: Any, tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_text(
+        f"text,speaker,speaker_role,speaker_kind\nA post.,{UNKNOWN_SPEAKER},Blogger,organisation\n",
+        encoding="utf-8",
+    )
+    result = run("import", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert "0 new speakers" in result.stderr
+    shown = run("sql", "SELECT name, kind, role FROM speakers", "--format", "csv").stdout
+    assert shown.splitlines() == ["name,kind,role", f"{UNKNOWN_SPEAKER},person,"]

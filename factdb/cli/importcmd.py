@@ -97,7 +97,7 @@ def import_cmd(
     reject_out = None
     try:
         head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
-        if not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+        if len(head) < SNIFF_BYTES and not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
             raise FactdbError(f"{name}: empty input, nothing to import")
         counted = stream
         # UTF-16/32 become UTF-8 here, so that every reader (and the sniffing) sees UTF-8

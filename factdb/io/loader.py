@@ -58,6 +58,7 @@ from factdb.textkeys import (
     name_key,
 )
 
+ORIGIN_MAX = 100  # statements.origin is a VARCHAR(100) (models.Statement)
 BATCH = 2_500
 # batches the writer's thread may have queued or in hand while the main thread prepares the
 # next: enough to ride out indexing a group for search (FTS_GROUP) without stopping the main
@@ -189,6 +190,9 @@ class Loader:
 
         self.session = session
         self.origin = origin.strip() if origin and origin.strip() else None
+        if self.origin is not None and len(self.origin) > ORIGIN_MAX:
+            # the column's length on PostgreSQL (SQLite would store it): refused on both
+            raise FactdbError(f"--origin is longer than {ORIGIN_MAX} characters")
         self.reject = reject
         self.progress = progress
         self.summary = Summary()
@@ -417,19 +421,21 @@ class Loader:
             speaker = find_speaker(self.session, record.speaker)
             found = speaker.id if speaker is not None else None
         if found is None:
+            # the unknown speaker is nobody in particular: no role or ids from one record,
+            # not counted as new, not compared with real names
+            unknown = is_unknown_speaker(record.speaker)
             found, created = self._new_row(
                 Speaker.__table__,
                 {
                     "name": record.speaker,
                     "name_key": key,
-                    "kind": record.speaker_kind or "person",
-                    "role": record.speaker_role,
-                    "external_ids": _external_ids(record.speaker_same_as),
+                    "kind": "person" if unknown else record.speaker_kind or "person",
+                    "role": None if unknown else record.speaker_role,
+                    "external_ids": None if unknown else _external_ids(record.speaker_same_as),
                 },
                 unique="name_key",
             )
-            # the unknown speaker is nobody new: not counted, not compared with real names
-            if created and not is_unknown_speaker(record.speaker):
+            if created and not unknown:
                 self.summary.new_speakers += 1
                 self._new_speaker_names.append(record.speaker)
         self._speaker_by_key[key] = found
