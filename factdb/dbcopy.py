@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Integer, Table, bindparam, func, select, text, update
+from sqlalchemy import Integer, String, Table, bindparam, func, select, text, update
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.types import JSON
 
 from factdb.config import display_url, sqlite_path
@@ -138,6 +138,30 @@ def clear_tables(target: Connection) -> None:
         target.execute(table.delete())
 
 
+_INT_RANGE = (-(2**31), 2**31 - 1)  # PostgreSQL's INTEGER
+
+
+def _unfit(table: Table, row: dict[str, Any]) -> str | None:
+    """Why ``row`` does not fit ``table``'s declared column types, or None if it does."""
+    for column in table.columns:
+        problem = _misfit(column.type, row.get(column.name))
+        if problem is not None:
+            keys = ", ".join(f"{c.name} {row.get(c.name)}" for c in table.primary_key.columns)
+            return f"{table.name} row ({keys}): {column.name} {problem}"
+    return None
+
+
+def _misfit(kind: Any, value: Any) -> str | None:
+    if isinstance(value, str) and isinstance(kind, String) and kind.length:
+        if len(value) > kind.length:
+            return f"is {len(value)} characters long (the column holds {kind.length})"
+    elif isinstance(value, int) and type(kind) is Integer:
+        low, high = _INT_RANGE
+        if not low <= value <= high:
+            return f"is {value}, out of the column's range {low}..{high}"
+    return None
+
+
 def copy_table(
     source: Connection, target: Connection, table: Table, batch_size: int = BATCH_SIZE
 ) -> int:
@@ -157,7 +181,18 @@ def copy_table(
         for row in rows:
             for column in self_refs:
                 row[column] = None
-        target.execute(insert, rows)
+        try:
+            target.execute(insert, rows)
+        except DBAPIError:
+            # a value the source held that the target cannot (an old SQLite file: SQLite
+            # ignores VARCHAR lengths and stores 64-bit integers): name the row
+            problem = next(filter(None, (_unfit(table, row) for row in rows)), None)
+            if problem is None:
+                raise
+            raise FactdbError(
+                f"cannot copy {problem}; correct it in the source database first "
+                "(nothing was copied)"
+            ) from None
         copied += len(rows)
     for column in self_refs:
         (pk,) = order  # self-referencing tables have a single-column key

@@ -4,7 +4,7 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0008_audit_log"
+HEAD_REVISION = "0009_unknown_speaker"
 KNOWN_REVISIONS = frozenset(
     {
         "0001_core",
@@ -15,5 +15,6 @@ KNOWN_REVISIONS = frozenset(
         "0006_partial_evidence_indexes",
         "0007_text_identity",
         "0008_audit_log",
+        "0009_unknown_speaker",
     }
 )

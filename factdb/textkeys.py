@@ -18,6 +18,7 @@ import unicodedata
 from typing import Any
 
 from factdb.text import strip_invisible
+from factdb.vocab import UNKNOWN_SPEAKER
 
 _SPACE = re.compile(r"\s+")
 CONTENT_KEY_DIGITS = 16
@@ -163,6 +164,12 @@ def fold_ascii_claim(text: str) -> str:
     """:func:`content_identity`'s text for cleaned ASCII text (no tab, no run of spaces, no
     line break): the loader's fast path."""
     return _ascii_folds()[1](text)
+
+
+@functools.lru_cache(maxsize=4096)  # asked once per exported or reported claim
+def is_unknown_speaker(name: str) -> bool:
+    """Whether ``name`` is the reserved name of the unknown speaker (``vocab.UNKNOWN_SPEAKER``)."""
+    return name_key(name) == name_key(UNKNOWN_SPEAKER)
 
 
 def content_key(speaker_id: int, text: str, said_on: str | None) -> str:

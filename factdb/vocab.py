@@ -5,6 +5,10 @@ tuples, so a kind or relation is defined once. (Statuses are a table: users add 
 """
 
 SPEAKER_KINDS = ("person", "organisation")
+# the speaker of a claim nobody is known to have made (an anonymous viral post, a Fact Check
+# API claim without claimant): one ordinary speaker row under this reserved name, created on
+# first use, so that every join, filter and export works unchanged (see docs/robustness.md)
+UNKNOWN_SPEAKER = "(unknown)"
 SOURCE_KINDS = (
     "news_agency",
     "outlet",

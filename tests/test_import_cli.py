@@ -199,15 +199,18 @@ def test_claimreview_formats_and_changed_claims(run: Any) -> None:
     assert arabic == [("صحيح", "other")]
 
 
-def test_claimreview_without_rating_and_with_missing_author(run: Any, tmp_path: Path) -> None:
-    rejects = tmp_path / "r.jsonl"
-    result = run("import", str(DATA / "claimreview_graph.json"), "--skip-invalid", str(rejects))
+def test_claimreview_without_rating_and_with_missing_author(run: Any) -> None:
+    result = run("import", str(DATA / "claimreview_graph.json"))
     assert result.exit_code == 0, result.stderr
-    assert "2 added, 0 changed, 0 unchanged, 1 rejected" in result.stderr
-    assert query(run, "SELECT COUNT(*) FROM verdicts") == [(1,)]  # the unrated one has none
-    entry = json.loads(rejects.read_text(encoding="utf-8"))
-    assert entry["location"] == "claimreview_graph.json, $['@graph'][3]"
-    assert entry["field"] == "itemReviewed.author.name"
+    # the review without an author is an anonymous claim, not a reject; nor a new speaker
+    assert "3 added, 0 changed, 0 unchanged, 0 rejected; 2 new speakers" in result.stderr
+    assert query(run, "SELECT COUNT(*) FROM verdicts") == [(2,)]  # the unrated one has none
+    rows = query(
+        run,
+        "SELECT sp.name FROM statements st JOIN speakers sp ON sp.id = st.speaker_id "
+        "ORDER BY st.id",
+    )
+    assert rows[-1] == ("(unknown)",)
 
 
 def test_factcheck_api_several_reviews(run: Any, tmp_path: Path) -> None:
@@ -215,7 +218,7 @@ def test_factcheck_api_several_reviews(run: Any, tmp_path: Path) -> None:
     result = run("import", str(DATA / "factcheck_api.json"), "--skip-invalid", str(rejects))
     assert result.exit_code == 0, result.stderr
     # claim 1 twice (its second review makes it "changed"), claim 2, the unreviewed claim
-    assert "3 added, 1 changed, 0 unchanged, 1 rejected" in result.stderr
+    assert "4 added, 1 changed, 0 unchanged, 0 rejected" in result.stderr
     rows = query(
         run,
         "SELECT s.text, v.label, v.normalised_class, v.reviewer FROM verdicts v "
@@ -224,10 +227,11 @@ def test_factcheck_api_several_reviews(run: Any, tmp_path: Path) -> None:
     assert sorted(r[1:] for r in rows) == [
         ("Engañoso: omite el contexto de las expulsiones", "other", "verifica.example"),
         ("False", "false", "Example Fact Check"),
+        ("False", "false", "X"),
         ("Правда", "other", "StopFake"),
     ]
     again = run("import", str(DATA / "factcheck_api.json"), "--skip-invalid", str(rejects))
-    assert "0 added, 0 changed, 4 unchanged, 1 rejected" in again.stderr
+    assert "0 added, 0 changed, 5 unchanged, 0 rejected" in again.stderr
 
 
 def test_near_match_is_created_and_warned(run: Any, tmp_path: Path) -> None:

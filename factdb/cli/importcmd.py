@@ -43,7 +43,12 @@ def _reject_writer(out: IO[str]):  # type: ignore[no-untyped-def]
             "reason": error.message,
             "record": raw,
         }
-        out.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        try:
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+        except (RecursionError, ValueError):
+            # a record nested too deeply to write back (its location says where it was)
+            line = json.dumps({**entry, "record": None}, ensure_ascii=False, default=str)
+        out.write(line + "\n")
 
     return reject
 
@@ -86,7 +91,7 @@ def import_cmd(
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
     from factdb.io.loader import Loader, is_bulk
-    from factdb.io.readers import PrefixedStream, detect_format, read_records
+    from factdb.io.readers import detect_format, read_records, utf8_input
     from factdb.io.records import RecordError
     from factdb.safefiles import OutputFile, check_output, protected_files
 
@@ -99,9 +104,12 @@ def import_cmd(
     reject_out = None
     try:
         head = stream.read(SNIFF_BYTES) if hasattr(stream, "read") else b""
-        fmt = fmt or detect_format(name if file != "-" else "", head)
+        if len(head) < SNIFF_BYTES and not head.lstrip(b"\xef\xbb\xbf \t\r\n"):
+            raise FactdbError(f"{name}: empty input, nothing to import")
         counted = stream
-        body = io.BufferedReader(PrefixedStream(head, stream), buffer_size=SNIFF_BYTES)
+        # UTF-16/32 become UTF-8 here, so that every reader (and the sniffing) sees UTF-8
+        body = io.BufferedReader(utf8_input(head, stream, name), buffer_size=SNIFF_BYTES)
+        fmt = fmt or detect_format(name if file != "-" else "", body.peek(SNIFF_BYTES))
         if rejects:
             # a temporary file, moved into place only once the import has committed
             reject_file = OutputFile(Path(rejects), option="--skip-invalid")

@@ -19,6 +19,9 @@ from factdb.errors import FactdbError
 # arrays of a top-level object whose items are streamed: JSON-LD's @graph, a DataFeed's
 # elements, an ItemList's, and a Fact Check API response's claims
 STREAMED_KEYS = frozenset({"@graph", "dataFeedElement", "itemListElement", "claims"})
+# how deep a value may nest: real records nest a dozen levels; the walkers that read them
+# recurse, so a hostile or broken document is refused here with its path instead
+MAX_DEPTH = 200
 
 
 class _Streamed:
@@ -47,15 +50,19 @@ def json_parts(stream: BinaryIO, name: str) -> Iterator[JsonPart]:
     import ijson  # here, not at the top: CSV and JSON Lines imports need not load it (15 ms)
 
     events = ijson.basic_parse(_WithoutBom(stream), use_float=True, multiple_values=True)
+    document = 1
     try:
         for document, (event, value) in enumerate(events, start=1):
             if event == "start_array":
-                for index, item in enumerate(_items(events)):
+                for index, item in enumerate(_items(events, "$")):
                     yield JsonPart(document, f"$[{index}]", item)
             elif event == "start_map":
                 yield from _object_parts(events, document)
             else:
                 yield JsonPart(document, "$", value)
+    except TooDeep as exc:
+        where = exc.path if document == 1 else f"document {document} {exc.path}"
+        raise FactdbError(f"{name}, {where}: {exc}") from None
     except ijson.JSONError as exc:
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid JSON"
         raise FactdbError(f"{name}: invalid JSON: {detail}") from None
@@ -68,35 +75,45 @@ def _object_parts(events: Iterator[tuple[str, Any]], document: int) -> Iterator[
             yield JsonPart(document, "$", rest)
             return
         event, value = next(events)
+        path = json_path_key("$", key)
         if key in STREAMED_KEYS and event == "start_array":
             rest[key] = STREAMED
-            for index, item in enumerate(_items(events)):
-                yield JsonPart(document, f"{json_path_key('$', key)}[{index}]", item)
+            for index, item in enumerate(_items(events, path)):
+                yield JsonPart(document, f"{path}[{index}]", item)
         else:
-            rest[key] = _value(events, event, value)
+            rest[key] = _value(events, event, value, path, 1)
 
 
-def _items(events: Iterator[tuple[str, Any]]) -> Iterator[Any]:
-    """The values of the array just opened, each built whole."""
-    for event, value in events:
+def _items(events: Iterator[tuple[str, Any]], path: str) -> Iterator[Any]:
+    """The values of the array just opened at ``path``, each built whole."""
+    for index, (event, value) in enumerate(events):
         if event == "end_array":
             return
-        yield _value(events, event, value)
+        yield _value(events, event, value, f"{path}[{index}]", 1)
 
 
-def _value(events: Iterator[tuple[str, Any]], event: str, value: Any) -> Any:
-    """The whole value that starts with ``(event, value)``."""
+class TooDeep(FactdbError):
+    """A JSON value nested deeper than :data:`MAX_DEPTH` levels, at ``path``."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(f"JSON nested deeper than {MAX_DEPTH} levels")
+
+
+def _value(events: Iterator[tuple[str, Any]], event: str, value: Any, path: str, depth: int) -> Any:
+    """The whole value that starts with ``(event, value)`` at ``path``, ``depth`` levels in."""
     if event not in ("start_map", "start_array"):
         return value
     import ijson
 
     builder = ijson.ObjectBuilder()
     builder.event(event, value)
-    depth = 1
     for event, value in events:
         builder.event(event, value)
         if event in ("start_map", "start_array"):
             depth += 1
+            if depth > MAX_DEPTH:
+                raise TooDeep(path)
         elif event in ("end_map", "end_array"):
             depth -= 1
             if depth == 0:

@@ -56,11 +56,13 @@ from factdb.textkeys import (
     content_identity,
     content_key,
     fold_ascii_claim,
+    is_unknown_speaker,
     look_alike_characters,
     name_key,
     spelling_key,
 )
 
+ORIGIN_MAX = 100  # statements.origin is a VARCHAR(100) (models.Statement)
 BATCH = 2_500
 # batches the writer's thread may have queued or in hand while the main thread prepares the
 # next: enough to ride out indexing a group for search (FTS_GROUP) without stopping the main
@@ -197,6 +199,9 @@ class Loader:
         # what the audit log's one entry for this load names as its file
         self.label = label
         self.origin = origin.strip() if origin and origin.strip() else None
+        if self.origin is not None and len(self.origin) > ORIGIN_MAX:
+            # the column's length on PostgreSQL (SQLite would store it): refused on both
+            raise FactdbError(f"--origin is longer than {ORIGIN_MAX} characters")
         self.reject = reject
         self.progress = progress
         self.summary = Summary()
@@ -442,18 +447,21 @@ class Loader:
         if found is not None and known is not None:
             self._check_look_alike("speaker", record.speaker, known, record.location)
         if found is None:
+            # the unknown speaker is nobody in particular: no role or ids from one record,
+            # not counted as new, not compared with real names
+            unknown = is_unknown_speaker(record.speaker)
             found, created = self._new_row(
                 Speaker.__table__,
                 {
                     "name": record.speaker,
                     "name_key": key,
-                    "kind": record.speaker_kind or "person",
-                    "role": record.speaker_role,
-                    "external_ids": _external_ids(record.speaker_same_as),
+                    "kind": "person" if unknown else record.speaker_kind or "person",
+                    "role": None if unknown else record.speaker_role,
+                    "external_ids": None if unknown else _external_ids(record.speaker_same_as),
                 },
                 unique="name_key",
             )
-            if created:
+            if created and not unknown:
                 self.summary.new_speakers += 1
                 self._new_speaker_names.append(record.speaker)
                 self._speaker_shown[key] = record.speaker

@@ -16,6 +16,7 @@ import codecs
 import csv
 import io
 import json
+import re
 import sys
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -24,18 +25,28 @@ from typing import Any, BinaryIO
 import orjson
 
 from factdb.errors import FactdbError
-from factdb.io.jsonstream import STREAMED, JsonPart, json_parts, json_path_key
+from factdb.io.jsonstream import (
+    MAX_DEPTH,
+    STREAMED,
+    JsonPart,
+    TooDeep,
+    json_parts,
+    json_path_key,
+)
 from factdb.io.records import (
     COLUMNS,
     Record,
     RecordError,
     SourceRef,
     check_columns,
+    check_int,
     clean,
     host_of,
     normalise,
     strip_html,
 )
+from factdb.textkeys import name_key
+from factdb.vocab import UNKNOWN_SPEAKER
 
 FORMATS = ("csv", "jsonl", "claimreview", "factcheck-api")
 _EXTENSIONS = {
@@ -48,10 +59,17 @@ _EXTENSIONS = {
 SNIFF_BYTES = 1 << 16
 
 Item = Record | RecordError
+_COLUMN_SET = frozenset(COLUMNS)
 
 
 def detect_format(name: str, head: bytes) -> str:
-    """The format of an input from its file name and its first bytes."""
+    """The format of an input from its file name and its first bytes (UTF-8). TOML and XML,
+    which no reader reads, are refused here whatever the file is called."""
+    kind = sniff_kind(head)
+    if kind in ("TOML", "XML"):
+        raise FactdbError(
+            f"{name or '<stdin>'}: this looks like {kind}, not an import format; {_ADVICE[kind]}"
+        )
     lower = name.lower()
     for extension, fmt in _EXTENSIONS.items():
         if lower.endswith(extension):
@@ -69,7 +87,8 @@ def detect_format(name: str, head: bytes) -> str:
             if isinstance(first, dict):
                 # JSON-LD documents one a line are read as such (their keywords start with @)
                 return "claimreview" if any(str(k).startswith("@") for k in first) else "jsonl"
-        if '"claimReview"' in text:
+        # a claims:search response (an empty one has just "claims": []) or its claims array
+        if '"claimReview"' in text or '"claims"' in text:
             return "factcheck-api"
         # a JSON-LD document of another type: the ClaimReview reader says it holds none
         if "ClaimReview" in text or any(f'"@{k}"' in text for k in ("context", "type", "graph")):
@@ -80,17 +99,130 @@ def detect_format(name: str, head: bytes) -> str:
     return "csv"
 
 
+_FORMAT_NAMES = {
+    "csv": "CSV",
+    "jsonl": "JSON Lines",
+    "claimreview": "ClaimReview JSON-LD",
+    "factcheck-api": "Fact Check Tools API JSON",
+}
+
+
 def read_records(stream: BinaryIO, name: str, fmt: str) -> Iterator[Item]:
-    """Records (or per-record errors) from ``stream`` in format ``fmt``."""
+    """Records (or per-record errors) from ``stream`` in format ``fmt``. An input in which the
+    reader finds nothing at all raises FactdbError naming the format tried: "0 added" from a
+    file that was misread is a silent failure."""
     if fmt == "csv":
-        return read_csv(stream, name)
-    if fmt == "jsonl":
-        return read_jsonl(stream, name)
-    if fmt == "claimreview":
-        return read_claimreview(stream, name)
-    if fmt == "factcheck-api":
-        return read_factcheck_api(stream, name)
-    raise FactdbError(f"unknown import format {fmt!r} (use: {', '.join(FORMATS)})")
+        items = read_csv(stream, name)
+    elif fmt == "jsonl":
+        items = read_jsonl(stream, name)
+    elif fmt == "claimreview":
+        items = read_claimreview(stream, name)
+    elif fmt == "factcheck-api":
+        items = read_factcheck_api(stream, name)
+    else:
+        raise FactdbError(f"unknown import format {fmt!r} (use: {', '.join(FORMATS)})")
+    return _not_empty(items, name, fmt)
+
+
+def _not_empty(items: Iterator[Item], name: str, fmt: str) -> Iterator[Item]:
+    first = next(items, None)
+    if first is None:
+        raise FactdbError(
+            f"{name}: no claim found in it (read as {_FORMAT_NAMES[fmt]}; --format chooses another)"
+        )
+    yield first
+    yield from items  # delegated: no cost per record
+
+
+# --- what an input is -------------------------------------------------------------------------
+
+_TOML_LINE = re.compile(r"""^(\[\[?\s*[\w."' -]+\]\]?|[\w."-]+\s*=\s*\S)""")
+_UTF32 = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
+_UTF16 = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def sniff_kind(head: bytes) -> str | None:
+    """What the first bytes of an input look like when that is clearly not CSV: ``JSON``,
+    ``TOML``, ``HTML`` or ``XML``; None when it may be CSV (or plain text)."""
+    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+    if text.startswith("<?xml"):
+        return "XML"
+    if text.startswith("<"):
+        return "HTML"
+    if text.startswith("{") or re.match(r"\[\s*[\[{\"\d\]-]", text):
+        return "JSON"
+    # TOML: after its comments, a [table] or a key = value line
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        return "TOML" if _TOML_LINE.match(line) and "," not in line.split("=")[0] else None
+    return None
+
+
+_ADVICE = {
+    "JSON": "use --format jsonl, claimreview or factcheck-api",
+    "TOML": "a seed story is loaded with 'factdb seed FILE'",
+    "HTML": "use --format claimreview to read a page's ld+json ClaimReviews",
+    "XML": "factdb reads no XML",
+    "plain text": "a CSV file starts with a header naming its columns, such as text,speaker",
+}
+
+
+def not_csv(name: str, kind: str) -> FactdbError:
+    """The error for an input read as CSV that is something else."""
+    return FactdbError(f"{name}: this looks like {kind}, not CSV; {_ADVICE[kind]}")
+
+
+def utf8_input(head: bytes, rest: BinaryIO, name: str) -> BinaryIO:
+    """The input as UTF-8 bytes: UTF-16 and UTF-32 with a byte-order mark are decoded as they
+    are read; UTF-16 without one is refused with the command that converts it."""
+    codec = None
+    if head.startswith(_UTF32):  # before UTF-16: UTF-32-LE's mark starts like UTF-16-LE's
+        codec = "utf-32"
+    elif head.startswith(_UTF16):
+        codec = "utf-16"
+    elif head and head.count(0) * 4 >= len(head):  # text with a NUL every other byte
+        order = "LE" if head[1:2] == b"\0" else "BE"
+        raise FactdbError(
+            f"{name}: this looks like UTF-16 text without a byte-order mark; convert it first, "
+            f"e.g. iconv -f UTF-16{order} -t UTF-8 {name or 'FILE'} > converted"
+        )
+    stream: BinaryIO = PrefixedStream(head, rest)  # type: ignore[assignment]
+    return _Transcoded(stream, codec, name) if codec else stream  # type: ignore[return-value]
+
+
+class _Transcoded(io.RawIOBase):
+    """A UTF-16 or UTF-32 stream read as UTF-8, a chunk at a time (memory stays bounded)."""
+
+    def __init__(self, raw: BinaryIO, codec: str, name: str) -> None:
+        self.raw = raw
+        self.name_ = name
+        self.codec = codec
+        self.decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+        self.pending = b""
+        self.done = False
+
+    def readable(self) -> bool:
+        """Always: this is an input."""
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        """Fill ``buffer`` with UTF-8 bytes decoded from the next chunk(s)."""
+        while not self.pending and not self.done:
+            chunk = self.raw.read(SNIFF_BYTES)
+            try:
+                text = self.decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                raise FactdbError(
+                    f"{self.name_}: invalid {self.codec.upper()} text ({exc.reason})"
+                ) from None
+            self.done = not chunk
+            self.pending = text.encode("utf-8")
+        n = min(len(buffer), len(self.pending))
+        buffer[:n] = self.pending[:n]
+        self.pending = self.pending[n:]
+        return n
 
 
 class PrefixedStream(io.RawIOBase):
@@ -133,7 +265,13 @@ def _decode_error(name: str, exc: UnicodeDecodeError, line: int | None = None) -
 
 
 def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
-    """Interchange records from CSV: a header row naming the columns, then one claim a row."""
+    """Interchange records from CSV: a header row naming the columns, then one claim a row.
+    JSON, TOML, HTML or plain text read as CSV is refused as such, not by its "columns"."""
+    if not hasattr(stream, "peek"):
+        stream = io.BufferedReader(stream, SNIFF_BYTES)  # type: ignore[arg-type]
+    kind = sniff_kind(stream.peek(SNIFF_BYTES)[:SNIFF_BYTES])  # type: ignore[attr-defined]
+    if kind is not None:
+        raise not_csv(name, kind)
     text = _text_stream(stream)
     csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
     reader = csv.reader(text, strict=True)
@@ -141,10 +279,15 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
         header = next(reader, None)
     except UnicodeDecodeError as exc:
         raise _decode_error(name, exc, 1) from None
+    except csv.Error:
+        raise not_csv(name, "plain text") from None
     if header is None:
         return
     columns = [clean(h).lower() for h in header]
     unknown = [clean(h) for h, c in zip(header, columns, strict=True) if c and c not in COLUMNS]
+    if unknown and not _COLUMN_SET.intersection(columns):
+        # not one interchange column: the first line is not a header but text
+        raise not_csv(name, "plain text")
     # a bad header spoils every row: raised, not yielded (--skip-invalid cannot help)
     try:
         check_columns(unknown, f"{name}, line 1")
@@ -242,6 +385,8 @@ def _binary_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
 
 # --- ClaimReview -------------------------------------------------------------------------------
 
+HTML_CHUNK = 1 << 20  # bytes of a page decoded and parsed at a time
+
 
 class _LdJsonExtractor(HTMLParser):
     """Collects the bodies of ``<script type="application/ld+json">`` blocks of a page."""
@@ -269,25 +414,44 @@ class _LdJsonExtractor(HTMLParser):
             self._current.append(data)
 
 
-def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart, bool]]:
-    """(location prefix, part, whether it came from an HTML page) of a JSON input, streamed
-    (see ``factdb.io.jsonstream``), or of each JSON-LD block of an HTML page (read whole: a
-    page is small)."""
-    head = stream.read(SNIFF_BYTES)
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+def _ld_json_blocks(head: bytes, rest: BinaryIO, name: str) -> Iterator[tuple[int, str]]:
+    """(line, body) of each ld+json block of an HTML page, as soon as the block has been read:
+    the page is decoded and parsed a chunk at a time, and only those blocks are kept, so memory
+    is bounded by the biggest block, not by the page (a page can be a 100 MB archive)."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")(errors="strict")
+    parser = _LdJsonExtractor()
+    chunk = head
+    while True:
         try:
-            data = (head + stream.read()).decode("utf-8-sig")
+            parser.feed(decoder.decode(chunk, final=not chunk))
         except UnicodeDecodeError as exc:
             raise _decode_error(name, exc) from None
-        parser = _LdJsonExtractor()
-        parser.feed(data)
-        parser.close()
-        for index, (line, body) in enumerate(parser.blocks, start=1):
+        if not chunk:
+            parser.close()
+        blocks, parser.blocks = parser.blocks, []
+        yield from blocks
+        if not chunk:
+            return
+        chunk = rest.read(HTML_CHUNK)
+
+
+def _json_parts(stream: BinaryIO, name: str) -> Iterator[tuple[str, JsonPart, bool]]:
+    """(location prefix, part, whether it came from an HTML page) of a JSON input, streamed
+    (see ``factdb.io.jsonstream``), or of each JSON-LD block of an HTML page (streamed too: a
+    block at a time)."""
+    head = stream.read(SNIFF_BYTES)
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        for index, (line, body) in enumerate(_ld_json_blocks(head, stream, name), start=1):
             prefix = f"script {index} (line {line}) "
             try:
-                yield prefix, JsonPart(1, "$", json.loads(body)), True
+                value = json.loads(body)
             except ValueError as exc:
                 raise FactdbError(f"{name}, {prefix.strip()}: invalid JSON-LD: {exc}") from None
+            except RecursionError:
+                raise FactdbError(
+                    f"{name}, {prefix.strip()}: JSON nested deeper than {MAX_DEPTH} levels"
+                ) from None
+            yield prefix, JsonPart(1, "$", value), True
         return
     for part in json_parts(PrefixedStream(head, stream), name):
         # several documents one after another (JSON Lines): the second on are numbered
@@ -312,11 +476,14 @@ _NESTING_KEYS = (
 )
 
 
-def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Every ClaimReview object in a JSON-LD document, with its JSON path; others ignored."""
+def _claim_reviews(node: Any, path: str, depth: int = 0) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every ClaimReview object in a JSON-LD document, with its JSON path; others ignored.
+    Nesting deeper than MAX_DEPTH raises TooDeep (this walk recurses)."""
+    if depth > MAX_DEPTH:
+        raise TooDeep(path)
     if isinstance(node, list):
         for index, item in enumerate(node):
-            yield from _claim_reviews(item, f"{path}[{index}]")
+            yield from _claim_reviews(item, f"{path}[{index}]", depth + 1)
     elif isinstance(node, dict):
         if "ClaimReview" in _types(node):
             yield path, node
@@ -325,7 +492,7 @@ def _claim_reviews(node: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]
         # DataFeed (Google's and Data Commons' ClaimReview feeds) in its elements' "item"
         for key in _NESTING_KEYS:
             if key in node:
-                yield from _claim_reviews(node[key], json_path_key(path, key))
+                yield from _claim_reviews(node[key], json_path_key(path, key), depth + 1)
 
 
 def _first(value: Any) -> Any:
@@ -374,7 +541,10 @@ def _appearance(item: Any, role: str) -> SourceRef | None:
     name = clean(name) if name else host_of(url)
     if not name:
         return None
-    return SourceRef(name[:300], url, None, role)
+    name = name[:300]
+    while len(name_key(name)) > 300:  # its key must fit its column too (rare: ligatures)
+        name = name[:-1]
+    return SourceRef(name, url, None, role)
 
 
 # ClaimReview field (as a user would look for it) for each interchange field
@@ -414,9 +584,12 @@ def claimreview_record(node: dict[str, Any], location: str, *, markup: bool = Fa
         label = f"{value}/{best}" if best is not None else str(value)
     raw = {
         "text": node.get("claimReviewed") or item.get("text") or item.get("name"),
-        "speaker": _name(author),
+        # ClaimReview allows a Claim without an author: the unknown speaker said it
+        "speaker": _name(author) or UNKNOWN_SPEAKER,
         "speaker_role": _name(author.get("jobTitle")),
-        "speaker_kind": "organisation" if "Organization" in _types(author) else "person",
+        "speaker_kind": (
+            ("organisation" if "Organization" in _types(author) else "person") if author else None
+        ),
         "said_on": _first(item.get("datePublished") or item.get("dateCreated")),
         "language": _name(item.get("inLanguage") or node.get("inLanguage")),
         "verdict": label,
@@ -434,6 +607,8 @@ def claimreview_record(node: dict[str, Any], location: str, *, markup: bool = Fa
         field_name = _CLAIMREVIEW_FIELDS.get(exc.field or "", exc.field)
         raise RecordError(location, field_name, exc.message) from None
     if record.verdict is not None:
+        for number, key in ((value, "ratingValue"), (best, "bestRating"), (worst, "worstRating")):
+            check_int(number, f"reviewRating.{key}", location)
         record.rating_value, record.best_rating, record.worst_rating = value, best, worst
     record.speaker_same_as = tuple(
         clean(str(s)) for s in _as_list(author.get("sameAs")) if isinstance(s, str) and s.strip()
@@ -447,6 +622,11 @@ def claimreview_record(node: dict[str, Any], location: str, *, markup: bool = Fa
         ref = _appearance(entry, "reported_by")
         if ref is not None:
             sources.setdefault(ref.url or ref.name, ref)
+    for ref in sources.values():
+        if ref.url is not None and len(ref.url) > 2000:
+            raise RecordError(
+                location, f"itemReviewed.{ref.role}.url", "longer than 2000 characters"
+            )
     record.extra_sources = tuple(sources.values())
     return record
 
@@ -457,14 +637,17 @@ def read_claimreview(stream: BinaryIO, name: str) -> Iterator[Item]:
     "0 added"."""
     found = False
     for prefix, part, markup in _json_parts(stream, name):
-        for path, node in _claim_reviews(part.value, part.path):
-            found = True
-            location = f"{name}, {prefix}{path}"
-            try:
-                yield claimreview_record(node, location, markup=markup)
-            except RecordError as exc:
-                exc.raw = node
-                yield exc
+        try:
+            for path, node in _claim_reviews(part.value, part.path):
+                found = True
+                location = f"{name}, {prefix}{path}"
+                try:
+                    yield claimreview_record(node, location, markup=markup)
+                except RecordError as exc:
+                    exc.raw = node
+                    yield exc
+        except TooDeep as exc:
+            raise FactdbError(f"{name}, {prefix}{exc.path}: {exc}") from None
     if not found:
         raise FactdbError(
             f"{name}: no ClaimReview found (other JSON-LD types are ignored; "
@@ -494,6 +677,10 @@ def read_factcheck_api(stream: BinaryIO, name: str) -> Iterator[Item]:
             yield from _factcheck_claim(part.value, name, f"{prefix}{part.path}")
             continue
         page = part.value  # a whole response: the document, or an item of a top-level array
+        if part.path != "$" and isinstance(page, dict) and "claims" not in page:
+            # a saved "claims" array on its own: the item is a claim, not a response
+            yield from _factcheck_claim(page, name, f"{prefix}{part.path}")
+            continue
         claims = page.get("claims", []) if isinstance(page, dict) else None
         if not isinstance(claims, list) and claims is not STREAMED:
             raise FactdbError(f"{name}, {prefix}{part.path}: not a claims:search response")
@@ -522,7 +709,8 @@ def _factcheck_record(claim: dict[str, Any], review: dict[str, Any], location: s
     publisher = review.get("publisher") if isinstance(review.get("publisher"), dict) else {}
     raw = {
         "text": claim.get("text"),
-        "speaker": _name(claim.get("claimant")),
+        # about one claim in twenty has no claimant (an anonymous viral post)
+        "speaker": _name(claim.get("claimant")) or UNKNOWN_SPEAKER,
         "said_on": claim.get("claimDate"),
         "language": review.get("languageCode"),
         "verdict": review.get("textualRating"),

@@ -18,6 +18,7 @@ from typing import Any
 
 from factdb.errors import FactdbError
 from factdb.text import clean
+from factdb.textkeys import name_key, normalise_tag
 from factdb.vocab import QUOTE_KINDS, SOURCE_KINDS
 
 # the interchange record, in DESIGN.md order: CSV columns and JSONL keys
@@ -298,6 +299,19 @@ def join_tags(tags: tuple[str, ...] | list[str]) -> str | None:
     return joined
 
 
+# PostgreSQL's INTEGER (SQLite's holds 64 bits): the range of the rating columns
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1
+
+
+def check_int(value: int | None, field_name: str, location: str) -> int | None:
+    """``value`` if an INTEGER column holds it on every backend; RecordError otherwise."""
+    if value is not None and not INT_MIN <= value <= INT_MAX:
+        raise RecordError(
+            location, field_name, f"{value} is out of range (from {INT_MIN} to {INT_MAX})"
+        )
+    return value
+
+
 # --- normalisation of a raw record -----------------------------------------------------------
 
 
@@ -311,6 +325,20 @@ def _one_line(key: str, value: Any, location: str) -> str | None:
     limit = _MAX_LENGTH.get(key)
     if limit and len(text) > limit:
         raise RecordError(location, key, f"longer than {limit} characters")
+    return text
+
+
+def _name(key: str, value: Any, location: str) -> str | None:
+    """A speaker or source name: a one-line field whose comparison key fits its column too
+    (NFKD spells "ﷺ" out in 18 letters; SQLite would store the overlong key, PostgreSQL not)."""
+    text = _one_line(key, value, location)
+    if text is not None and len(name_key(text)) > _MAX_LENGTH[key]:
+        raise RecordError(
+            location,
+            key,
+            f"its comparison key is longer than {_MAX_LENGTH[key]} characters "
+            "(case folding and decomposition lengthen some letters)",
+        )
     return text
 
 
@@ -389,7 +417,8 @@ def _external_id(key: str, value: Any, location: str) -> str | None:
 def _tags(key: str, value: Any, location: str) -> tuple[str, ...]:
     tags = split_tags(value)
     for tag in tags:
-        if len(tag) > 100:
+        # as stored: lower case can be longer ("İ" lowers to two characters)
+        if len(tag) > 100 or len(normalise_tag(tag)) > 100:
             raise RecordError(location, key, f"tag longer than 100 characters: {tag[:30]!r}…")
     return tags
 
@@ -406,6 +435,8 @@ _RULES.update(
     source_kind=_source_kind,
     external_id=_external_id,
     tags=_tags,
+    speaker=_name,
+    source=_name,
 )
 # fields whose values repeat from record to record: their cleaned values are memoised
 _REPEATING = frozenset(COLUMNS) - {"text", "context", "external_id", "review_url"}
@@ -465,7 +496,9 @@ def normalise(raw: dict[str, Any], location: str, *, check: bool = True) -> Reco
     if "text" not in values:
         raise RecordError(location, "text", "missing (a claim needs its text)")
     if "speaker" not in values:
-        raise RecordError(location, "speaker", "missing (a claim needs a speaker)")
+        raise RecordError(
+            location, "speaker", "missing (a claim needs one; (unknown) if nobody is known)"
+        )
     values["location"] = location
     # what Record(**values) makes, without assigning all 25 fields (2.5 µs a record): every
     # key is a field (checked above) and the fields not given keep the class's defaults

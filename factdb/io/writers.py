@@ -27,6 +27,7 @@ from factdb.models import (
     Tag,
     Verdict,
 )
+from factdb.textkeys import is_unknown_speaker
 
 CHUNK = 2_000
 
@@ -485,7 +486,8 @@ def _claim_review(r: Any, appearances: list[tuple[Any, ...]]) -> dict[str, Any]:
     item = _drop_none(
         {
             "@type": "Claim",
-            "author": author,
+            # ClaimReview allows a claim without an author: the unknown speaker is none
+            "author": None if is_unknown_speaker(speaker) else author,
             "datePublished": said_on,
             "inLanguage": language,
             "appearance": [_creative_work(n, u) for _role, n, u in appearances],

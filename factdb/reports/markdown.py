@@ -65,7 +65,9 @@ def _head(report: Report) -> list[str]:
     lines += ["", *(md(line) for line in t.scope_lines(report))] if t.scope_lines(report) else []
     lines += ["", "## Totals", ""]
     lines += table(
-        [label for label, _ in report.totals], [[str(n) for _, n in report.totals]], ["r"] * 6
+        [label for label, _ in report.totals],
+        [[str(n) for _, n in report.totals]],
+        ["r"] * len(report.totals),
     )
     return lines
 

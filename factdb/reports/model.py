@@ -34,6 +34,7 @@ from factdb.models import (
     StatusEvent,
     Verdict,
 )
+from factdb.textkeys import is_unknown_speaker
 
 DEFAULT_TITLE = "Fact-check report"
 NO_STATUS = "(none)"
@@ -469,10 +470,19 @@ def _status_counts(
     )
 
 
+def _unknown_speaker_ids(claims: list[ClaimEntry]) -> set[int]:
+    """The id of the unknown speaker if some claim has it (a name key per speaker, not claim)."""
+    speakers = {c.speaker_id: c.speaker for c in claims}
+    return {i for i, name in speakers.items() if is_unknown_speaker(name)}
+
+
 def _scorecard(claims: list[ClaimEntry], labels: dict[str, str]) -> list[SpeakerRow]:
     by_speaker: dict[int, list[ClaimEntry]] = {}
     for claim in claims:
         by_speaker.setdefault(claim.speaker_id, []).append(claim)
+    # claims nobody is known to have made credit (or discredit) no one: the totals count them
+    for speaker_id in _unknown_speaker_ids(claims):
+        del by_speaker[speaker_id]
     rows = []
     for own in by_speaker.values():
         first = own[0]
@@ -615,14 +625,18 @@ def build_report(
         first = min(dated, key=When.sort_key)
         last = max(dated, key=lambda w: (w.start, -_PRECISION_RANK.get(w.precision, 2)))
         period = (first.text or "", last.text or "")
+    anonymous = _unknown_speaker_ids(claims)
     totals = [
         ("Claims", len(claims)),
-        ("Speakers", len({c.speaker_id for c in claims})),
+        ("Speakers", len({c.speaker_id for c in claims} - anonymous)),
         ("Sources", len(sources)),
         ("Status events", sum(len(c.history) for c in claims)),
         ("Links", len(links)),
         ("Verdicts", sum(len(c.verdicts) for c in claims)),
     ]
+    if anonymous:
+        unknown = sum(1 for c in claims if c.speaker_id in anonymous)
+        totals.insert(1, ("Claims by an unknown speaker", unknown))
     return Report(
         title=title or DEFAULT_TITLE,
         filters=describe_filter(claim_filter),

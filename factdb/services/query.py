@@ -31,7 +31,7 @@ from factdb import tables as t
 from factdb.dates import format_partial
 from factdb.errors import NotFound
 from factdb.filters import ClaimFilter
-from factdb.textkeys import label_key, name_key, normalise_code, normalise_tag
+from factdb.textkeys import is_unknown_speaker, label_key, name_key, normalise_code, normalise_tag
 
 _CHUNK = 500
 
@@ -101,6 +101,8 @@ def _speaker_id(session: Session, name: str) -> int:
     found = session.scalar(select(sp.c.id).where(sp.c.name_key == key).limit(1))
     if found is None:
         found = session.scalar(select(al.c.speaker_id).where(al.c.alias_key == key).limit(1))
+    if found is None and is_unknown_speaker(name):
+        return -1  # no claim has been imported without a speaker yet: no claim matches
     if found is None:
         # the error path may use the ORM services
         from factdb.services.speakers import speaker_near_matches

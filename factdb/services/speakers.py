@@ -32,12 +32,19 @@ from factdb.services.names import (
     suggest,
 )
 from factdb.text import clean, clean_text
-from factdb.textkeys import content_key, name_key
+from factdb.textkeys import content_key, is_unknown_speaker, name_key
+from factdb.vocab import UNKNOWN_SPEAKER
 
 # the fields edit_speaker accepts; a value of None clears the field (name and kind excepted)
 EDITABLE = ("name", "kind", "role", "acts_for", "notes", "external_ids")
 # how many claim ids a refusal message lists before saying "…"
 _SHOWN_IDS = 10
+
+
+_RESERVED = (
+    f"{UNKNOWN_SPEAKER} is reserved for claims whose speaker is unknown: it cannot be renamed, "
+    "merged or given as an alias; give one claim its speaker with 'claim edit ID --speaker NAME'"
+)
 
 
 def find_speaker(session: Session, name: str) -> Speaker | None:
@@ -236,7 +243,8 @@ def create_speaker(
     for the command to report (``names.created_names``).
     """
     key = check_name_free(session, name)
-    if not force:
+    # the reserved unknown speaker is never "a near match" of someone real
+    if not force and not is_unknown_speaker(name):
         candidates = speaker_near_matches(session, name)
         if candidates:
             raise NearMatch("speaker", clean(name), candidates)
@@ -264,6 +272,8 @@ def create_speaker(
 
 def add_alias(session: Session, speaker: Speaker, alias: str) -> SpeakerAlias:
     """Give ``speaker`` another name; refused if any speaker already answers to it."""
+    if is_unknown_speaker(alias):
+        raise FactdbError(_RESERVED)
     key = check_name_free(session, alias)
     row = SpeakerAlias(speaker=speaker, alias=clean(alias), alias_key=key)
     session.add(row)
@@ -417,6 +427,10 @@ def edit_speaker(
     speaker = get_speaker(session, ref)
     if changes.get("name") is not None:
         new = clean(changes["name"])
+        if is_unknown_speaker(speaker.name) != is_unknown_speaker(new):
+            # renaming would silently give every anonymous claim a speaker (or make a
+            # speaker's claims anonymous): one claim at a time is `claim edit --speaker`
+            raise FactdbError(_RESERVED)
         key = check_name_free(session, new, exclude_id=speaker.id)
         if key != speaker.name_key and not force:
             candidates = speaker_near_matches(session, new, exclude_id=speaker.id)
@@ -474,6 +488,10 @@ def merge_speakers(session: Session, source: str | int, target: str | int) -> di
     new = get_speaker(session, target)
     if old.id == new.id:
         raise FactdbError(f"cannot merge speaker {old.name!r} into itself")
+    if is_unknown_speaker(old.name) or is_unknown_speaker(new.name):
+        # the old name would become an alias: every later claim without a speaker would go
+        # to the target. One anonymous claim found its speaker: `claim edit --speaker`.
+        raise FactdbError(_RESERVED)
     rows = session.execute(
         select(Statement.id, Statement.text, Statement.said_on, Statement.said_precision)
         .where(Statement.speaker_id == old.id)
