@@ -1,0 +1,602 @@
+"""Finding attributions in a parsed article: rules over spaCy's dependency parse.
+
+The spans follow the PARC/PolNeAR conventions (Pareti's attribution scheme, which PolNeAR's
+guidelines adopt), so that the benchmark measures what a reader of those guidelines expects:
+
+- the **cue** is the attributing verb alone ("said", not "has said"), or the phrase
+  "according to";
+- the **source** is the whole noun phrase of the one who says ("longtime Democratic pollster
+  Pat Caddell", "he", "who");
+- the **content** is the complement as written, with its complementiser ("that NATO ...") and
+  with the quotation marks of a direct quote; a quote that runs on into the next sentences
+  of the same paragraph is one content of several parts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from factdb.extract.model import Attribution, Span
+
+# Verbs (lemmas) that attribute words or thoughts to someone. Hand-written from the usual
+# English reporting verbs; the complement of each is its content.
+SPEECH_VERBS = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "write",
+        "ask",
+        "note",
+        "report",
+        "announce",
+        "suggest",
+        "argue",
+        "tweet",
+        "explain",
+        "declare",
+        "acknowledge",
+        "insist",
+        "claim",
+        "state",
+        "warn",
+        "reply",
+        "respond",
+        "recall",
+        "conclude",
+        "predict",
+        "reveal",
+        "confirm",
+        "deny",
+        "admit",
+        "concede",
+        "contend",
+        "maintain",
+        "assert",
+        "allege",
+        "charge",
+        "complain",
+        "stress",
+        "emphasize",
+        "emphasise",
+        "point",
+        "observe",
+        "remark",
+        "testify",
+        "indicate",
+        "propose",
+        "recommend",
+        "promise",
+        "vow",
+        "pledge",
+        "estimate",
+        "caution",
+        "counter",
+        "mention",
+        "reiterate",
+        "repeat",
+        "comment",
+        "quip",
+        "joke",
+        "speculate",
+        "predict",
+        "posit",
+        "affirm",
+        "opine",
+        "retort",
+        "concur",
+        "agree",
+        "disagree",
+        "question",
+        "wonder",
+        "believe",
+        "think",
+        "feel",
+        "hope",
+        "fear",
+        "expect",
+        "know",
+        "worry",
+        "doubt",
+        "suspect",
+        "assume",
+        "figure",
+        "guess",
+        "understand",
+        "realize",
+        "realise",
+        "acknowledge",
+        "argue",
+        "show",
+        "find",
+        "suggest",
+        "conclude",
+        "reckon",
+        "announce",
+        "disclose",
+        "boast",
+        "brag",
+        "lament",
+        "grumble",
+        "muse",
+        "recount",
+        "describe",
+        "call",
+        "accuse",
+        "criticize",
+        "criticise",
+        "blame",
+        "praise",
+        "urge",
+        "demand",
+        "threaten",
+        "insist",
+        "hint",
+        "imply",
+        "signal",
+        "instruct",
+        "order",
+    ]
+)
+# verbs whose direct object is what was said ("announced the move", "denied the allegations")
+OBJECT_VERBS = frozenset(
+    [
+        "announce",
+        "deny",
+        "describe",
+        "criticize",
+        "criticise",
+        "praise",
+        "accuse",
+        "blame",
+        "call",
+        "dismiss",
+        "reject",
+        "defend",
+        "endorse",
+        "support",
+        "oppose",
+        "condemn",
+        "denounce",
+        "question",
+        "propose",
+        "recommend",
+        "cite",
+        "acknowledge",
+        "confirm",
+        "reveal",
+        "admit",
+        "discuss",
+        "predict",
+        "promise",
+        "pledge",
+        "vow",
+        "demand",
+        "urge",
+    ]
+)
+# verbs that take a content only as a clause: a bare object is not content ("told Breitbart")
+CLAUSE_ONLY = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "write",
+        "ask",
+        "note",
+        "report",
+        "suggest",
+        "argue",
+        "tweet",
+        "explain",
+        "declare",
+        "insist",
+        "claim",
+        "state",
+        "warn",
+        "reply",
+        "respond",
+        "recall",
+        "conclude",
+        "contend",
+        "maintain",
+        "assert",
+        "allege",
+        "charge",
+        "complain",
+        "stress",
+        "emphasize",
+        "emphasise",
+        "point",
+        "observe",
+        "remark",
+        "testify",
+        "indicate",
+        "estimate",
+        "caution",
+        "counter",
+        "mention",
+        "reiterate",
+        "comment",
+        "quip",
+        "joke",
+        "speculate",
+        "posit",
+        "affirm",
+        "opine",
+        "retort",
+        "concur",
+        "agree",
+        "disagree",
+        "wonder",
+        "believe",
+        "think",
+        "feel",
+        "hope",
+        "fear",
+        "expect",
+        "know",
+        "worry",
+        "doubt",
+        "suspect",
+        "assume",
+        "figure",
+        "guess",
+        "understand",
+        "realize",
+        "realise",
+        "show",
+        "find",
+        "reckon",
+        "disclose",
+        "boast",
+        "brag",
+        "lament",
+        "grumble",
+        "muse",
+        "recount",
+        "hint",
+        "imply",
+        "signal",
+    ]
+)
+_SUBJECTS = ("nsubj", "nsubjpass", "csubj")
+_CONTENT_DEPS = ("ccomp", "xcomp")
+_OPENING = "“\"‘'"
+_QUOTE_CHARS = "“”\"‘’'"
+_TRIM = set(",.;:—–-()[]")
+_NOT_SPEECH_HEADS = ("aux", "auxpass", "amod", "compound")
+
+
+@dataclass
+class Quote:
+    """A quoted stretch of text, marks included: ``[start, end)``."""
+
+    start: int
+    end: int
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Quoted stretches of ``text``, quotation marks included; quotes never cross paragraphs.
+
+    Curly quotes pair by direction; straight double quotes pair in turn. Single quotes are
+    left out: apostrophes make them ambiguous, and nested quotes lie inside double ones.
+    """
+    quotes: list[Quote] = []
+    for match in re.finditer(r"[^\n]+", text):
+        line_start = match.start()
+        line = match.group()
+        opened: int | None = None
+        for i, char in enumerate(line):
+            if char == "“" or (char == '"' and opened is None):
+                opened = i
+            elif char in '”"' and opened is not None:
+                quotes.append(Quote(line_start + opened, line_start + i + 1))
+                opened = None
+    return quotes
+
+
+class Finder:
+    """The attributions of one parsed document."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+        self.text: str = doc.text
+        self.quotes = find_quotes(self.text)
+        self._quote_starts = [q.start for q in self.quotes]
+
+    # --- spans ----------------------------------------------------------------------------
+
+    def span(self, start: int, end: int) -> Span:
+        """The span ``[start, end)`` with its text."""
+        return Span(start, end, self.text[start:end])
+
+    def token_span(self, tokens: Iterable[Any]) -> Span | None:
+        """The span from the first to the last of ``tokens``, punctuation trimmed at the ends."""
+        toks = sorted(tokens, key=lambda t: t.i)
+        while toks and (toks[0].text in _TRIM or toks[0].is_space):
+            toks.pop(0)
+        while toks and (toks[-1].text in _TRIM or toks[-1].is_space):
+            toks.pop()
+        if not toks:
+            return None
+        return self.span(toks[0].idx, toks[-1].idx + len(toks[-1].text))
+
+    def quote_at(self, start: int, end: int) -> Quote | None:
+        """The quote holding ``[start, end)``, if any."""
+        i = bisect.bisect_right(self._quote_starts, start) - 1
+        if i >= 0 and self.quotes[i].end >= end:
+            return self.quotes[i]
+        return None
+
+    def quotes_in(self, start: int, end: int) -> list[Quote]:
+        """The quotes lying wholly in ``[start, end)``."""
+        lo = bisect.bisect_left(self._quote_starts, start)
+        hi = bisect.bisect_left(self._quote_starts, end)
+        return [q for q in self.quotes[lo:hi] if q.end <= end]
+
+    def with_quote_marks(self, span: Span) -> Span:
+        """``span`` widened to the quotation marks around it when it fills a quote.
+
+        The parser leaves the marks (and a comma before the closing one) outside the clause;
+        PolNeAR's contents include them.
+        """
+        quote = self.quote_at(span.start, span.end)
+        if quote is None:
+            # the clause may start just after an opening mark the parser left outside
+            quote = self.quote_at(max(span.start - 1, 0), span.end)
+        if quote is None:
+            return span
+        tail = self.text[span.end : quote.end - 1]
+        # a clause that ends its quote stands for the whole quote, even one that began a
+        # sentence or more before (a quote of several sentences is one content)
+        if set(tail.strip()) <= _TRIM:
+            return self.span(quote.start, quote.end)
+        return span
+
+    def close_quote(self, span: Span) -> Span:
+        """A content that opens a quote and stops short of its end runs on to the closing mark.
+
+        'that NATO "isn't interested in … joint work."': the parser leaves the full stop and
+        the closing mark outside the clause.
+        """
+        opened = sum(span.text.count(c) for c in "“") - sum(span.text.count(c) for c in "”")
+        straight = span.text.count('"') % 2
+        if opened <= 0 and not straight:
+            return span
+        end = span.end
+        while end < len(self.text) and self.text[end] in ".,;:!? ":
+            end += 1
+        if end < len(self.text) and self.text[end] in '”"':
+            return self.span(span.start, end + 1)
+        return span
+
+    # --- the rules -------------------------------------------------------------------------
+
+    def find(self) -> list[Attribution]:
+        """Every attribution in the document, in text order."""
+        found: list[Attribution] = []
+        claimed: set[int] = set()  # cue token indexes already used
+        for sent in self.doc.sents:
+            for token in sent:
+                if token.i in claimed:
+                    continue
+                attribution = None
+                if token.lower_ == "according" and token.i + 1 < len(self.doc):
+                    attribution = self.according_to(token, sent)
+                    if attribution is not None:
+                        claimed.add(token.i + 1)
+                elif token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in SPEECH_VERBS:
+                    attribution = self.verb(token, sent)
+                if attribution is not None:
+                    claimed.add(token.i)
+                    attribution.sentence = self.span(sent.start_char, sent.end_char)
+                    found.append(attribution)
+        self.continue_quotes(found)
+        for attribution in found:
+            attribution.quote_kind = self.quote_kind(attribution.content)
+        return found
+
+    def according_to(self, token: Any, sent: Any) -> Attribution | None:
+        """ "…, according to the AP": the rest of the sentence is the content."""
+        to = self.doc[token.i + 1]
+        if to.lower_ != "to":
+            return None
+        objects = [c for c in to.children if c.dep_ == "pobj"] or [
+            c for c in token.children if c.dep_ == "pobj"
+        ]
+        if not objects:
+            return None
+        source = self.token_span(objects[0].subtree)
+        phrase = {t.i for t in token.subtree} | {t.i for t in to.subtree}
+        content_tokens = [t for t in sent if t.i not in phrase]
+        content = self.split_span(content_tokens)
+        if source is None or not content:
+            return None
+        cue = self.span(token.idx, to.idx + len(to.text))
+        return Attribution(content=content, cue=[cue], source=[source], verb="according to")
+
+    def split_span(self, tokens: list[Any]) -> list[Span]:
+        """Contiguous runs of ``tokens`` as spans (a phrase cut out of a sentence leaves two)."""
+        runs: list[list[Any]] = []
+        for t in sorted(tokens, key=lambda t: t.i):
+            if runs and runs[-1][-1].i == t.i - 1:
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+        spans = [self.token_span(run) for run in runs]
+        return [self.with_quote_marks(s) for s in spans if s is not None]
+
+    def verb(self, verb: Any, sent: Any) -> Attribution | None:
+        """A speech verb with its subject and its complement."""
+        if verb.dep_ in _NOT_SPEECH_HEADS:
+            return None
+        lemma = verb.lemma_.lower()
+        content = self.verb_content(verb, lemma, sent)
+        if not content:
+            return None
+        source_token = self.subject_of(verb)
+        if source_token is None:
+            return None
+        source = self.source_span(source_token)
+        if source is None:
+            return None
+        cue = self.span(verb.idx, verb.idx + len(verb.text))
+        particles = [c for c in verb.children if c.dep_ == "prt"]
+        if particles:  # "point out"
+            last = max(particles, key=lambda t: t.i)
+            cue = self.span(verb.idx, last.idx + len(last.text))
+        if any(s.start <= cue.start < s.end for s in content):
+            return None
+        return Attribution(content=content, cue=[cue], source=[source], verb=verb.text)
+
+    def verb_content(self, verb: Any, lemma: str, sent: Any) -> list[Span]:
+        """What the verb attributes: its clause, its object, or the quote it introduces."""
+        clauses = [c for c in verb.children if c.dep_ in _CONTENT_DEPS]
+        if not clauses and lemma not in CLAUSE_ONLY:
+            clauses = [c for c in verb.children if c.dep_ == "dobj"]
+        if clauses and lemma in ("describe", "call", "label", "brand", "dub"):
+            # "describing it as a threat", "called the deal a disaster"
+            clauses += [c for c in verb.children if c.dep_ == "oprd" or c.lower_ == "as"]
+        if clauses:
+            tokens = [t for c in clauses for t in c.subtree]
+            # "…, the AP reported." parsed inside the clause: that report is another
+            # attribution, whose content holds this one
+            trailing = {
+                t.i
+                for c in clauses
+                for r in c.subtree
+                if self.is_trailing_report(r)
+                for t in r.subtree
+            }
+            tokens = [t for t in tokens if t.i not in trailing]
+            # "announced the move Monday": the date says when, it is not what was said
+            while tokens and tokens[-1].ent_type_ in ("DATE", "TIME") and clauses[0].dep_ == "dobj":
+                tokens.pop()
+            span = self.token_span(sorted(tokens, key=lambda t: t.i))
+            return [self.close_quote(self.with_quote_marks(span))] if span is not None else []
+        # '"…," Lavrov said.' or "…, the AP reported." parsed with the verb under the
+        # clause it reports
+        if verb.dep_ in ("parataxis", "ccomp", "conj", "advcl", "dep") and verb.head.i < verb.i:
+            own = {t.i for t in verb.subtree}
+            tokens = [t for t in sent if t.i not in own and t.i < verb.i]
+            span = self.token_span(tokens)
+            if span is not None and (
+                self.quotes_in(span.start - 1, span.end + 2) or self.is_trailing_report(verb)
+            ):
+                return [self.with_quote_marks(span)]
+        # a quote standing alone in the sentence: '"…" he said.' or 'He said: "…"'
+        quotes = [
+            q
+            for q in self.quotes_in(sent.start_char, sent.end_char)
+            if not (q.start <= verb.idx < q.end)
+        ]
+        if len(quotes) == 1:
+            return [self.span(quotes[0].start, quotes[0].end)]
+        return []
+
+    def is_trailing_report(self, token: Any) -> bool:
+        """A ", the AP reported." that closes its sentence: speech verb, subject, comma."""
+        if token.dep_ in ("ROOT", "nsubj") or token.lemma_.lower() not in SPEECH_VERBS:
+            return False
+        subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if not subjects or subjects[0].i > token.i:
+            return False
+        before = self.doc[subjects[0].left_edge.i - 1] if subjects[0].left_edge.i > 0 else None
+        last = token.sent[-1]
+        after = [
+            t
+            for t in self.doc[token.right_edge.i + 1 : last.i + 1]
+            if not (t.is_punct or t.is_space)
+        ]
+        return before is not None and before.text == "," and not after
+
+    def subject_of(self, verb: Any) -> Any | None:
+        """The verb's subject, or that of the verb it hangs on ("…, adding that …")."""
+        seen = 0
+        while verb is not None and seen < 4:
+            for child in verb.children:
+                if child.dep_ in _SUBJECTS:
+                    return child
+                if child.dep_ == "agent":  # "was told by X"
+                    objects = [c for c in child.children if c.dep_ == "pobj"]
+                    if objects:
+                        return objects[0]
+            if verb.dep_ in ("conj", "advcl", "xcomp", "acl") and verb.head is not verb:
+                verb = verb.head
+                seen += 1
+                continue
+            if verb.dep_ == "relcl":  # "Lavrov, who said …": the relative pronoun is nsubj
+                return None
+            return None
+        return None
+
+    def source_span(self, subject: Any) -> Span | None:
+        """The subject's noun phrase, without a relative clause that follows it."""
+        cut = {
+            t.i
+            for child in subject.children
+            if child.dep_ in ("relcl", "acl") and child.i > subject.i
+            for t in child.subtree
+        }
+        tokens = [t for t in subject.subtree if t.i not in cut]
+        span = self.token_span(tokens)
+        if span is None or any(c in span.text for c in '“”"'):
+            return None
+        return span
+
+    # --- quotes running on ------------------------------------------------------------------
+
+    def continue_quotes(self, found: list[Attribution]) -> None:
+        """A direct quote that runs on over the next whole-quote sentences joins them.
+
+        '"We suspend the work of our mission," Lavrov said. "Or it may take several more
+        days."': the second sentence has no attribution of its own, so it is Lavrov's too.
+        """
+        used = {s.start for a in found for s in a.content}
+        sentences = list(self.doc.sents)
+        starts = [s.start_char for s in sentences]
+        for attribution in found:
+            last = attribution.content[-1]
+            if not self.quote_at(last.start, last.end):
+                continue
+            if attribution.sentence is None:
+                continue
+            i = bisect.bisect_right(starts, attribution.sentence.start)
+            while i < len(sentences):
+                sent = sentences[i]
+                between = self.text[attribution.content[-1].end : sent.start_char]
+                if "\n" in between.strip(" \t") or "\n\n" in between:
+                    break
+                quotes = self.quotes_in(sent.start_char, sent.end_char + 1)
+                if not quotes or any(q.start in used for q in quotes):
+                    break
+                if any(a.sentence and a.sentence.start == sent.start_char for a in found):
+                    break
+                first, last_q = quotes[0], quotes[-1]
+                outside = (
+                    self.text[sent.start_char : first.start] + self.text[last_q.end : sent.end_char]
+                )
+                if outside.strip(" .,;") != "":
+                    break
+                for q in quotes:
+                    attribution.content.append(self.span(q.start, q.end))
+                    used.add(q.start)
+                i += 1
+
+    def quote_kind(self, content: list[Span]) -> str:
+        """direct (all within quotation marks), mixed (partly) or indirect (none)."""
+        if all(self.quote_at(s.start, s.end) for s in content):
+            return "direct"
+        if any(self.quotes_in(s.start, s.end) for s in content):
+            return "mixed"
+        return "indirect"
+
+
+def find_attributions(doc: Any) -> list[Attribution]:
+    """The attributions of a parsed spaCy ``Doc``, in text order."""
+    return Finder(doc).find()
