@@ -50,7 +50,6 @@ SPEECH_VERBS = frozenset(
         "conclude",
         "predict",
         "reveal",
-        "confirm",
         "deny",
         "admit",
         "concede",
@@ -93,13 +92,9 @@ SPEECH_VERBS = frozenset(
         "disagree",
         "question",
         "wonder",
-        "believe",
-        "think",
-        "feel",
         "hope",
         "fear",
         "expect",
-        "know",
         "worry",
         "doubt",
         "suspect",
@@ -129,17 +124,44 @@ SPEECH_VERBS = frozenset(
         "accuse",
         "criticize",
         "criticise",
-        "blame",
         "praise",
         "urge",
         "demand",
-        "threaten",
         "insist",
         "hint",
         "imply",
         "signal",
         "instruct",
-        "order",
+        "seem",
+        "view",
+        "decline",
+        "intend",
+        "oppose",
+        "endorse",
+        "cite",
+        "prefer",
+        "discuss",
+        "speak",
+        "complain",
+        "rate",
+        "rule",
+        "reject",
+        "publish",
+        "attack",
+        "blast",
+        "slam",
+        "welcome",
+        "condemn",
+        "decry",
+        "applaud",
+        "back",
+        "pledge",
+        "tout",
+        "highlight",
+        "question",
+        "read",
+        "post",
+        "email",
     ]
 )
 # verbs whose direct object is what was said ("announced the move", "denied the allegations")
@@ -177,6 +199,42 @@ OBJECT_VERBS = frozenset(
         "vow",
         "demand",
         "urge",
+        "want",
+        "support",
+        "oppose",
+        "endorse",
+        "cite",
+        "prefer",
+        "seek",
+        "reject",
+        "discuss",
+        "release",
+        "publish",
+        "attack",
+        "blast",
+        "slam",
+        "mock",
+        "defend",
+        "welcome",
+        "condemn",
+        "decry",
+        "dismiss",
+        "applaud",
+        "back",
+        "tout",
+        "highlight",
+        "promote",
+        "challenge",
+        "question",
+        "post",
+        "share",
+        "rate",
+        "rule",
+        "view",
+        "see",
+        "consider",
+        "like",
+        "mention",
     ]
 )
 # verbs that take a content only as a clause: a bare object is not content ("told Breitbart")
@@ -268,8 +326,14 @@ _SUBJECTS = ("nsubj", "nsubjpass", "csubj")
 _CONTENT_DEPS = ("ccomp", "xcomp")
 _OPENING = "“\"‘'"
 _QUOTE_CHARS = "“”\"‘’'"
-_TRIM = set(",.;:—–-()[]")
+_TRIM = set(",.;:—–-")
+# "WALLACE: …", "Pat Caddell: …": a paragraph opening with a name and a colon
+_SPEAKER_TAG = re.compile(r"^([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}):[ \t]+(\S.*?)\s*$", re.M)
+_NOT_TAGS = {"update", "note", "photo", "video", "watch", "read", "source", "related", "editor"}
 _NOT_SPEECH_HEADS = ("aux", "auxpass", "amod", "compound")
+_FIRST_PERSON = {"i", "we", "you"}
+_CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
+_CONTENT_PREPS = ("about", "of", "for", "on", "against", "over")
 
 
 @dataclass
@@ -318,10 +382,18 @@ class Finder:
     def token_span(self, tokens: Iterable[Any]) -> Span | None:
         """The span from the first to the last of ``tokens``, punctuation trimmed at the ends."""
         toks = sorted(tokens, key=lambda t: t.i)
-        while toks and (toks[0].text in _TRIM or toks[0].is_space):
-            toks.pop(0)
-        while toks and (toks[-1].text in _TRIM or toks[-1].is_space):
-            toks.pop()
+        while toks:
+            first, last = toks[0], toks[-1]
+            if first.text in _TRIM or first.is_space:
+                toks.pop(0)
+            elif last.text in _TRIM or last.is_space:
+                toks.pop()
+            elif first.text == "(" and not any(t.text == ")" for t in toks):
+                toks.pop(0)
+            elif last.text == ")" and not any(t.text == "(" for t in toks):
+                toks.pop()
+            else:
+                break
         if not toks:
             return None
         return self.span(toks[0].idx, toks[-1].idx + len(toks[-1].text))
@@ -396,10 +468,40 @@ class Finder:
                     claimed.add(token.i)
                     attribution.sentence = self.span(sent.start_char, sent.end_char)
                     found.append(attribution)
+        found += self.speaker_tags(found)
+        found.sort(key=lambda a: a.cue[0].start)
         self.continue_quotes(found)
         for attribution in found:
             attribution.quote_kind = self.quote_kind(attribution.content)
         return found
+
+    def speaker_tags(self, found: list[Attribution]) -> list[Attribution]:
+        """Transcripts and headlines: "PENCE: Well, look…", "Pat Caddell: Voters Worried"."""
+        cues = {c.start for a in found for c in a.cue}
+        contents = [s for a in found for s in a.content]
+        tags = []
+        for m in _SPEAKER_TAG.finditer(self.text):
+            label = m.group(1)
+            colon = m.end(1)
+            if label.lower() in _NOT_TAGS or colon in cues:
+                continue
+            if any(s.start <= m.start() < s.end for s in contents):
+                continue
+            tag = Attribution(
+                content=[self.span(m.start(2), m.end(2))],
+                cue=[self.span(colon, colon + 1)],
+                source=[self.span(m.start(1), colon)],
+                verb=":",
+            )
+            doc_span = self.doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            sent = doc_span[0].sent if doc_span is not None and len(doc_span) else None
+            tag.sentence = (
+                self.span(m.start(), m.end())
+                if sent is None
+                else self.span(sent.start_char, sent.end_char)
+            )
+            tags.append(tag)
+        return tags
 
     def according_to(self, token: Any, sent: Any) -> Attribution | None:
         """ "…, according to the AP": the rest of the sentence is the content."""
@@ -445,14 +547,52 @@ class Finder:
         source = self.source_span(source_token)
         if source is None:
             return None
-        cue = self.span(verb.idx, verb.idx + len(verb.text))
-        particles = [c for c in verb.children if c.dep_ == "prt"]
-        if particles:  # "point out"
-            last = max(particles, key=lambda t: t.i)
-            cue = self.span(verb.idx, last.idx + len(last.text))
+        cue = self.cue_span(verb, content_prep=self._prep_content(verb, content))
         if any(s.start <= cue.start < s.end for s in content):
             return None
+        # "I think …" inside someone's quote: the quoted speaker's aside, not an attribution
+        # the article makes
+        if source.text.lower() in _FIRST_PERSON and self.quote_at(cue.start, cue.end):
+            return None
         return Attribution(content=content, cue=[cue], source=[source], verb=verb.text)
+
+    def _prep_content(self, verb: Any, content: list[Span]) -> bool:
+        """Whether the content is the object of a preposition of the verb."""
+        for c in verb.children:
+            if (
+                c.dep_ == "prep"
+                and c.lower_ in _CONTENT_PREPS
+                and c.idx + len(c.text) <= content[0].start
+            ):
+                return any(o.idx == content[0].start for o in c.children) or any(
+                    o.left_edge.idx == content[0].start for o in c.children
+                )
+        return False
+
+    def cue_span(self, verb: Any, content_prep: bool = False) -> Span:
+        """The verb group as PolNeAR marks cues: "has also said", "pointed out", "said:".
+
+        Auxiliaries, negation and adverbs right before the verb belong to it, so do its
+        particle and a colon right after it.
+        """
+        first = verb
+        while first.i > 0:
+            before = self.doc[first.i - 1]
+            if before.head.i == verb.i and before.dep_ in _CUE_LEFT:
+                first = before
+            else:
+                break
+        last = verb
+        particles = [c for c in verb.children if c.dep_ == "prt" and c.i == verb.i + 1]
+        if particles:
+            last = particles[0]
+        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+        if content_prep and preps and 0 < preps[0].i - verb.i <= 3:
+            last = preps[0]
+        end = last.idx + len(last.text)
+        if last.i + 1 < len(self.doc) and self.doc[last.i + 1].text == ":":
+            end = self.doc[last.i + 1].idx + 1
+        return self.span(first.idx, end)
 
     def verb_content(self, verb: Any, lemma: str, sent: Any) -> list[Span]:
         """What the verb attributes: its clause, its object, or the quote it introduces."""
@@ -479,6 +619,15 @@ class Finder:
                 tokens.pop()
             span = self.token_span(sorted(tokens, key=lambda t: t.i))
             return [self.close_quote(self.with_quote_marks(span))] if span is not None else []
+        # "complained about the rules", "called for a recount", "accused her of lying": the
+        # object of the preposition is the content (the cue runs to the preposition)
+        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+        if preps and not (verb.dep_ in ("parataxis", "ccomp") and verb.head.i < verb.i):
+            objects = [c for c in preps[0].children if c.dep_ in ("pobj", "pcomp")]
+            if objects:
+                span = self.token_span(list(objects[0].subtree))
+                if span is not None:
+                    return [self.close_quote(self.with_quote_marks(span))]
         # '"…," Lavrov said.' or "…, the AP reported." parsed with the verb under the
         # clause it reports
         if verb.dep_ in ("parataxis", "ccomp", "conj", "advcl", "dep") and verb.head.i < verb.i:
@@ -552,41 +701,39 @@ class Finder:
     # --- quotes running on ------------------------------------------------------------------
 
     def continue_quotes(self, found: list[Attribution]) -> None:
-        """A direct quote that runs on over the next whole-quote sentences joins them.
+        """A direct quote runs on over the quotes that follow it in the same paragraph.
 
         '"We suspend the work of our mission," Lavrov said. "Or it may take several more
-        days."': the second sentence has no attribution of its own, so it is Lavrov's too.
+        days."': the second quote has no attribution of its own, so it is Lavrov's too; so is
+        the second half of '"…," he said, "…."'. The run stops at a paragraph break, at
+        another attribution's cue, and at words of the article's own between two quotes.
         """
         used = {s.start for a in found for s in a.content}
-        sentences = list(self.doc.sents)
-        starts = [s.start_char for s in sentences]
+        cues = sorted(c.start for a in found for c in a.cue)
         for attribution in found:
             last = attribution.content[-1]
-            if not self.quote_at(last.start, last.end):
+            quote = self.quote_at(last.start, last.end)
+            if quote is None or quote.start != last.start:
                 continue
-            if attribution.sentence is None:
-                continue
-            i = bisect.bisect_right(starts, attribution.sentence.start)
-            while i < len(sentences):
-                sent = sentences[i]
-                between = self.text[attribution.content[-1].end : sent.start_char]
-                if "\n" in between.strip(" \t") or "\n\n" in between:
+            own = {c.start for c in attribution.cue}
+            pos = last.end
+            while True:
+                i = bisect.bisect_left(self._quote_starts, pos)
+                if i >= len(self.quotes):
                     break
-                quotes = self.quotes_in(sent.start_char, sent.end_char + 1)
-                if not quotes or any(q.start in used for q in quotes):
+                nxt = self.quotes[i]
+                gap = self.text[pos : nxt.start]
+                if "\n" in gap or nxt.start in used:
                     break
-                if any(a.sentence and a.sentence.start == sent.start_char for a in found):
+                lo, hi = bisect.bisect_left(cues, pos), bisect.bisect_left(cues, nxt.start)
+                in_gap = set(cues[lo:hi])
+                if in_gap - own:
                     break
-                first, last_q = quotes[0], quotes[-1]
-                outside = (
-                    self.text[sent.start_char : first.start] + self.text[last_q.end : sent.end_char]
-                )
-                if outside.strip(" .,;") != "":
+                if not in_gap and gap.strip(" .,;:—–-") != "":
                     break
-                for q in quotes:
-                    attribution.content.append(self.span(q.start, q.end))
-                    used.add(q.start)
-                i += 1
+                attribution.content.append(self.span(nxt.start, nxt.end))
+                used.add(nxt.start)
+                pos = nxt.end
 
     def quote_kind(self, content: list[Span]) -> str:
         """direct (all within quotation marks), mixed (partly) or indirect (none)."""
