@@ -328,7 +328,7 @@ _OPENING = "“\"‘'"
 _QUOTE_CHARS = "“”\"‘’'"
 _TRIM = set(",.;:—–-")
 # "WALLACE: …", "Pat Caddell: …": a paragraph opening with a name and a colon
-_SPEAKER_TAG = re.compile(r"^([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}):[ \t]+(\S.*?)\s*$", re.M)
+_SPEAKER_TAG = re.compile(r"^[\"“]?([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}):[ \t]+(\S.*?)\s*$", re.M)
 _NOT_TAGS = {"update", "note", "photo", "video", "watch", "read", "source", "related", "editor"}
 _NOT_SPEECH_HEADS = ("aux", "auxpass", "amod", "compound")
 _FIRST_PERSON = {"i", "we", "you"}
@@ -638,6 +638,22 @@ class Finder:
                 self.quotes_in(span.start - 1, span.end + 2) or self.is_trailing_report(verb)
             ):
                 return [self.with_quote_marks(span)]
+        # "But to prevent problems, he said, officials should be vigilant": the sentence
+        # around a parenthetical report is its content
+        if verb.dep_ == "parataxis" and verb.head.i > verb.i:
+            own = {t.i for t in verb.subtree}
+            tokens = [t for t in sent if t.i not in own]
+            while tokens and (tokens[0].dep_ == "cc" or tokens[0].is_punct):
+                tokens.pop(0)
+            spans = self.split_span(tokens)
+            if spans:
+                return spans
+        # '"… country?" Clinton said.' split into two sentences after the question mark
+        if sent[0].i == verb.left_edge.i or self.doc[sent[0].i].dep_ == "nsubj":
+            before = self.text[: sent.start_char].rstrip()
+            quote = self.quote_at(len(before) - 1, len(before)) if before else None
+            if quote is not None and quote.end == len(before):
+                return [self.span(quote.start, quote.end)]
         # a quote standing alone in the sentence: '"…" he said.' or 'He said: "…"'
         quotes = [
             q
@@ -696,6 +712,10 @@ class Finder:
         span = self.token_span(tokens)
         if span is None or any(c in span.text for c in '“”"'):
             return None
+        # "Brian Fallon, the campaign's press secretary, said": PolNeAR's source runs to the
+        # comma that closes the apposition
+        if "," in span.text and self.text[span.end : span.end + 1] == ",":
+            return self.span(span.start, span.end + 1)
         return span
 
     # --- quotes running on ------------------------------------------------------------------
