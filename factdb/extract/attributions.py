@@ -322,15 +322,30 @@ CLAUSE_ONLY = frozenset(
         "signal",
     ]
 )
+# nouns that attribute when someone owns them: "Trump's claim that …"
+NOUN_CUES = frozenset(
+    (
+        "claim statement remark comment assertion allegation accusation argument suggestion "
+        "warning promise pledge criticism call announcement admission denial insistence view "
+        "belief message endorsement opposition complaint demand proposal prediction"
+    ).split()
+)
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj")
 _CONTENT_DEPS = ("ccomp", "xcomp")
 _OPENING = "“\"‘'"
 _QUOTE_CHARS = "“”\"‘’'"
 _TRIM = set(",.;:—–-")
 # "WALLACE: …", "Pat Caddell: …": a paragraph opening with a name and a colon
-_SPEAKER_TAG = re.compile(r"^[\"“]?([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}):[ \t]+(\S.*?)\s*$", re.M)
+_SPEAKER_TAG = re.compile(
+    r"^[\"“]?([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}):[ \t]+(\S.*?)\s*$", re.M
+)
 _NOT_TAGS = {"update", "note", "photo", "video", "watch", "read", "source", "related", "editor"}
 _NOT_SPEECH_HEADS = ("aux", "auxpass", "amod", "compound")
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+# '"…" ― Jorge Falcon': a quote signed with a dash
+_SIGNED = re.compile(
+    r'(“[^”\n]+”|"[^"\n]+")[ \t\xa0]*([―—])[ \t\xa0]*([A-Z][^\n“"|]{1,60}?)(?=[ \t]*(?:\n|“|"|$))'
+)
 _FIRST_PERSON = {"i", "we", "you"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
 _CONTENT_PREPS = ("about", "of", "for", "on", "against", "over")
@@ -464,6 +479,8 @@ class Finder:
                         claimed.add(token.i + 1)
                 elif token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in SPEECH_VERBS:
                     attribution = self.verb(token, sent)
+                elif token.pos_ == "NOUN" and token.lemma_.lower() in NOUN_CUES:
+                    attribution = self.noun(token)
                 if attribution is not None:
                     claimed.add(token.i)
                     attribution.sentence = self.span(sent.start_char, sent.end_char)
@@ -501,6 +518,20 @@ class Finder:
                 else self.span(sent.start_char, sent.end_char)
             )
             tags.append(tag)
+        for m in _SIGNED.finditer(self.text):
+            if m.start(2) in cues:
+                continue
+            source = self.span(m.start(3), m.end(3))
+            if source.text.rstrip(". ") != source.text:
+                source = self.span(m.start(3), m.start(3) + len(source.text.rstrip(". ")))
+            tag = Attribution(
+                content=[self.span(m.start(1), m.end(1))],
+                cue=[self.span(m.start(2), m.end(2))],
+                source=[source],
+                verb=m.group(2),
+            )
+            tag.sentence = self.span(m.start(), m.end())
+            tags.append(tag)
         return tags
 
     def according_to(self, token: Any, sent: Any) -> Attribution | None:
@@ -521,6 +552,36 @@ class Finder:
             return None
         cue = self.span(token.idx, to.idx + len(to.text))
         return Attribution(content=content, cue=[cue], source=[source], verb="according to")
+
+    def noun(self, noun: Any) -> Attribution | None:
+        """ "Trump's claim that …", "Clinton's criticism of …": a cue noun with an owner."""
+        owners = [c for c in noun.children if c.dep_ == "poss"]
+        if not owners:
+            return None
+        contents = [
+            c
+            for c in noun.children
+            if c.dep_ in ("acl", "ccomp", "relcl") and any(m.lower_ == "that" for m in c.children)
+        ]
+        if not contents:
+            preps = [c for c in noun.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+            contents = [o for p in preps for o in p.children if o.dep_ in ("pobj", "pcomp")]
+            if not contents:
+                return None
+            cue_end = preps[0]
+        else:
+            cue_end = noun
+        source = self.token_span(list(owners[0].subtree))
+        content = self.token_span(list(contents[0].subtree))
+        if source is None or content is None or self.quote_at(noun.idx, noun.idx + 1):
+            return None
+        cue = self.span(noun.idx, cue_end.idx + len(cue_end.text))
+        return Attribution(
+            content=[self.close_quote(self.with_quote_marks(content))],
+            cue=[cue],
+            source=[source],
+            verb=noun.text,
+        )
 
     def split_span(self, tokens: list[Any]) -> list[Span]:
         """Contiguous runs of ``tokens`` as spans (a phrase cut out of a sentence leaves two)."""
@@ -586,6 +647,9 @@ class Finder:
         particles = [c for c in verb.children if c.dep_ == "prt" and c.i == verb.i + 1]
         if particles:
             last = particles[0]
+        nxt = self.doc[last.i + 1] if last.i + 1 < len(self.doc) else None
+        if nxt is not None and nxt.head.i == verb.i and nxt.lower_ in _WEEKDAYS:
+            last = nxt  # "said Monday": PolNeAR's cues mostly keep the day
         preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
         if content_prep and preps and 0 < preps[0].i - verb.i <= 3:
             last = preps[0]
