@@ -56,7 +56,7 @@ def test_known_speakers_are_matched(run, article: Path) -> None:  # type: ignore
     records = [json.loads(line) for line in result.stdout.splitlines()]
     first = records[0]
     assert first["speaker"]["name"] == "Ruritanian government" and first["speaker"]["known"]
-    assert first["cue"] == [{"start": 26, "end": 30, "text": "said"}]
+    assert first["cue"] == [{"start": 26, "end": 38, "text": "said Tuesday"}]
     assert first["chain"][0]["source"] == "Associated Press"
     table = run("extract", str(article), "--format", "table")
     assert "Tom Hale" in table.stdout
