@@ -324,11 +324,35 @@ CLAUSE_ONLY = frozenset(
 )
 # nouns that attribute when someone owns them: "Trump's claim that …"
 NOUN_CUES = frozenset(
-    (
-        "claim statement remark comment assertion allegation accusation argument suggestion "
-        "warning promise pledge criticism call announcement admission denial insistence view "
-        "belief message endorsement opposition complaint demand proposal prediction"
-    ).split()
+    [
+        "claim",
+        "statement",
+        "remark",
+        "comment",
+        "assertion",
+        "allegation",
+        "accusation",
+        "argument",
+        "suggestion",
+        "warning",
+        "promise",
+        "pledge",
+        "criticism",
+        "call",
+        "announcement",
+        "admission",
+        "denial",
+        "insistence",
+        "view",
+        "belief",
+        "message",
+        "endorsement",
+        "opposition",
+        "complaint",
+        "demand",
+        "proposal",
+        "prediction",
+    ]
 )
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj")
 _CONTENT_DEPS = ("ccomp", "xcomp")
