@@ -528,8 +528,11 @@ class Finder:
                 continue
             if any(s.start <= m.start() < s.end for s in contents):
                 continue
+            end = m.end(2)
+            if self.text[end - 1] == "." and self.text[end - 2 : end - 1] not in _QUOTE_CHARS:
+                end -= 1  # the final full stop is the article's, not the speaker's
             tag = Attribution(
-                content=[self.span(m.start(2), m.end(2))],
+                content=[self.span(m.start(2), end)],
                 cue=[self.span(colon, colon + 1)],
                 source=[self.span(m.start(1), colon)],
                 verb=":",
@@ -789,14 +792,8 @@ class Finder:
         return None
 
     def source_span(self, subject: Any) -> Span | None:
-        """The subject's noun phrase, without a relative clause that follows it."""
-        cut = {
-            t.i
-            for child in subject.children
-            if child.dep_ in ("relcl", "acl") and child.i > subject.i
-            for t in child.subtree
-        }
-        tokens = [t for t in subject.subtree if t.i not in cut]
+        """The subject's whole noun phrase, relative clauses and all (as PolNeAR marks it)."""
+        tokens = list(subject.subtree)
         span = self.token_span(tokens)
         if span is None or any(c in span.text for c in '“”"'):
             return None
