@@ -657,12 +657,8 @@ class Finder:
                 )
         return False
 
-    def cue_span(self, verb: Any, content_prep: bool = False) -> Span:
-        """The verb group as PolNeAR marks cues: "has also said", "pointed out", "said:".
-
-        Auxiliaries, negation and adverbs right before the verb belong to it, so do its
-        particle and a colon right after it.
-        """
+    def _left_of(self, verb: Any) -> Any:
+        """The first token of the verb group: auxiliaries, negation, adverbs right before it."""
         first = verb
         while first.i > 0:
             before = self.doc[first.i - 1]
@@ -670,6 +666,20 @@ class Finder:
                 first = before
             else:
                 break
+        return first
+
+    def cue_span(self, verb: Any, content_prep: bool = False) -> Span:
+        """The verb group as PolNeAR marks cues: "has also said", "pointed out", "said:".
+
+        Auxiliaries, negation and adverbs right before the verb belong to it, so do its
+        particle and a colon right after it.
+        """
+        first = self._left_of(verb)
+        # "went on to discuss", "appeared to suggest": the governing verb is part of the cue
+        if verb.dep_ == "xcomp" and verb.head.pos_ in ("VERB", "AUX") and verb.head.i < verb.i:
+            between = self.doc[verb.head.i + 1 : first.i]
+            if all(t.dep_ in ("prt", "aux") or t.lower_ == "to" for t in between):
+                first = self._left_of(verb.head)
         last = verb
         particles = [c for c in verb.children if c.dep_ == "prt" and c.i == verb.i + 1]
         if particles:
