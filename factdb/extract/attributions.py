@@ -372,7 +372,8 @@ _SIGNED = re.compile(
 )
 _FIRST_PERSON = {"i", "we", "you"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
-_CONTENT_PREPS = ("about", "of", "for", "on", "against", "over")
+# ("on" and "over" left out: "speaks on the side of the meeting" is where, not what)
+_CONTENT_PREPS = ("about", "of", "for", "against")
 
 
 @dataclass

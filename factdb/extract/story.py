@@ -37,6 +37,8 @@ def claim_text(attribution: Attribution) -> str:
         if attribution.quote_kind == "direct" and len(text) > 1 and text[0] in '“"':
             text = text[1:-1].strip() if text[-1] in '”"' else text[1:].strip()
         text = text.rstrip(",;:").strip()
+        if parts and parts[-1][-1:] not in ".!?":
+            parts[-1] += "."  # '"…," he said. "…"': the first part ended the sentence
         parts.append(text)
     text = " ".join(parts)
     text = re.sub(r"^that\s+", "", text)
