@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("factdb.cli.exportcmd", "export", "Export claims as CSV, JSONL or ClaimReview."),
     "report": ("factdb.cli.reportcmd", "report", "Write a Markdown or HTML report."),
     "sql": ("factdb.cli.sqlcmd", "sql", "Run a read-only SQL query."),
+    "extract": ("factdb.cli.extract", "extract", "Propose an article's attributed claims."),
     "log": ("factdb.cli.logcmd", "log", "The audit log: who changed what, when, before and after."),
     "schema": ("factdb.cli.sqlcmd", "schema", "Describe the tables and views for SQL users."),
 }

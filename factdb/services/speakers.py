@@ -65,6 +65,19 @@ def check_spelling(speaker: Speaker, typed: str) -> None:
     check_look_alike("speaker", typed, [speaker.name, *(a.alias for a in speaker.aliases)])
 
 
+def known_names(session: Session) -> list[tuple[str, str, str]]:
+    """Every speaker name and alias as (name or alias, speaker name, kind).
+
+    What ``factdb extract`` matches an article's names against, with ``name_key`` as
+    :func:`find_speaker` does, so that "Moscow" is the speaker whose alias it is.
+    """
+    rows = session.execute(select(Speaker.name, Speaker.name, Speaker.kind)).all()
+    rows += session.execute(
+        select(SpeakerAlias.alias, Speaker.name, Speaker.kind).join(SpeakerAlias.speaker)
+    ).all()
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def speaker_near_matches(
     session: Session, name: str, *, exclude_id: int | None = None
 ) -> list[str]:

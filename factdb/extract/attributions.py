@@ -1,0 +1,865 @@
+"""Finding attributions in a parsed article: rules over spaCy's dependency parse.
+
+The spans follow the PARC/PolNeAR conventions (Pareti's attribution scheme, which PolNeAR's
+guidelines adopt), so that the benchmark measures what a reader of those guidelines expects:
+
+- the **cue** is the attributing verb alone ("said", not "has said"), or the phrase
+  "according to";
+- the **source** is the whole noun phrase of the one who says ("longtime Democratic pollster
+  Pat Caddell", "he", "who");
+- the **content** is the complement as written, with its complementiser ("that NATO ...") and
+  with the quotation marks of a direct quote; a quote that runs on into the next sentences
+  of the same paragraph is one content of several parts.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from factdb.extract.model import Attribution, Span
+
+# Verbs (lemmas) that attribute words or thoughts to someone. Hand-written from the usual
+# English reporting verbs; the complement of each is its content.
+SPEECH_VERBS = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "write",
+        "ask",
+        "note",
+        "report",
+        "announce",
+        "suggest",
+        "argue",
+        "tweet",
+        "explain",
+        "declare",
+        "acknowledge",
+        "insist",
+        "claim",
+        "state",
+        "warn",
+        "reply",
+        "respond",
+        "recall",
+        "conclude",
+        "predict",
+        "reveal",
+        "deny",
+        "admit",
+        "concede",
+        "contend",
+        "maintain",
+        "assert",
+        "allege",
+        "charge",
+        "complain",
+        "stress",
+        "emphasize",
+        "emphasise",
+        "point",
+        "observe",
+        "remark",
+        "testify",
+        "indicate",
+        "propose",
+        "recommend",
+        "promise",
+        "vow",
+        "pledge",
+        "estimate",
+        "caution",
+        "counter",
+        "mention",
+        "reiterate",
+        "repeat",
+        "comment",
+        "quip",
+        "joke",
+        "speculate",
+        "predict",
+        "posit",
+        "affirm",
+        "opine",
+        "retort",
+        "concur",
+        "agree",
+        "disagree",
+        "question",
+        "wonder",
+        "hope",
+        "fear",
+        "expect",
+        "worry",
+        "doubt",
+        "suspect",
+        "assume",
+        "figure",
+        "guess",
+        "understand",
+        "realize",
+        "realise",
+        "acknowledge",
+        "argue",
+        "show",
+        "find",
+        "suggest",
+        "conclude",
+        "reckon",
+        "announce",
+        "disclose",
+        "boast",
+        "brag",
+        "lament",
+        "grumble",
+        "muse",
+        "recount",
+        "describe",
+        "call",
+        "accuse",
+        "criticize",
+        "criticise",
+        "praise",
+        "urge",
+        "demand",
+        "insist",
+        "hint",
+        "imply",
+        "signal",
+        "instruct",
+        "seem",
+        "view",
+        "decline",
+        "intend",
+        "oppose",
+        "endorse",
+        "cite",
+        "prefer",
+        "discuss",
+        "speak",
+        "complain",
+        "rate",
+        "rule",
+        "reject",
+        "publish",
+        "attack",
+        "blast",
+        "slam",
+        "welcome",
+        "condemn",
+        "decry",
+        "applaud",
+        "back",
+        "pledge",
+        "tout",
+        "highlight",
+        "question",
+        "read",
+        "post",
+        "email",
+    ]
+)
+# verbs whose direct object is what was said ("announced the move", "denied the allegations")
+OBJECT_VERBS = frozenset(
+    [
+        "announce",
+        "deny",
+        "describe",
+        "criticize",
+        "criticise",
+        "praise",
+        "accuse",
+        "blame",
+        "call",
+        "dismiss",
+        "reject",
+        "defend",
+        "endorse",
+        "support",
+        "oppose",
+        "condemn",
+        "denounce",
+        "question",
+        "propose",
+        "recommend",
+        "cite",
+        "acknowledge",
+        "confirm",
+        "reveal",
+        "admit",
+        "discuss",
+        "predict",
+        "promise",
+        "pledge",
+        "vow",
+        "demand",
+        "urge",
+        "want",
+        "support",
+        "oppose",
+        "endorse",
+        "cite",
+        "prefer",
+        "seek",
+        "reject",
+        "discuss",
+        "release",
+        "publish",
+        "attack",
+        "blast",
+        "slam",
+        "mock",
+        "defend",
+        "welcome",
+        "condemn",
+        "decry",
+        "dismiss",
+        "applaud",
+        "back",
+        "tout",
+        "highlight",
+        "promote",
+        "challenge",
+        "question",
+        "post",
+        "share",
+        "rate",
+        "rule",
+        "view",
+        "see",
+        "consider",
+        "like",
+        "mention",
+    ]
+)
+# verbs that take a content only as a clause: a bare object is not content ("told Breitbart")
+CLAUSE_ONLY = frozenset(
+    [
+        "say",
+        "tell",
+        "add",
+        "write",
+        "ask",
+        "note",
+        "report",
+        "suggest",
+        "argue",
+        "tweet",
+        "explain",
+        "declare",
+        "insist",
+        "claim",
+        "state",
+        "warn",
+        "reply",
+        "respond",
+        "recall",
+        "conclude",
+        "contend",
+        "maintain",
+        "assert",
+        "allege",
+        "charge",
+        "complain",
+        "stress",
+        "emphasize",
+        "emphasise",
+        "point",
+        "observe",
+        "remark",
+        "testify",
+        "indicate",
+        "estimate",
+        "caution",
+        "counter",
+        "mention",
+        "reiterate",
+        "comment",
+        "quip",
+        "joke",
+        "speculate",
+        "posit",
+        "affirm",
+        "opine",
+        "retort",
+        "concur",
+        "agree",
+        "disagree",
+        "wonder",
+        "believe",
+        "think",
+        "feel",
+        "hope",
+        "fear",
+        "expect",
+        "know",
+        "worry",
+        "doubt",
+        "suspect",
+        "assume",
+        "figure",
+        "guess",
+        "understand",
+        "realize",
+        "realise",
+        "show",
+        "find",
+        "reckon",
+        "disclose",
+        "boast",
+        "brag",
+        "lament",
+        "grumble",
+        "muse",
+        "recount",
+        "hint",
+        "imply",
+        "signal",
+    ]
+)
+# nouns that attribute when someone owns them: "Trump's claim that …"
+NOUN_CUES = frozenset(
+    [
+        "claim",
+        "statement",
+        "remark",
+        "comment",
+        "assertion",
+        "allegation",
+        "accusation",
+        "argument",
+        "suggestion",
+        "warning",
+        "promise",
+        "pledge",
+        "criticism",
+        "call",
+        "announcement",
+        "admission",
+        "denial",
+        "insistence",
+        "view",
+        "belief",
+        "message",
+        "endorsement",
+        "opposition",
+        "complaint",
+        "demand",
+        "proposal",
+        "prediction",
+    ]
+)
+_SUBJECTS = ("nsubj", "nsubjpass", "csubj")
+_CONTENT_DEPS = ("ccomp", "xcomp")
+_OPENING = "“\"‘'"
+_QUOTE_CHARS = "“”\"‘’'"
+_TRIM = set(",.;:—–-")
+# "WALLACE: …", "Pat Caddell: …": a paragraph opening with a name and a colon
+_SPEAKER_TAG = re.compile(
+    r"^[\"“]?([A-Z][\w.'’-]*(?: [A-Z][\w.'’-]*){0,3}):[ \t]+(\S.*?)\s*$", re.M
+)
+_NOT_TAGS = {"update", "note", "photo", "video", "watch", "read", "source", "related", "editor"}
+_NOT_SPEECH_HEADS = ("aux", "auxpass", "amod", "compound")
+_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+# '"…" ― Jorge Falcon': a quote signed with a dash
+_SIGNED = re.compile(
+    r'(“[^”\n]+”|"[^"\n]+")[ \t\xa0]*([―—])[ \t\xa0]*([A-Z][^\n“"|]{1,60}?)(?=[ \t]*(?:\n|“|"|$))'
+)
+_FIRST_PERSON = {"i", "we", "you"}
+_CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
+# ("on" and "over" left out: "speaks on the side of the meeting" is where, not what)
+_CONTENT_PREPS = ("about", "of", "for", "against")
+
+
+@dataclass
+class Quote:
+    """A quoted stretch of text, marks included: ``[start, end)``."""
+
+    start: int
+    end: int
+
+
+def find_quotes(text: str) -> list[Quote]:
+    """Quoted stretches of ``text``, quotation marks included; quotes never cross paragraphs.
+
+    Curly quotes pair by direction; straight double quotes pair in turn. Single quotes are
+    left out: apostrophes make them ambiguous, and nested quotes lie inside double ones.
+    """
+    quotes: list[Quote] = []
+    for match in re.finditer(r"[^\n]+", text):
+        line_start = match.start()
+        line = match.group()
+        opened: int | None = None
+        for i, char in enumerate(line):
+            if char == "“" or (char == '"' and opened is None):
+                opened = i
+            elif char in '”"' and opened is not None:
+                quotes.append(Quote(line_start + opened, line_start + i + 1))
+                opened = None
+    return quotes
+
+
+class Finder:
+    """The attributions of one parsed document."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+        self.text: str = doc.text
+        self.quotes = find_quotes(self.text)
+        self._quote_starts = [q.start for q in self.quotes]
+
+    # --- spans ----------------------------------------------------------------------------
+
+    def span(self, start: int, end: int) -> Span:
+        """The span ``[start, end)`` with its text."""
+        return Span(start, end, self.text[start:end])
+
+    def token_span(self, tokens: Iterable[Any]) -> Span | None:
+        """The span from the first to the last of ``tokens``, punctuation trimmed at the ends."""
+        toks = sorted(tokens, key=lambda t: t.i)
+        while toks:
+            first, last = toks[0], toks[-1]
+            if first.text in _TRIM or first.is_space:
+                toks.pop(0)
+            elif last.text in _TRIM or last.is_space:
+                toks.pop()
+            elif first.text == "(" and not any(t.text == ")" for t in toks):
+                toks.pop(0)
+            elif last.text == ")" and not any(t.text == "(" for t in toks):
+                toks.pop()
+            else:
+                break
+        if not toks:
+            return None
+        return self.span(toks[0].idx, toks[-1].idx + len(toks[-1].text))
+
+    def quote_at(self, start: int, end: int) -> Quote | None:
+        """The quote holding ``[start, end)``, if any."""
+        i = bisect.bisect_right(self._quote_starts, start) - 1
+        if i >= 0 and self.quotes[i].end >= end:
+            return self.quotes[i]
+        return None
+
+    def quotes_in(self, start: int, end: int) -> list[Quote]:
+        """The quotes lying wholly in ``[start, end)``."""
+        lo = bisect.bisect_left(self._quote_starts, start)
+        hi = bisect.bisect_left(self._quote_starts, end)
+        return [q for q in self.quotes[lo:hi] if q.end <= end]
+
+    def with_quote_marks(self, span: Span) -> Span:
+        """``span`` widened to the quotation marks around it when it fills a quote.
+
+        The parser leaves the marks (and a comma before the closing one) outside the clause;
+        PolNeAR's contents include them.
+        """
+        quote = self.quote_at(span.start, span.end)
+        if quote is None:
+            # the clause may start just after an opening mark the parser left outside
+            quote = self.quote_at(max(span.start - 1, 0), span.end)
+        if quote is None:
+            return span
+        tail = self.text[span.end : quote.end - 1]
+        # a clause that ends its quote stands for the whole quote, even one that began a
+        # sentence or more before (a quote of several sentences is one content)
+        if set(tail.strip()) <= _TRIM:
+            return self.span(quote.start, quote.end)
+        return span
+
+    def close_quote(self, span: Span) -> Span:
+        """A content that opens a quote and stops short of its end runs on to the closing mark.
+
+        'that NATO "isn't interested in … joint work."': the parser leaves the full stop and
+        the closing mark outside the clause.
+        """
+        opened = sum(span.text.count(c) for c in "“") - sum(span.text.count(c) for c in "”")
+        straight = span.text.count('"') % 2
+        if opened <= 0 and not straight:
+            return span
+        end = span.end
+        while end < len(self.text) and self.text[end] in ".,;:!? ":
+            end += 1
+        if end < len(self.text) and self.text[end] in '”"':
+            return self.span(span.start, end + 1)
+        return span
+
+    # --- the rules -------------------------------------------------------------------------
+
+    def find(self) -> list[Attribution]:
+        """Every attribution in the document, in text order."""
+        found: list[Attribution] = []
+        claimed: set[int] = set()  # cue token indexes already used
+        for sent in self.doc.sents:
+            for token in sent:
+                if token.i in claimed:
+                    continue
+                attribution = None
+                if token.lower_ == "according" and token.i + 1 < len(self.doc):
+                    attribution = self.according_to(token, sent)
+                    if attribution is not None:
+                        claimed.add(token.i + 1)
+                elif token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in SPEECH_VERBS:
+                    attribution = self.verb(token, sent)
+                elif token.pos_ == "NOUN" and token.lemma_.lower() in NOUN_CUES:
+                    attribution = self.noun(token)
+                if attribution is not None:
+                    claimed.add(token.i)
+                    attribution.sentence = self.span(sent.start_char, sent.end_char)
+                    found.append(attribution)
+        found += self.speaker_tags(found)
+        found.sort(key=lambda a: a.cue[0].start)
+        self.continue_quotes(found)
+        for attribution in found:
+            attribution.quote_kind = self.quote_kind(attribution.content)
+        return found
+
+    def speaker_tags(self, found: list[Attribution]) -> list[Attribution]:
+        """Transcripts and headlines: "PENCE: Well, look…", "Pat Caddell: Voters Worried"."""
+        cues = {c.start for a in found for c in a.cue}
+        contents = [s for a in found for s in a.content]
+        tags = []
+        for m in _SPEAKER_TAG.finditer(self.text):
+            label = m.group(1)
+            colon = m.end(1)
+            if label.lower() in _NOT_TAGS or colon in cues:
+                continue
+            if any(s.start <= m.start() < s.end for s in contents):
+                continue
+            end = m.end(2)
+            if self.text[end - 1] == "." and self.text[end - 2 : end - 1] not in _QUOTE_CHARS:
+                end -= 1  # the final full stop is the article's, not the speaker's
+            tag = Attribution(
+                content=[self.span(m.start(2), end)],
+                cue=[self.span(colon, colon + 1)],
+                source=[self.span(m.start(1), colon)],
+                verb=":",
+            )
+            doc_span = self.doc.char_span(m.start(), m.end(), alignment_mode="expand")
+            sent = doc_span[0].sent if doc_span is not None and len(doc_span) else None
+            tag.sentence = (
+                self.span(m.start(), m.end())
+                if sent is None
+                else self.span(sent.start_char, sent.end_char)
+            )
+            tags.append(tag)
+        for m in _SIGNED.finditer(self.text):
+            if m.start(2) in cues:
+                continue
+            source = self.span(m.start(3), m.end(3))
+            if source.text.rstrip(". ") != source.text:
+                source = self.span(m.start(3), m.start(3) + len(source.text.rstrip(". ")))
+            tag = Attribution(
+                content=[self.span(m.start(1), m.end(1))],
+                cue=[self.span(m.start(2), m.end(2))],
+                source=[source],
+                verb=m.group(2),
+            )
+            tag.sentence = self.span(m.start(), m.end())
+            tags.append(tag)
+        return tags
+
+    def according_to(self, token: Any, sent: Any) -> Attribution | None:
+        """ "…, according to the AP": the rest of the sentence is the content."""
+        to = self.doc[token.i + 1]
+        if to.lower_ != "to":
+            return None
+        objects = [c for c in to.children if c.dep_ == "pobj"] or [
+            c for c in token.children if c.dep_ == "pobj"
+        ]
+        if not objects:
+            return None
+        source = self.token_span(objects[0].subtree)
+        phrase = {t.i for t in token.subtree} | {t.i for t in to.subtree}
+        content_tokens = [t for t in sent if t.i not in phrase]
+        content = self.split_span(content_tokens)
+        if source is None or not content:
+            return None
+        cue = self.span(token.idx, to.idx + len(to.text))
+        return Attribution(content=content, cue=[cue], source=[source], verb="according to")
+
+    def noun(self, noun: Any) -> Attribution | None:
+        """ "Trump's claim that …", "Clinton's criticism of …": a cue noun with an owner."""
+        owners = [c for c in noun.children if c.dep_ == "poss"]
+        if not owners:
+            return None
+        contents = [
+            c
+            for c in noun.children
+            if c.dep_ in ("acl", "ccomp", "relcl") and any(m.lower_ == "that" for m in c.children)
+        ]
+        if not contents:
+            preps = [c for c in noun.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+            contents = [o for p in preps for o in p.children if o.dep_ in ("pobj", "pcomp")]
+            if not contents:
+                return None
+            cue_end = preps[0]
+        else:
+            cue_end = noun
+        source = self.token_span(list(owners[0].subtree))
+        content = self.token_span(list(contents[0].subtree))
+        if source is None or content is None or self.quote_at(noun.idx, noun.idx + 1):
+            return None
+        cue = self.span(noun.idx, cue_end.idx + len(cue_end.text))
+        return Attribution(
+            content=[self.close_quote(self.with_quote_marks(content))],
+            cue=[cue],
+            source=[source],
+            verb=noun.text,
+        )
+
+    def split_span(self, tokens: list[Any]) -> list[Span]:
+        """Contiguous runs of ``tokens`` as spans (a phrase cut out of a sentence leaves two)."""
+        runs: list[list[Any]] = []
+        for t in sorted(tokens, key=lambda t: t.i):
+            if runs and runs[-1][-1].i == t.i - 1:
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+        spans = [self.token_span(run) for run in runs]
+        return [self.with_quote_marks(s) for s in spans if s is not None]
+
+    def verb(self, verb: Any, sent: Any) -> Attribution | None:
+        """A speech verb with its subject and its complement."""
+        if verb.dep_ in _NOT_SPEECH_HEADS:
+            return None
+        lemma = verb.lemma_.lower()
+        content = self.verb_content(verb, lemma, sent)
+        if not content:
+            return None
+        source_token = self.subject_of(verb)
+        if source_token is None:
+            return None
+        source = self.source_span(source_token)
+        if source is None:
+            return None
+        cue = self.cue_span(verb, content_prep=self._prep_content(verb, content))
+        if any(s.start <= cue.start < s.end for s in content):
+            return None
+        # "I think …" inside someone's quote: the quoted speaker's aside, not an attribution
+        # the article makes
+        if source.text.lower() in _FIRST_PERSON and self.quote_at(cue.start, cue.end):
+            return None
+        return Attribution(content=content, cue=[cue], source=[source], verb=verb.text)
+
+    def _prep_content(self, verb: Any, content: list[Span]) -> bool:
+        """Whether the content is the object of a preposition of the verb."""
+        for c in verb.children:
+            if (
+                c.dep_ == "prep"
+                and c.lower_ in _CONTENT_PREPS
+                and c.idx + len(c.text) <= content[0].start
+            ):
+                return any(o.idx == content[0].start for o in c.children) or any(
+                    o.left_edge.idx == content[0].start for o in c.children
+                )
+        return False
+
+    def _left_of(self, verb: Any) -> Any:
+        """The first token of the verb group: auxiliaries, negation, adverbs right before it."""
+        first = verb
+        while first.i > 0:
+            before = self.doc[first.i - 1]
+            if before.head.i == verb.i and before.dep_ in _CUE_LEFT:
+                first = before
+            else:
+                break
+        return first
+
+    def cue_span(self, verb: Any, content_prep: bool = False) -> Span:
+        """The verb group as PolNeAR marks cues: "has also said", "pointed out", "said:".
+
+        Auxiliaries, negation and adverbs right before the verb belong to it, so do its
+        particle and a colon right after it.
+        """
+        first = self._left_of(verb)
+        # "went on to discuss", "appeared to suggest": the governing verb is part of the cue
+        if verb.dep_ == "xcomp" and verb.head.pos_ in ("VERB", "AUX") and verb.head.i < verb.i:
+            between = self.doc[verb.head.i + 1 : first.i]
+            if all(t.dep_ in ("prt", "aux") or t.lower_ == "to" for t in between):
+                first = self._left_of(verb.head)
+        last = verb
+        particles = [c for c in verb.children if c.dep_ == "prt" and c.i == verb.i + 1]
+        if particles:
+            last = particles[0]
+        nxt = self.doc[last.i + 1] if last.i + 1 < len(self.doc) else None
+        if nxt is not None and nxt.head.i == verb.i and nxt.lower_ in _WEEKDAYS:
+            last = nxt  # "said Monday": PolNeAR's cues mostly keep the day
+        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+        if content_prep and preps and 0 < preps[0].i - verb.i <= 3:
+            last = preps[0]
+        end = last.idx + len(last.text)
+        if last.i + 1 < len(self.doc) and self.doc[last.i + 1].text == ":":
+            end = self.doc[last.i + 1].idx + 1
+        return self.span(first.idx, end)
+
+    def verb_content(self, verb: Any, lemma: str, sent: Any) -> list[Span]:
+        """What the verb attributes: its clause, its object, or the quote it introduces."""
+        clauses = [c for c in verb.children if c.dep_ in _CONTENT_DEPS]
+        if not clauses and lemma not in CLAUSE_ONLY:
+            clauses = [c for c in verb.children if c.dep_ == "dobj"]
+        if clauses and lemma in ("describe", "call", "label", "brand", "dub"):
+            # "describing it as a threat", "called the deal a disaster"
+            clauses += [c for c in verb.children if c.dep_ == "oprd" or c.lower_ == "as"]
+        if clauses:
+            tokens = [t for c in clauses for t in c.subtree]
+            # "…, the AP reported." parsed inside the clause: that report is another
+            # attribution, whose content holds this one
+            trailing = {
+                t.i
+                for c in clauses
+                for r in c.subtree
+                if self.is_trailing_report(r)
+                for t in r.subtree
+            }
+            tokens = [t for t in tokens if t.i not in trailing]
+            # "announced the move Monday": the date says when, it is not what was said
+            while tokens and tokens[-1].ent_type_ in ("DATE", "TIME") and clauses[0].dep_ == "dobj":
+                tokens.pop()
+            span = self.token_span(sorted(tokens, key=lambda t: t.i))
+            return [self.close_quote(self.with_quote_marks(span))] if span is not None else []
+        # "complained about the rules", "called for a recount", "accused her of lying": the
+        # object of the preposition is the content (the cue runs to the preposition)
+        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+        if preps and not (verb.dep_ in ("parataxis", "ccomp") and verb.head.i < verb.i):
+            objects = [c for c in preps[0].children if c.dep_ in ("pobj", "pcomp")]
+            if objects:
+                span = self.token_span(list(objects[0].subtree))
+                if span is not None:
+                    return [self.close_quote(self.with_quote_marks(span))]
+        # '"…," Lavrov said.' or "…, the AP reported." parsed with the verb under the
+        # clause it reports
+        if verb.dep_ in ("parataxis", "ccomp", "conj", "advcl", "dep") and verb.head.i < verb.i:
+            own = {t.i for t in verb.subtree}
+            tokens = [t for t in sent if t.i not in own and t.i < verb.i]
+            span = self.token_span(tokens)
+            if span is not None and (
+                self.quotes_in(span.start - 1, span.end + 2) or self.is_trailing_report(verb)
+            ):
+                return [self.with_quote_marks(span)]
+        # "But to prevent problems, he said, officials should be vigilant": the sentence
+        # around a parenthetical report is its content
+        if verb.dep_ == "parataxis" and verb.head.i > verb.i:
+            own = {t.i for t in verb.subtree}
+            tokens = [t for t in sent if t.i not in own]
+            while tokens and (tokens[0].dep_ == "cc" or tokens[0].is_punct):
+                tokens.pop(0)
+            spans = self.split_span(tokens)
+            if spans:
+                return spans
+        # '"… country?" Clinton said.' split into two sentences after the question mark
+        if sent[0].i == verb.left_edge.i or self.doc[sent[0].i].dep_ == "nsubj":
+            before = self.text[: sent.start_char].rstrip()
+            quote = self.quote_at(len(before) - 1, len(before)) if before else None
+            if quote is not None and quote.end == len(before):
+                return [self.span(quote.start, quote.end)]
+        # a quote standing alone in the sentence: '"…" he said.' or 'He said: "…"'
+        quotes = [
+            q
+            for q in self.quotes_in(sent.start_char, sent.end_char)
+            if not (q.start <= verb.idx < q.end)
+        ]
+        if len(quotes) == 1:
+            return [self.span(quotes[0].start, quotes[0].end)]
+        return []
+
+    def is_trailing_report(self, token: Any) -> bool:
+        """A ", the AP reported." that closes its sentence: speech verb, subject, comma."""
+        if token.dep_ in ("ROOT", "nsubj") or token.lemma_.lower() not in SPEECH_VERBS:
+            return False
+        subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if not subjects or subjects[0].i > token.i:
+            return False
+        before = self.doc[subjects[0].left_edge.i - 1] if subjects[0].left_edge.i > 0 else None
+        last = token.sent[-1]
+        after = [
+            t
+            for t in self.doc[token.right_edge.i + 1 : last.i + 1]
+            if not (t.is_punct or t.is_space)
+        ]
+        return before is not None and before.text == "," and not after
+
+    def subject_of(self, verb: Any) -> Any | None:
+        """The verb's subject, or that of the verb it hangs on ("…, adding that …")."""
+        seen = 0
+        while verb is not None and seen < 4:
+            for child in verb.children:
+                if child.dep_ in _SUBJECTS:
+                    return child
+                if child.dep_ == "agent":  # "was told by X"
+                    objects = [c for c in child.children if c.dep_ == "pobj"]
+                    if objects:
+                        return objects[0]
+            if verb.dep_ in ("conj", "advcl", "xcomp", "acl") and verb.head is not verb:
+                verb = verb.head
+                seen += 1
+                continue
+            if verb.dep_ == "relcl":  # "Lavrov, who said …": the relative pronoun is nsubj
+                return None
+            return None
+        return None
+
+    def source_span(self, subject: Any) -> Span | None:
+        """The subject's whole noun phrase, relative clauses and all (as PolNeAR marks it)."""
+        tokens = list(subject.subtree)
+        span = self.token_span(tokens)
+        if span is None or any(c in span.text for c in '“”"'):
+            return None
+        # "Brian Fallon, the campaign's press secretary, said": PolNeAR's source runs to the
+        # comma that closes the apposition
+        if "," in span.text and self.text[span.end : span.end + 1] == ",":
+            return self.span(span.start, span.end + 1)
+        return span
+
+    # --- quotes running on ------------------------------------------------------------------
+
+    def continue_quotes(self, found: list[Attribution]) -> None:
+        """A direct quote runs on over the quotes that follow it in the same paragraph.
+
+        '"We suspend the work of our mission," Lavrov said. "Or it may take several more
+        days."': the second quote has no attribution of its own, so it is Lavrov's too; so is
+        the second half of '"…," he said, "…."'. The run stops at a paragraph break, at
+        another attribution's cue, and at words of the article's own between two quotes.
+        """
+        used = {s.start for a in found for s in a.content}
+        cues = sorted(c.start for a in found for c in a.cue)
+        for attribution in found:
+            last = attribution.content[-1]
+            quote = self.quote_at(last.start, last.end)
+            if quote is None or quote.start != last.start:
+                continue
+            own = {c.start for c in attribution.cue}
+            pos = last.end
+            while True:
+                i = bisect.bisect_left(self._quote_starts, pos)
+                if i >= len(self.quotes):
+                    break
+                nxt = self.quotes[i]
+                gap = self.text[pos : nxt.start]
+                if "\n" in gap or nxt.start in used:
+                    break
+                lo, hi = bisect.bisect_left(cues, pos), bisect.bisect_left(cues, nxt.start)
+                in_gap = set(cues[lo:hi])
+                if in_gap - own:
+                    break
+                if not in_gap and gap.strip(" .,;:—–-") != "":
+                    break
+                attribution.content.append(self.span(nxt.start, nxt.end))
+                used.add(nxt.start)
+                pos = nxt.end
+
+    def quote_kind(self, content: list[Span]) -> str:
+        """direct (all within quotation marks), mixed (partly) or indirect (none)."""
+        if all(self.quote_at(s.start, s.end) for s in content):
+            return "direct"
+        if any(self.quotes_in(s.start, s.end) for s in content):
+            return "mixed"
+        return "indirect"
+
+
+def find_attributions(doc: Any) -> list[Attribution]:
+    """The attributions of a parsed spaCy ``Doc``, in text order."""
+    return Finder(doc).find()
