@@ -4,7 +4,7 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0006_partial_evidence_indexes"
+HEAD_REVISION = "0007_claim_vectors"
 KNOWN_REVISIONS = frozenset(
     {
         "0001_core",
@@ -13,5 +13,6 @@ KNOWN_REVISIONS = frozenset(
         "0004_fts_external_content",
         "0005_content_key_index",
         "0006_partial_evidence_indexes",
+        "0007_claim_vectors",
     }
 )

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": ("factdb.cli.exportcmd", "export", "Export claims as CSV, JSONL or ClaimReview."),
     "report": ("factdb.cli.reportcmd", "report", "Write a Markdown or HTML report."),
     "sql": ("factdb.cli.sqlcmd", "sql", "Run a read-only SQL query."),
+    "match": ("factdb.cli.match", "match_group", "Build the vectors of semantic claim matching."),
     "schema": ("factdb.cli.sqlcmd", "schema", "Describe the tables and views for SQL users."),
 }
 

@@ -60,6 +60,10 @@ def claim() -> None:
 
 # full-text search lives in its own module (factdb.cli.search); it is a claim subcommand
 claim.add_command(search)
+# claim matching likewise (factdb.cli.match)
+from factdb.cli.match import match  # noqa: E402
+
+claim.add_command(match)
 
 
 def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
