@@ -128,6 +128,11 @@ def _pair(values: tuple[str, ...], index: int, default: Any) -> Any:
 @click.option("--external-id", help="Its id there: importing it again is refused.")
 @click.option("--no-create", is_flag=True, help="Refuse an unknown speaker instead of creating it.")
 @click.option("--new-speaker", is_flag=True, help="Create the speaker despite a near match.")
+@click.option(
+    "--repeats-of",
+    metavar="auto|ID",
+    help="Record that the claim repeats claim ID (auto: the recorded claim it best matches).",
+)
 @pass_app
 def add(
     app: AppContext,
@@ -155,8 +160,12 @@ def add(
     external_id: str | None,
     no_create: bool,
     new_speaker: bool,
+    repeats_of: str | None,
 ) -> None:
     """Add a claim: what was said, by whom, when, and how we know.
+
+    A claim that probably repeats a recorded one is added all the same, with a note naming
+    it ("resembles claim 12 (score 0.91), rated False"); --repeats-of records the link.
 
     Sources pair up in order: the n-th --source-url, --source-kind, --verb and --role belong to
     the n-th --source (missing ones take the defaults: no URL, kind outlet, role reported_by).
@@ -172,6 +181,8 @@ def add(
     ):
         if len(values) > len(sources):
             raise click.UsageError(f"more {name} options than --source options")
+    if repeats_of is not None and repeats_of != "auto" and not repeats_of.isdigit():
+        raise click.BadParameter("'auto' or a claim id", param_hint="--repeats-of")
     text = _ask_or_fail(text_arg if text_arg is not None else text_opt, "Claim text", "TEXT")
     speaker = _ask_or_fail(speaker, "Speaker", "--speaker")
 
@@ -213,9 +224,34 @@ def add(
                 sources=attributions,
             )
             claim_id = statement.id
+            repeat, linked = _check_repeat(session, claim_id, repeats_of)
     except NearMatch as exc:
         raise _near_match_hint(exc) from None
     click.echo(f"added claim {claim_id}")
+    if repeat is not None:
+        click.echo(f"note: {repeat.line()}", err=True)
+    if linked is not None:
+        click.echo(f"linked: claim {claim_id} repeats claim {linked}", err=True)
+
+
+def _check_repeat(session: Any, claim_id: int, repeats_of: str | None) -> tuple[Any, int | None]:
+    """(the probable repeat found, the claim linked with 'repeats' or None) for a new claim."""
+    from factdb.match import repeats
+    from factdb.services.links import link_claims
+
+    repeats.embed_new(session, claim_id - 1)
+    found = repeats.find_repeats(session, [claim_id], ranker=repeats.semantic_layer(session))
+    repeat = found[0] if found else None
+    target = None
+    if repeats_of == "auto":
+        if repeat is None:
+            raise FactdbError("--repeats-of auto: no recorded claim resembles this one enough")
+        target = repeat.of_id
+    elif repeats_of is not None:
+        target = int(repeats_of)
+    if target is not None:
+        link_claims(session, claim_id, "repeats", target)
+    return repeat, target
 
 
 @claim.command(name="list")

@@ -103,6 +103,9 @@ def import_cmd(
         # no CHECK constraints)
         expected = size // 300 if size else None
         with app.session(bulk=is_bulk(expected)) as session:
+            from factdb.match.repeats import last_id
+
+            before = last_id(session)
             bar = (
                 click.progressbar(length=size, label=f"Importing {name}", file=sys.stderr)
                 if show_bar
@@ -133,6 +136,7 @@ def import_cmd(
                 if bar is not None:
                     bar.update(size - done)  # type: ignore[operator]
                     bar.render_finish()
+            repeats, repeat_note = _repeats(session, before)
             if dry_run:
                 session.rollback()
     finally:
@@ -145,8 +149,41 @@ def import_cmd(
             click.echo(f"Warning: {warning}", err=True)
         if len(summary.warnings) > MAX_WARNINGS:
             click.echo(f"Warning: … and {len(summary.warnings) - MAX_WARNINGS} more", err=True)
+        for repeat in repeats[:MAX_WARNINGS]:
+            click.echo(f"note: {repeat.line()}", err=True)
+        if len(repeats) > MAX_WARNINGS:
+            click.echo(f"note: … and {len(repeats) - MAX_WARNINGS} more", err=True)
+        if repeat_note:
+            click.echo(f"note: {repeat_note}", err=True)
     prefix = "Dry run (nothing written): " if dry_run else f"Imported {name}: "
-    click.echo(prefix + summary.line(), err=True)
+    line = summary.line()
+    if repeats:
+        line += f"; {len(repeats)} probably repeat recorded claims"
+    click.echo(prefix + line, err=True)
+
+
+def _repeats(session: Any, before: int) -> tuple[list[Any], str | None]:
+    """The imported claims (id > ``before``) that probably repeat recorded ones, and a note
+    when the import was too big to check claim by claim."""
+    from sqlalchemy import text
+
+    from factdb.match import repeats
+
+    new_ids = list(
+        session.scalars(
+            text("SELECT id FROM statements WHERE id > :b ORDER BY id"),
+            {"b": before},
+        )
+    )
+    if not new_ids:
+        return [], None
+    if len(new_ids) > repeats.MAX_CHECKED:
+        return [], (
+            f"{len(new_ids)} new claims: too many to check for repeats one by one "
+            "(use 'factdb claim match --file')"
+        )
+    repeats.embed_new(session, before)
+    return repeats.find_repeats(session, new_ids, ranker=repeats.semantic_layer(session)), None
 
 
 def _is_terminal(stream: Any) -> bool:
