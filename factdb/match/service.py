@@ -27,7 +27,10 @@ from factdb.match.lexical import lexical_hits
 
 # how many candidates each layer proposes before the fused score re-ranks them
 SHORTLIST = 50
-SEMANTIC_WEIGHT = 0.7
+SEMANTIC_WEIGHT = 0.85
+# added to the fused score of a claim whose speaker the query names ("NATO says ..."): who said
+# it is half of what makes two claims the same claim
+SPEAKER_BONUS = 0.05
 # "probably repeats": the score at or above which add and import report a resemblance
 REPEAT_SCORE = {"lexical": 0.75, "semantic": 0.8}
 
@@ -97,6 +100,30 @@ def _texts(session: Session, ids: list[int]) -> dict[int, str]:
     return {i: f"{txt} {orig}" if orig else txt for i, txt, orig in rows}
 
 
+def named_speakers(session: Session, query_terms: list[str], ids: list[int]) -> set[int]:
+    """Those of claims ``ids`` whose speaker (name or an alias) the query names in full."""
+    if not ids or not query_terms:
+        return set()
+    st, sp, al = t.statements, t.speakers, t.speaker_aliases
+    words = set(query_terms)
+    by_speaker: dict[int, list[int]] = {}
+    for claim_id, speaker_id in session.execute(
+        select(st.c.id, st.c.speaker_id).where(st.c.id.in_(ids))
+    ):
+        by_speaker.setdefault(speaker_id, []).append(claim_id)
+    names = session.execute(
+        select(sp.c.id, sp.c.name)
+        .where(sp.c.id.in_(by_speaker))
+        .union_all(select(al.c.speaker_id, al.c.alias).where(al.c.speaker_id.in_(by_speaker)))
+    ).all()
+    named = set()
+    for speaker_id, name in names:
+        parts = match_terms(name)
+        if parts and all(p in words for p in parts):
+            named.update(by_speaker[speaker_id])
+    return named
+
+
 def describe(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Speaker, date said, current status, text and every verdict of each claim."""
     if not ids:
@@ -161,6 +188,7 @@ def match_claims(
     # on CheckThat! dev it ranks better than the overlap score, which is what is shown
     best = max((h.relevance for h in hits), default=0.0) or 1.0
     relevance = {h.claim_id: h.relevance / best for h in hits}
+    named = named_speakers(session, terms, ids) if semantic is not None else set()
     matches = []
     for claim_id in ids:
         lex = lexical.get(claim_id, 0.0)
@@ -169,6 +197,7 @@ def match_claims(
             if cos is None:
                 continue  # a claim without a vector is ranked by the lexical layer only
             fused = SEMANTIC_WEIGHT * cos + (1 - SEMANTIC_WEIGHT) * relevance.get(claim_id, 0.0)
+            fused = min(fused + (SPEAKER_BONUS if claim_id in named else 0.0), 1.0)
             matches.append(Match(claim_id, max(fused, 0.0), lex, cos, fused))
         else:
             matches.append(Match(claim_id, lex, lex, None, relevance.get(claim_id, 0.0)))
