@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -205,9 +206,7 @@ def index(app: AppContext, batch: int) -> None:
     if todo == 0:
         click.echo("every claim has a vector", err=True)
         return
-    with click.progressbar(
-        length=todo, label="embedding claims", file=click.get_text_stream("stderr")
-    ) as bar:
+    with click.progressbar(length=todo, label="embedding claims", file=sys.stderr) as bar:
         while True:
             # one transaction per batch: an interrupted build keeps what it finished
             with app.session() as session:
