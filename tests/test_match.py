@@ -197,3 +197,21 @@ def test_index_resumes_and_skips_what_is_done(run) -> None:
     assert "embedded" in run("match", "index", "--batch", "5").stderr
     again = run("match", "index")
     assert again.exit_code == 0 and "every claim has a vector" in again.stderr
+
+
+def test_editing_a_claims_text_drops_its_stale_vector(engine: Engine) -> None:
+    from factdb.models import ClaimVector
+    from factdb.services.claims import edit_claim
+
+    _seed(engine)
+    with Session(engine) as session:
+        claim = _spy_claim(session)
+        for claim_id in (claim, claim + 1):
+            session.add(ClaimVector(statement_id=claim_id, model=semantic.MODEL, vector=b"\0"))
+        session.flush()
+        edit_claim(session, claim, context="at a briefing")  # not embedded: the vector stays
+        assert session.get(ClaimVector, claim) is not None
+        edit_claim(session, claim, text="The eight were spies.")
+        session.expire_all()
+        assert session.get(ClaimVector, claim) is None
+        assert session.get(ClaimVector, claim + 1) is not None
