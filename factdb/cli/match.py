@@ -12,7 +12,6 @@ from factdb.cli.common import AppContext, check_style, output_options, pass_app
 from factdb.errors import FactdbError
 
 MATCH_COLUMNS = ["id", "score", "said_on", "speaker", "status", "verdicts", "text"]
-TEXT_WIDTH = 60
 LAYERS = ["auto", "lexical", "semantic"]
 
 
@@ -74,11 +73,6 @@ def choose_layer(session: Any, layer: str) -> Any:
         return None
 
 
-def _short(text: str | None, width: int = TEXT_WIDTH) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
-
 @click.command(name="match")
 @click.argument("query", metavar="[TEXT]", required=False)
 @click.option("--claim", "claim_id", type=int, metavar="ID", help="Match a recorded claim's text.")
@@ -132,6 +126,7 @@ def match(
     given = sum(x is not None for x in (query, claim_id, file))
     if given != 1:
         raise click.UsageError("give exactly one of TEXT, --claim ID or --file FILE")
+    from factdb.cli.claim import _short
     from factdb.match.service import EmptyQuery, match_claims
     from factdb.output import render
 
