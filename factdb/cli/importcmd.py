@@ -169,19 +169,17 @@ def _repeats(session: Any, before: int) -> tuple[list[Any], str | None]:
 
     from factdb.match import repeats
 
-    new_ids = list(
-        session.scalars(
-            text("SELECT id FROM statements WHERE id > :b ORDER BY id"),
-            {"b": before},
-        )
-    )
-    if not new_ids:
+    count = session.scalar(text("SELECT count(*) FROM statements WHERE id > :b"), {"b": before})
+    if not count:
         return [], None
-    if len(new_ids) > repeats.MAX_CHECKED:
+    if count > repeats.MAX_CHECKED:
         return [], (
-            f"{len(new_ids)} new claims: too many to check for repeats one by one "
-            "(use 'factdb claim match --file')"
+            f"{count} new claims: too many to check for repeats one by one "
+            "(use 'factdb claim match --file'; 'factdb match index' embeds them)"
         )
+    new_ids = list(
+        session.scalars(text("SELECT id FROM statements WHERE id > :b ORDER BY id"), {"b": before})
+    )
     repeats.embed_new(session, before)
     return repeats.find_repeats(session, new_ids, ranker=repeats.semantic_layer(session)), None
 
