@@ -215,3 +215,17 @@ def test_editing_a_claims_text_drops_its_stale_vector(engine: Engine) -> None:
         session.expire_all()
         assert session.get(ClaimVector, claim) is None
         assert session.get(ClaimVector, claim + 1) is not None
+
+
+def test_common_terms_are_anded_on_a_big_database(engine: Engine, monkeypatch) -> None:
+    """With every term 'common' (threshold lowered), claims having them all come first."""
+    from factdb.match import lexical
+
+    _seed(engine)
+    with Session(engine) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("document frequencies are read from SQLite's FTS5 vocabulary")
+        monkeypatch.setattr(lexical, "COMMON_TERM_DOCS", 0)
+        found = match_claims(session, SPY_QUERY_LEXICAL)
+        assert found[0].claim_id == _spy_claim(session)
+        assert len(found) >= 2  # the two rarest terms ORed fill the rest of the list

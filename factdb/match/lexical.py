@@ -8,7 +8,8 @@ names, which are in the same index for search.
 On a big database a term found in a large share of claims (a topic word such as "nato") would
 make the OR expression hit most of the table and score every hit; such terms are left out of
 the expression when rarer ones are there (they would add little to bm25 anyway, having a low
-idf). Their document frequency is read from the index's vocabulary on SQLite.
+idf), and when all terms are that common the claims having all of them are ranked instead.
+Document frequencies are read from the index's vocabulary on SQLite.
 """
 
 from __future__ import annotations
@@ -57,13 +58,21 @@ def _sqlite_doc_counts(session: Session, terms: list[str]) -> dict[str, int]:
     return counts
 
 
-def _select_terms(counts: dict[str, int]) -> list[str]:
-    """The terms worth ORing: found somewhere, not too common while rarer ones exist."""
+def _select_terms(counts: dict[str, int]) -> tuple[list[str], bool]:
+    """(the terms worth matching, whether all of them are common).
+
+    Terms found nowhere are dropped; common ones too while rarer ones remain. When every term
+    is common they are all kept, to be ANDed (see ``lexical_hits``).
+    """
     present = sorted((n, t) for t, n in counts.items() if n > 0)
     rare = [t for n, t in present if n <= COMMON_TERM_DOCS]
-    # with only common terms, the two rarest still find something
-    chosen = rare if rare else [t for _n, t in present[:2]]
-    return chosen[:MAX_TERMS]
+    if rare:
+        return rare[:MAX_TERMS], False
+    return [t for _n, t in present][:MAX_TERMS], True
+
+
+def _quoted(terms: list[str], operator: str) -> str:
+    return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
 
 def lexical_hits(
@@ -79,19 +88,30 @@ def lexical_hits(
         return []
     fetch = limit + (1 if exclude is not None else 0)
     if session.get_bind().dialect.name == "sqlite":
-        chosen = _select_terms(_sqlite_doc_counts(session, terms))
+        chosen, all_common = _select_terms(_sqlite_doc_counts(session, terms))
         if not chosen:
             return []
-        expression = " OR ".join('"' + t.replace('"', '""') + '"' for t in chosen)
+        # only common terms: claims with all of them (a small intersection of long lists) are
+        # scored, not the hundreds of thousands with any; too few such claims and the two
+        # rarest terms are ORed for the rest of the list
+        expressions = [_quoted(chosen, "OR")]
+        if all_common:
+            expressions = [_quoted(chosen, "AND"), _quoted(chosen[:2], "OR")]
         fts = tables.sqlite_fts
         score = func.bm25(literal_column("statements_fts"), *WEIGHTS)
-        stmt = (
-            select(fts.c.rowid, score)
-            .where(literal_column("statements_fts").op("MATCH")(expression))
-            .order_by(score, fts.c.rowid)
-            .limit(fetch)
-        )
-        rows = [(int(i), -float(s)) for i, s in session.execute(stmt)]
+        rows: list[tuple[int, float]] = []
+        for expression in expressions:
+            stmt = (
+                select(fts.c.rowid, score)
+                .where(literal_column("statements_fts").op("MATCH")(expression))
+                .order_by(score, fts.c.rowid)
+                .limit(fetch)
+            )
+            seen = {i for i, _ in rows}
+            rows += [(int(i), -float(s)) for i, s in session.execute(stmt) if i not in seen]
+            if len(rows) >= fetch:
+                break
+        rows = rows[:fetch]
     else:
         node = Or(tuple(Term(t) for t in terms[:MAX_TERMS])) if len(terms) > 1 else Term(terms[0])
         fts = tables.pg_fts
