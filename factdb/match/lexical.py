@@ -39,23 +39,30 @@ class LexicalHit:
     relevance: float
 
 
-def _sqlite_doc_counts(session: Session, terms: list[str]) -> dict[str, int]:
-    """How many claims contain each term, from the FTS5 vocabulary (a temporary view of it)."""
-    session.execute(
-        text(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.factdb_match_vocab "
-            "USING fts5vocab(main, statements_fts, row)"
-        )
-    )
+def doc_counts(session: Session, terms: list[str]) -> tuple[dict[str, int], int]:
+    """(how many claims contain each term, the highest claim id as the size of the collection).
+
+    SQLite reads the counts from the FTS5 vocabulary (a temporary fts5vocab table over the
+    index); PostgreSQL counts the index's matches of each term.
+    """
+    total = session.scalar(select(func.max(tables.statements.c.id))) or 0
     counts: dict[str, int] = {}
-    for term in terms:
-        counts[term] = (
-            session.scalar(
-                text("SELECT doc FROM temp.factdb_match_vocab WHERE term = :t"), {"t": term}
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.factdb_match_vocab "
+                "USING fts5vocab(main, statements_fts, row)"
             )
-            or 0
         )
-    return counts
+        query = text("SELECT doc FROM temp.factdb_match_vocab WHERE term = :t")
+    else:
+        query = text(
+            "SELECT count(*) FROM statements_fts WHERE document @@ "
+            "to_tsquery('simple'::regconfig, quote_literal(factdb_search_fold(:t)))"
+        )
+    for term in terms:
+        counts[term] = session.scalar(query, {"t": term}) or 0
+    return counts, total
 
 
 def _select_terms(counts: dict[str, int]) -> tuple[list[str], bool]:
@@ -88,7 +95,7 @@ def lexical_hits(
         return []
     fetch = limit + (1 if exclude is not None else 0)
     if session.get_bind().dialect.name == "sqlite":
-        chosen, all_common = _select_terms(_sqlite_doc_counts(session, terms))
+        chosen, all_common = _select_terms(doc_counts(session, terms)[0])
         if not chosen:
             return []
         # only common terms: claims with all of them (a small intersection of long lists) are

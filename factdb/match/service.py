@@ -5,8 +5,14 @@ Scores are in [0, 1]. The lexical score of a claim is the geometric mean of how 
 query's information (idf-weighted terms) the claim covers and how much of the claim's words
 the query has: an identical claim scores 1, a tweet quoting a claim among other words scores
 high, a claim sharing one common word scores low. The semantic score is the cosine similarity
-of the two sentence embeddings. With both layers the score is their interpolation
-(``SEMANTIC_WEIGHT``, tuned on CheckThat! 2020 dev; see bench/bench_match.py).
+of the two sentence embeddings.
+
+With the lexical layer alone, matches are ordered by the layer's own relevance (bm25 /
+ts_rank), which ranks better than the overlap score on CheckThat! 2020 dev; the overlap score
+is what is shown and what ``min_score`` and the repeat threshold compare. With both layers
+the score, and the order, is ``SEMANTIC_WEIGHT`` × cosine + the rest × relevance relative to
+the best lexical hit, plus ``SPEAKER_BONUS`` when the query names the claim's speaker (the
+weight tuned on CheckThat! 2020 dev; see bench/bench_match.py).
 """
 
 from __future__ import annotations
@@ -16,14 +22,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from factdb import tables as t
 from factdb.dates import format_partial
 from factdb.errors import FactdbError
 from factdb.match.clean import match_terms
-from factdb.match.lexical import lexical_hits
+from factdb.match.lexical import doc_counts, lexical_hits
 
 # how many candidates each layer proposes before the fused score re-ranks them
 SHORTLIST = 50
@@ -52,32 +58,13 @@ class Match:
     row: dict[str, Any] = field(default_factory=dict)
 
 
-def _doc_counts(session: Session, terms: list[str]) -> tuple[dict[str, int], int]:
-    """(claims containing each term, number of claims), for idf weights."""
-    total = session.scalar(select(t.statements.c.id).order_by(t.statements.c.id.desc()).limit(1))
-    if session.get_bind().dialect.name == "sqlite":
-        from factdb.match.lexical import _sqlite_doc_counts
-
-        return _sqlite_doc_counts(session, terms), total or 0
-    counts = {}
-    for term in terms:
-        counts[term] = session.scalar(
-            text(
-                "SELECT count(*) FROM statements_fts WHERE document @@ "
-                "to_tsquery('simple'::regconfig, quote_literal(factdb_search_fold(:t)))"
-            ),
-            {"t": term},
-        )
-    return counts, total or 0
-
-
 def lexical_scores(
     session: Session, query_terms: list[str], texts: dict[int, str]
 ) -> dict[int, float]:
     """The lexical score (module docstring) of each claim text against the query's terms."""
     if not query_terms or not texts:
         return {i: 0.0 for i in texts}
-    counts, total = _doc_counts(session, query_terms)
+    counts, total = doc_counts(session, query_terms)
     idf = {w: math.log(1 + (total + 1) / (1 + counts.get(w, 0))) for w in query_terms}
     whole = sum(idf.values())
     scores = {}
