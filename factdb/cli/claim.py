@@ -55,7 +55,7 @@ def _ask_or_fail(value: str | None, prompt: str, param: str) -> str:
 
 @click.group()
 def claim() -> None:
-    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts."""
+    """Claims: add, list, show, edit, delete, search, match; record statuses, links, verdicts."""
 
 
 # full-text search lives in its own module (factdb.cli.search); it is a claim subcommand
