@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -396,6 +397,18 @@ class Verdict(Base):
 
     statement: Mapped[Statement] = relationship(back_populates="verdicts")
     scale_rating: Mapped[ScaleRating | None] = relationship()
+
+
+class ClaimVector(Base):
+    """A claim's sentence embedding (the semantic matching layer), and the model that made it."""
+
+    __tablename__ = "claim_vectors"
+
+    statement_id: Mapped[int] = mapped_column(
+        ForeignKey("statements.id", ondelete="CASCADE"), primary_key=True
+    )
+    model: Mapped[str] = mapped_column(String(100))
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 # --- one rule set for stored text ---------------------------------------------------------

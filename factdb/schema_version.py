@@ -4,7 +4,7 @@ Ordinary commands compare the database against this constant with one query inst
 importing Alembic, which keeps start-up fast.
 """
 
-HEAD_REVISION = "0009_unknown_speaker"
+HEAD_REVISION = "0010_claim_vectors"
 KNOWN_REVISIONS = frozenset(
     {
         "0001_core",
@@ -16,5 +16,6 @@ KNOWN_REVISIONS = frozenset(
         "0007_text_identity",
         "0008_audit_log",
         "0009_unknown_speaker",
+        "0010_claim_vectors",
     }
 )

@@ -799,6 +799,8 @@ SCHEMA_DOCS: dict[str, str] = {
     "statements_fts": "Full-text index over claim text, original text and speaker names and "
     "aliases (SQLite: FTS5, WHERE statements_fts MATCH 'word', rowid = statements.id; "
     "PostgreSQL: statement_id, document tsvector).",
+    "claim_vectors": "Sentence embeddings of claims for semantic matching (one row per claim: "
+    "model name, vector as int8 bytes; built by 'factdb match index').",
     "alembic_version": "The schema revision (managed by 'factdb db').",
 }
 

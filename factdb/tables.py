@@ -13,7 +13,7 @@ the two cannot drift apart.
 
 from __future__ import annotations
 
-from sqlalchemy import Date, DateTime, Integer, String, Text, column, table
+from sqlalchemy import Date, DateTime, Integer, LargeBinary, String, Text, column, table
 
 # = models.VERDICT_CLASSES (and the CHECK constraint of migration 0001); a test keeps them equal
 VERDICT_CLASSES = ("true", "false", "mixture", "other")
@@ -116,6 +116,13 @@ scale_ratings = table(
 
 # the full-text indexes of migration 0002_fts: an FTS5 table on SQLite (rowid = statement id),
 # a tsvector table on PostgreSQL
+claim_vectors = table(
+    "claim_vectors",
+    column("statement_id", Integer),
+    column("model", String),
+    column("vector", LargeBinary),
+)
+
 sqlite_fts = table("statements_fts", column("rowid", Integer))
 pg_fts = table("statements_fts", column("statement_id", Integer), column("document"))
 

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "sql": ("factdb.cli.sqlcmd", "sql", "Run a read-only SQL query."),
     "extract": ("factdb.cli.extract", "extract", "Propose an article's attributed claims."),
     "log": ("factdb.cli.logcmd", "log", "The audit log: who changed what, when, before and after."),
+    "match": ("factdb.cli.match", "match_group", "Build the vectors of semantic claim matching."),
     "schema": ("factdb.cli.sqlcmd", "schema", "Describe the tables and views for SQL users."),
 }
 

@@ -62,8 +62,8 @@ def _ask_or_fail(value: str | None, prompt: str, param: str) -> str:
 
 @click.group()
 def claim() -> None:
-    """Claims: add, list, show, edit, delete, search; record statuses, links and verdicts;
-    correct them (source, unlink, remove-verdict, status --withdraw); follow a thread."""
+    """Claims: add, list, show, edit, delete, search, match; record statuses, links and
+    verdicts; correct them (source, unlink, remove-verdict, status --withdraw); follow a thread."""
 
 
 # full-text search lives in its own module (factdb.cli.search); it is a claim subcommand
@@ -71,6 +71,11 @@ claim.add_command(search)
 # so do the corrections (factdb.cli.corrections) and the thread view
 for _command in (claim_source, unlink, remove_verdict, thread):
     claim.add_command(_command)
+
+# claim matching likewise (factdb.cli.match)
+from factdb.cli.match import match  # noqa: E402
+
+claim.add_command(match)
 
 
 GLOSSARY_EPILOG = (
@@ -137,6 +142,11 @@ GLOSSARY_EPILOG = (
 @click.option("--external-id", help="Its id there: importing it again is refused.")
 @click.option("--no-create", is_flag=True, help="Refuse an unknown speaker instead of creating it.")
 @click.option("--new-speaker", is_flag=True, help="Create the speaker despite a near match.")
+@click.option(
+    "--repeats-of",
+    metavar="auto|ID",
+    help="Record that the claim repeats claim ID (auto: the recorded claim it best matches).",
+)
 @pass_app
 def add(
     app: AppContext,
@@ -165,8 +175,12 @@ def add(
     external_id: str | None,
     no_create: bool,
     new_speaker: bool,
+    repeats_of: str | None,
 ) -> None:
     """Add a claim: what was said, by whom, when, and how we know.
+
+    A claim that probably repeats a recorded one is added all the same, with a note naming
+    it ("resembles claim 12 (score 0.91), rated False"); --repeats-of records the link.
 
     Give each source of the attribution chain with one --via, in chain order:
 
@@ -202,6 +216,8 @@ def add(
             attributions = paired_attributions(sources, paired, force_new=new_source)
     except FactdbError as exc:
         raise click.UsageError(str(exc)) from None
+    if repeats_of is not None and repeats_of != "auto" and not repeats_of.isdigit():
+        raise click.BadParameter("'auto' or a claim id", param_hint="--repeats-of")
     text = _ask_or_fail(text_arg if text_arg is not None else text_opt, "Claim text", "TEXT")
     speaker = _ask_or_fail(speaker, "Speaker", "--speaker")
 
@@ -233,11 +249,36 @@ def add(
             )
             claim_id = statement.id
             created = created_names(session)
+            repeat, linked = _check_repeat(session, claim_id, repeats_of)
     except NearMatch as exc:
         raise _near_match_hint(exc) from None
     for line in created:
         click.echo(line, err=True)
     click.echo(f"added claim {claim_id}")
+    if repeat is not None:
+        click.echo(f"note: {repeat.line()}", err=True)
+    if linked is not None:
+        click.echo(f"linked: claim {claim_id} repeats claim {linked}", err=True)
+
+
+def _check_repeat(session: Any, claim_id: int, repeats_of: str | None) -> tuple[Any, int | None]:
+    """(the probable repeat found, the claim linked with 'repeats' or None) for a new claim."""
+    from factdb.match import repeats
+    from factdb.services.links import link_claims
+
+    repeats.embed_new(session, claim_id - 1)
+    found = repeats.find_repeats(session, [claim_id], ranker=repeats.semantic_layer(session))
+    repeat = found[0] if found else None
+    target = None
+    if repeats_of == "auto":
+        if repeat is None:
+            raise FactdbError("--repeats-of auto: no recorded claim resembles this one enough")
+        target = repeat.of_id
+    elif repeats_of is not None:
+        target = int(repeats_of)
+    if target is not None:
+        link_claims(session, claim_id, "repeats", target)
+    return repeat, target
 
 
 @claim.command(name="list")

@@ -120,6 +120,9 @@ def import_cmd(
         # no CHECK constraints)
         expected = size // 300 if size else None
         with app.session(bulk=is_bulk(expected)) as session:
+            from factdb.match.repeats import last_id
+
+            before = last_id(session)
             bar = (
                 click.progressbar(length=size, label=f"Importing {name}", file=sys.stderr)
                 if show_bar
@@ -151,6 +154,7 @@ def import_cmd(
                 if bar is not None:
                     bar.update(size - done)  # type: ignore[operator]
                     bar.render_finish()
+            repeats, repeat_note = _repeats(session, before)
             if dry_run:
                 session.rollback()
         if reject_file is not None and not dry_run:
@@ -165,8 +169,39 @@ def import_cmd(
             click.echo(f"Warning: {warning}", err=True)
         if len(summary.warnings) > MAX_WARNINGS:
             click.echo(f"Warning: … and {len(summary.warnings) - MAX_WARNINGS} more", err=True)
+        for repeat in repeats[:MAX_WARNINGS]:
+            click.echo(f"note: {repeat.line()}", err=True)
+        if len(repeats) > MAX_WARNINGS:
+            click.echo(f"note: … and {len(repeats) - MAX_WARNINGS} more", err=True)
+        if repeat_note:
+            click.echo(f"note: {repeat_note}", err=True)
     prefix = "Dry run (nothing written): " if dry_run else f"Imported {name}: "
-    click.echo(prefix + summary.line(), err=True)
+    line = summary.line()
+    if repeats:
+        line += f"; {len(repeats)} probably repeat recorded claims"
+    click.echo(prefix + line, err=True)
+
+
+def _repeats(session: Any, before: int) -> tuple[list[Any], str | None]:
+    """The imported claims (id > ``before``) that probably repeat recorded ones, and a note
+    when the import was too big to check claim by claim."""
+    from sqlalchemy import text
+
+    from factdb.match import repeats
+
+    count = session.scalar(text("SELECT count(*) FROM statements WHERE id > :b"), {"b": before})
+    if not count:
+        return [], None
+    if count > repeats.MAX_CHECKED:
+        return [], (
+            f"{count} new claims: too many to check for repeats one by one "
+            "(use 'factdb claim match --file'; 'factdb match index' embeds them)"
+        )
+    new_ids = list(
+        session.scalars(text("SELECT id FROM statements WHERE id > :b ORDER BY id"), {"b": before})
+    )
+    repeats.embed_new(session, before)
+    return repeats.find_repeats(session, new_ids, ranker=repeats.semantic_layer(session)), None
 
 
 def _is_terminal(stream: Any) -> bool:

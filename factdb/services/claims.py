@@ -359,6 +359,12 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
     statement.content_key = key
     if "tags" in changes:
         statement.tags = _tag_rows(session, changes["tags"] or ())
+    if "text" in values or "speaker" in values:
+        # the claim's vector (semantic matching) embeds its speaker and text: a stale one is
+        # dropped, and 'factdb match index' (or the next add/import) embeds the claim again
+        from factdb.models import ClaimVector
+
+        session.execute(delete(ClaimVector).where(ClaimVector.statement_id == statement.id))
     session.flush()
     return statement
 

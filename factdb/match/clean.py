@@ -1,0 +1,62 @@
+"""Free text to match terms: URLs, mentions and tweet furniture out, hashtags split, stopwords
+dropped. Nothing in the text is search syntax: every term is later quoted."""
+
+from __future__ import annotations
+
+import re
+
+from factdb.services.search import fold
+
+_URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
+_MENTION = re.compile(r"(?<!\w)@\w+")
+# "— Name (@handle) February 25, 2016": the signature of an embedded tweet; the author's name
+# is kept (the claim is often about them: "Morgan Eastwood" on Clint Eastwood), the date not
+_TWEET_TAIL = re.compile(r"[—–]\s*([^—–]*)\(@\w+\)\s*\w+\s+\d{1,2},\s*\d{4}\W*$")
+_HASHTAG = re.compile(r"#(\w+)")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)")
+_WORD = re.compile(r"\w+")
+
+# Words too common to say anything about which claim is meant (English, with the commonest of
+# Spanish, French and Russian); folded like the index folds them.
+_STOPWORDS = """
+    a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its
+    itself just me more most my myself no nor not now of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself yourselves
+    s t don will says said say also via rt amp
+    el la los las de del y en que un una por con para es al lo se su sus como
+    le les des du et est une pour dans qui au aux ce ces sur pas par
+    и в не на что с по это как из к у о за то а но же от
+"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+
+def _split_hashtag(match: re.Match[str]) -> str:
+    # the tag itself and its words: #AustralianFires is also "australian fires"
+    split = _CAMEL.sub(" ", match.group(1))
+    return f" {match.group(1)} {split} " if split != match.group(1) else f" {split} "
+
+
+def clean_text(value: str) -> str:
+    """``value`` without URLs, @mentions and a trailing tweet signature's handle and date;
+    hashtags also split into words (``#DefundTheCBC`` -> ``DefundTheCBC Defund The CBC``)."""
+    value = _TWEET_TAIL.sub(r" \1 ", value)
+    value = _URL.sub(" ", value)
+    value = _MENTION.sub(" ", value)
+    value = _HASHTAG.sub(_split_hashtag, value)
+    return " ".join(value.split())
+
+
+def match_terms(value: str) -> list[str]:
+    """The distinct folded words of ``value`` worth matching on, in order of first appearance.
+
+    Stopwords are dropped unless nothing else is left (a query of only common words still
+    matches something). Underscores separate words, as in the index.
+    """
+    words = [fold(w) for w in _WORD.findall(clean_text(value).replace("_", " "))]
+    words = [w for w in words if w]
+    kept = [w for w in words if w not in STOPWORDS and not (len(w) == 1 and w.isascii())]
+    return list(dict.fromkeys(kept or words))

@@ -1,0 +1,135 @@
+"""The lexical layer: the full-text index ranked for matching, not for search.
+
+A query's cleaned terms (``clean.match_terms``) are ORed, so a claim need not contain every
+word of a tweet to be found, and ranked by bm25 (SQLite FTS5) or ts_rank (PostgreSQL). The
+claim's own text weighs more than its original-language text and far more than its speaker's
+names, which are in the same index for search.
+
+On a big database a term found in a large share of claims (a topic word such as "nato") would
+make the OR expression hit most of the table and score every hit; such terms are left out of
+the expression when rarer ones are there (they would add little to bm25 anyway, having a low
+idf), and when all terms are that common the claims having all of them are ranked instead.
+Document frequencies are read from the index's vocabulary on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, literal_column, select, text
+from sqlalchemy.orm import Session
+
+from factdb import tables
+from factdb.match.clean import match_terms
+from factdb.services.search import Or, Term, pg_tsquery
+
+# bm25 column weights: text, original_text, speaker (the index's column order)
+WEIGHTS = (1.0, 0.6, 0.1)
+# a term in more claims than this is dropped from the expression while rarer terms remain
+COMMON_TERM_DOCS = 20_000
+# at most this many terms are ORed (the rarest first): a long paragraph stays cheap
+MAX_TERMS = 32
+
+
+@dataclass(frozen=True)
+class LexicalHit:
+    """A claim found by the lexical layer, with its relevance (higher is better)."""
+
+    claim_id: int
+    relevance: float
+
+
+def doc_counts(session: Session, terms: list[str]) -> tuple[dict[str, int], int]:
+    """(how many claims contain each term, the highest claim id as the size of the collection).
+
+    SQLite reads the counts from the FTS5 vocabulary (a temporary fts5vocab table over the
+    index); PostgreSQL counts the index's matches of each term.
+    """
+    total = session.scalar(select(func.max(tables.statements.c.id))) or 0
+    counts: dict[str, int] = {}
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.factdb_match_vocab "
+                "USING fts5vocab(main, statements_fts, row)"
+            )
+        )
+        query = text("SELECT doc FROM temp.factdb_match_vocab WHERE term = :t")
+    else:
+        query = text(
+            "SELECT count(*) FROM statements_fts WHERE document @@ "
+            "to_tsquery('simple'::regconfig, quote_literal(factdb_search_fold(:t)))"
+        )
+    for term in terms:
+        counts[term] = session.scalar(query, {"t": term}) or 0
+    return counts, total
+
+
+def _select_terms(counts: dict[str, int]) -> tuple[list[str], bool]:
+    """(the terms worth matching, whether all of them are common).
+
+    Terms found nowhere are dropped; common ones too while rarer ones remain. When every term
+    is common they are all kept, to be ANDed (see ``lexical_hits``).
+    """
+    present = sorted((n, t) for t, n in counts.items() if n > 0)
+    rare = [t for n, t in present if n <= COMMON_TERM_DOCS]
+    if rare:
+        return rare[:MAX_TERMS], False
+    return [t for _n, t in present][:MAX_TERMS], True
+
+
+def _quoted(terms: list[str], operator: str) -> str:
+    return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in terms)
+
+
+def lexical_hits(
+    session: Session, query: str, *, limit: int = 20, exclude: int | None = None
+) -> list[LexicalHit]:
+    """The ``limit`` claims best matching ``query`` (free text), best first.
+
+    ``exclude``: a claim id left out (the claim a ``--claim ID`` query starts from). An empty
+    list when the query has no words or none of them is in any claim.
+    """
+    terms = match_terms(query)
+    if not terms:
+        return []
+    fetch = limit + (1 if exclude is not None else 0)
+    if session.get_bind().dialect.name == "sqlite":
+        chosen, all_common = _select_terms(doc_counts(session, terms)[0])
+        if not chosen:
+            return []
+        # only common terms: claims with all of them (a small intersection of long lists) are
+        # scored, not the hundreds of thousands with any; too few such claims and the two
+        # rarest terms are ORed for the rest of the list
+        expressions = [_quoted(chosen, "OR")]
+        if all_common:
+            expressions = [_quoted(chosen, "AND"), _quoted(chosen[:2], "OR")]
+        fts = tables.sqlite_fts
+        score = func.bm25(literal_column("statements_fts"), *WEIGHTS)
+        rows: list[tuple[int, float]] = []
+        for expression in expressions:
+            stmt = (
+                select(fts.c.rowid, score)
+                .where(literal_column("statements_fts").op("MATCH")(expression))
+                .order_by(score, fts.c.rowid)
+                .limit(fetch)
+            )
+            seen = {i for i, _ in rows}
+            rows += [(int(i), -float(s)) for i, s in session.execute(stmt) if i not in seen]
+            if len(rows) >= fetch:
+                break
+        rows = rows[:fetch]
+    else:
+        node = Or(tuple(Term(t) for t in terms[:MAX_TERMS])) if len(terms) > 1 else Term(terms[0])
+        fts = tables.pg_fts
+        tsq = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
+        # normalisation 1: divide by 1 + log(length), so long claims do not win by size alone
+        score = func.ts_rank(fts.c.document, tsq, 1)
+        stmt = (
+            select(fts.c.statement_id, score)
+            .where(fts.c.document.op("@@")(tsq))
+            .order_by(score.desc(), fts.c.statement_id)
+            .limit(fetch)
+        )
+        rows = [(int(i), float(s)) for i, s in session.execute(stmt)]
+    return [LexicalHit(i, s) for i, s in rows if i != exclude][:limit]

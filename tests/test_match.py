@@ -1,0 +1,231 @@
+"""Claim matching: query cleaning, the lexical layer on both backends, the CLI, and the
+semantic layer (skipped when the optional 'match' extra is not installed)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from factdb.match import semantic
+from factdb.match.clean import clean_text, match_terms
+from factdb.match.service import EmptyQuery, match_claims
+from factdb.models import Statement
+from factdb.services.seeding import default_seed_files, load_seed_files
+
+SPY_QUERY_LEXICAL = "were the expelled Russian diplomats secretly intelligence officers?"
+SPY_QUERY_REWORDED = "NATO says the Russian envoys it expelled were spies"
+SPY_QUERY_RUSSIAN = "НАТО заявило, что высланные российские дипломаты были шпионами"
+needs_model = pytest.mark.skipif(not semantic.available(), reason="the 'match' extra is absent")
+
+
+def _seed(engine: Engine) -> None:
+    with Session(engine) as session:
+        load_seed_files(session, default_seed_files())
+        session.commit()
+
+
+def _spy_claim(session: Session) -> int:
+    """The founding story's accusation: the diplomats were intelligence officers."""
+    return session.scalar(
+        select(Statement.id).where(Statement.text.like("The eight Russian diplomats were%"))
+    )
+
+
+def test_cleaning_drops_tweet_furniture_and_splits_hashtags() -> None:
+    tweet = (
+        "Wow #DefundTheCBC https://t.co/abc pic.twitter.com/xyz @someone said it "
+        "— Brad Trost (@BradTrostCPC) December 26, 2019"
+    )
+    cleaned = clean_text(tweet)
+    assert "t.co" not in cleaned and "pic.twitter" not in cleaned and "@" not in cleaned
+    assert "Defund The CBC" in cleaned and "Brad Trost" in cleaned and "2019" not in cleaned
+    assert match_terms(tweet) == ["wow", "defundthecbc", "defund", "cbc", "brad", "trost"]
+
+
+def test_terms_are_folded_and_any_script_counts() -> None:
+    assert match_terms("Сергей Лавров: «НАТО»!") == ["сергеи", "лавров", "нато"]
+    assert match_terms("the of and") == ["the", "of", "and"]  # only stopwords: kept
+    assert match_terms("🙂 ... ---") == []
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(max_size=80))
+def test_any_text_is_a_query_never_search_syntax(engine: Engine, value: str) -> None:
+    """Quotes, stars, parentheses and AND/OR/NOT are just text: no syntax error, ever."""
+    with Session(engine) as session, contextlib.suppress(EmptyQuery):
+        match_claims(session, value + ' "NOT (x* OR')
+
+
+def test_lexical_layer_finds_the_accusation_first(engine: Engine) -> None:
+    _seed(engine)
+    with Session(engine) as session:
+        found = match_claims(session, SPY_QUERY_LEXICAL)
+        assert found[0].claim_id == _spy_claim(session)
+        assert found[0].row["speaker"] == "NATO" and found[0].row["status"] == "denied"
+        assert 0 < found[0].score <= 1
+
+
+def test_a_claim_matches_itself_best_unless_excluded(engine: Engine) -> None:
+    _seed(engine)
+    with Session(engine) as session:
+        claim = _spy_claim(session)
+        text = session.get(Statement, claim).text
+        best = match_claims(session, text)[0]
+        assert best.claim_id == claim and best.score == pytest.approx(1.0)
+        assert claim not in [m.claim_id for m in match_claims(session, text, exclude=claim)]
+
+
+def test_min_score_and_limit(engine: Engine) -> None:
+    _seed(engine)
+    with Session(engine) as session:
+        found = match_claims(session, SPY_QUERY_LEXICAL, limit=2)
+        assert len(found) == 2
+        assert all(m.score >= 0.5 for m in match_claims(session, SPY_QUERY_LEXICAL, min_score=0.5))
+
+
+def test_empty_query_is_refused(engine: Engine) -> None:
+    with Session(engine) as session, pytest.raises(EmptyQuery):
+        match_claims(session, "  !!! ")
+
+
+# --- the CLI -----------------------------------------------------------------------------------
+
+
+def test_cli_match_shows_status_and_verdicts(run) -> None:
+    assert run("seed").exit_code == 0
+    added = run("claim", "add", "Russia is building a base on the Moon.", "--speaker", "Someone")
+    claim_id = added.output.split()[-1]
+    from factdb.cli import cli  # noqa: F401  (the runner's CLI)
+
+    result = run(
+        "claim", "match", "Russia is building a Moon base", "--layer", "lexical", "--format", "json"
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert str(rows[0]["id"]) == claim_id
+    assert set(rows[0]) >= {"score", "speaker", "said_on", "status", "verdicts", "text"}
+
+
+def test_cli_match_lexical_table(run) -> None:
+    run("seed")
+    result = run("claim", "match", SPY_QUERY_LEXICAL, "--layer", "lexical")
+    assert result.exit_code == 0
+    first = result.stdout.splitlines()[2]
+    assert "NATO" in first and "denied" in first and "eight Russian diplomats" in first
+
+
+def test_cli_empty_query_and_bad_usage(run) -> None:
+    result = run("claim", "match", "   ")
+    assert result.exit_code == 1 and result.stderr.strip() == "Error: the query is empty"
+    assert run("claim", "match").exit_code == 2
+    assert run("claim", "match", "x", "--claim", "1").exit_code == 2
+
+
+def test_cli_match_file_and_malformed_line(run, tmp_path: Path) -> None:
+    run("seed")
+    good = tmp_path / "q.txt"
+    good.write_text(SPY_QUERY_LEXICAL + "\n\n" + json.dumps({"id": "q2", "text": "NATO"}) + "\n")
+    result = run("claim", "match", "--file", str(good), "--layer", "lexical", "--format", "csv")
+    assert result.exit_code == 0
+    labels = {line.split(",")[0] for line in result.stdout.splitlines()[1:]}
+    assert labels == {"1", "q2"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"text": "fine"}) + "\n{not json\n")
+    result = run("claim", "match", "--file", str(bad))
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: {bad} line 2: not valid JSON")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_match_by_claim_id(run) -> None:
+    run("seed")
+    result = run("claim", "match", "--claim", "1", "--layer", "lexical", "--format", "json")
+    assert result.exit_code == 0
+    assert 1 not in [row["id"] for row in json.loads(result.stdout)]
+    assert run("claim", "match", "--claim", "99999").exit_code == 1
+
+
+def test_cli_database_without_vectors(run) -> None:
+    run("seed")
+    result = run("claim", "match", SPY_QUERY_LEXICAL)
+    assert result.exit_code == 0
+    assert result.stderr.count("note: lexical matching only") == 1
+    refused = run("claim", "match", SPY_QUERY_LEXICAL, "--layer", "semantic")
+    assert refused.exit_code == 1 and refused.stderr.startswith("Error: ")
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+# --- the semantic layer ------------------------------------------------------------------------
+
+
+@needs_model
+@pytest.mark.parametrize("query", [SPY_QUERY_REWORDED, SPY_QUERY_RUSSIAN])
+def test_semantic_layer_finds_rewording_and_translation(run, query: str) -> None:
+    run("seed")
+    built = run("match", "index")
+    assert built.exit_code == 0, built.output
+    result = run("claim", "match", query, "--format", "json")
+    assert result.exit_code == 0 and "note:" not in result.stderr
+    first = json.loads(result.stdout)[0]
+    assert first["text"].startswith("The eight Russian diplomats were")
+    assert first["semantic"] is not None
+
+
+@needs_model
+def test_vectors_round_trip_as_int8() -> None:
+    import numpy as np
+
+    vectors = semantic.embed(["NATO expels eight Russians", "Bread is dear in Paris"])
+    back = np.frombuffer(b"".join(semantic.to_bytes(vectors)), dtype=np.int8).reshape(2, -1)
+    back = back / np.linalg.norm(back, axis=1, keepdims=True)
+    assert np.allclose((back * vectors).sum(axis=1), 1.0, atol=1e-3)
+
+
+@needs_model
+def test_index_resumes_and_skips_what_is_done(run) -> None:
+    run("seed")
+    assert "embedded" in run("match", "index", "--batch", "5").stderr
+    again = run("match", "index")
+    assert again.exit_code == 0 and "every claim has a vector" in again.stderr
+
+
+def test_editing_a_claims_text_drops_its_stale_vector(engine: Engine) -> None:
+    from factdb.models import ClaimVector
+    from factdb.services.claims import edit_claim
+
+    _seed(engine)
+    with Session(engine) as session:
+        claim = _spy_claim(session)
+        for claim_id in (claim, claim + 1):
+            session.add(ClaimVector(statement_id=claim_id, model=semantic.MODEL, vector=b"\0"))
+        session.flush()
+        edit_claim(session, claim, context="at a briefing")  # not embedded: the vector stays
+        assert session.get(ClaimVector, claim) is not None
+        edit_claim(session, claim, text="The eight were spies.")
+        session.expire_all()
+        assert session.get(ClaimVector, claim) is None
+        assert session.get(ClaimVector, claim + 1) is not None
+
+
+def test_common_terms_are_anded_on_a_big_database(engine: Engine, monkeypatch) -> None:
+    """With every term 'common' (threshold lowered), claims having them all come first."""
+    from factdb.match import lexical
+
+    _seed(engine)
+    with Session(engine) as session:
+        if session.get_bind().dialect.name != "sqlite":
+            pytest.skip("document frequencies are read from SQLite's FTS5 vocabulary")
+        monkeypatch.setattr(lexical, "COMMON_TERM_DOCS", 0)
+        found = match_claims(session, SPY_QUERY_LEXICAL)
+        assert found[0].claim_id == _spy_claim(session)
+        assert len(found) >= 2  # the two rarest terms ORed fill the rest of the list
