@@ -1,0 +1,541 @@
+"""Write checked stories through the services, and say what changed.
+
+A claim is found again by its stored identity (origin + external id, see
+:meth:`Story.identity`), else by its content (speaker, text, date: a claim the user typed in is
+adopted, not duplicated). Loading a file twice changes nothing; loading an edited file applies
+the edits: a claim's changed fields, added attributions (and changed verbs), new status events,
+links and verdicts, a declared speaker's or source's changed fields and new aliases. Nothing is
+deleted by a load: removing a record is a command of its own, so that a file missing a line
+can never destroy what another desk added.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from factdb.dates import format_partial, parse_partial
+from factdb.errors import FactdbError
+from factdb.models import (
+    Attribution,
+    Source,
+    Speaker,
+    Statement,
+    StatementLink,
+    StatusEvent,
+    Verdict,
+)
+from factdb.stories import spec
+from factdb.stories.read import Problem, Story, StoryError
+from factdb.textkeys import clean_text, name_key, normalise_tag
+
+
+@dataclass
+class LoadReport:
+    """What a load did: counts by kind of change, and one line per edit of an existing record."""
+
+    files: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: list[str] = field(default_factory=list)
+
+    def summary(self, verb: str = "loaded") -> str:
+        """``loaded: 16 claims added, 0 unchanged; 5 speakers added, 0 matched; …``."""
+        c = self.counts
+        parts = [
+            f"{c['claims added']} claims added, {c['claims unchanged']} unchanged"
+            + (f", {c['claims changed']} changed" if c["claims changed"] else "")
+            + (f", {c['claims matched']} matched existing" if c["claims matched"] else ""),
+            f"{c['speakers added']} speakers added, {c['speakers matched']} matched",
+            f"{c['sources added']} sources added, {c['sources matched']} matched",
+            f"{c['status events added']} status events added, {c['status events present']} present",
+            f"{c['links added']} links added, {c['links present']} present",
+        ]
+        if c["verdicts added"] or c["verdicts present"]:
+            parts.append(f"{c['verdicts added']} verdicts added, {c['verdicts present']} present")
+        if c["attributions added"]:
+            parts.append(f"{c['attributions added']} attributions added to existing claims")
+        if c["aliases added"]:
+            parts.append(f"{c['aliases added']} aliases added to existing speakers")
+        noun = "file" if self.files == 1 else "files"
+        return f"{verb}: {'; '.join(parts)} ({self.files} {noun})"
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) or None if isinstance(value, str) else value
+
+
+class Applier:
+    """Applies stories to one session; caches the speakers and sources it resolved."""
+
+    def __init__(self, session: Session, report: LoadReport) -> None:
+        self.session = session
+        self.report = report
+        self.speakers: dict[str, Speaker] = {}
+        self.sources: dict[str, Source] = {}
+        # claims added by this load: their details are new, not changes to report
+        self.fresh: set[int] = set()
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.report.counts[what] += n
+
+    def changed(self, what: str, fields: list[str]) -> None:
+        if fields:
+            self.report.changes.append(f"{what}: {', '.join(fields)} changed")
+
+    # speakers ------------------------------------------------------------------------------
+
+    def speaker(self, data: dict[str, Any]) -> None:
+        """Create a declared speaker, or match it and apply the file's fields and aliases."""
+        from factdb.services.speakers import add_alias, create_speaker, find_speaker
+
+        names = [data["name"], *(data.get("aliases") or [])]
+        existing = next(filter(None, (find_speaker(self.session, n) for n in names)), None)
+        if existing is None:
+            existing = create_speaker(
+                self.session,
+                data["name"],
+                kind=data.get("kind") or "person",
+                role=data.get("role"),
+                external_ids=data.get("external_ids"),
+                notes=data.get("notes"),
+                force=True,  # near matches were refused (or named as aliases) by the check
+            )
+            self.count("speakers added")
+            fresh = True
+        else:
+            self.count("speakers matched")
+            fresh = False
+            # a speaker adopted under another of its names keeps the user's fields
+            if existing.name_key == name_key(data["name"]):
+                self._edit_speaker(existing, data)
+        known = {name_key(existing.name)} | {a.alias_key for a in existing.aliases}
+        # a speaker adopted under one of the file's aliases also answers to the file's name
+        for alias in names:
+            if name_key(alias) not in known:
+                add_alias(self.session, existing, alias)
+                known.add(name_key(alias))
+                if not fresh:
+                    self.count("aliases added")
+        for n in names:
+            self.speakers[name_key(n)] = existing
+
+    def _edit_speaker(self, speaker: Speaker, data: dict[str, Any]) -> None:
+        from factdb.services.speakers import edit_speaker
+
+        changes = {
+            k: data[k]
+            for k in ("kind", "role", "notes")
+            if k in data and _clean(data[k]) != getattr(speaker, k)
+        }
+        if "external_ids" in data and (data["external_ids"] or None) != speaker.external_ids:
+            wanted = data["external_ids"] or {}
+            # edit_speaker merges: an empty value removes a key the file no longer has
+            changes["external_ids"] = {**{k: "" for k in speaker.external_ids or {}}, **wanted}
+        if changes:
+            edit_speaker(self.session, speaker.id, **changes)
+            self.changed(f"speaker {speaker.name!r}", sorted(changes))
+
+    def speaker_acts_for(self, data: dict[str, Any]) -> None:
+        """Second pass: whom each declared speaker acts for (declared in any order)."""
+        from factdb.services.speakers import edit_speaker
+
+        if "acts_for" not in data:
+            return
+        speaker = self.speakers[name_key(data["name"])]
+        if speaker.name_key != name_key(data["name"]):
+            return
+        target = self.speaker_ref(data["acts_for"]) if data["acts_for"] else None
+        if speaker.acts_for_id != (target.id if target else None):
+            had = speaker.acts_for_id is not None
+            edit_speaker(self.session, speaker.id, acts_for=target.id if target else None)
+            if had:
+                self.changed(f"speaker {speaker.name!r}", ["acts_for"])
+
+    def speaker_ref(self, ref: str) -> Speaker:
+        from factdb.services.speakers import get_speaker
+
+        found = self.speakers.get(name_key(ref))
+        if found is None:
+            found = self.speakers[name_key(ref)] = get_speaker(self.session, ref)
+        return found
+
+    # sources -------------------------------------------------------------------------------
+
+    def source(self, data: dict[str, Any]) -> None:
+        """Create a declared source, or match it (URL, else name) and apply the file's fields."""
+        from factdb.services.sources import create_source, find_source
+
+        existing = find_source(self.session, data["name"], data.get("url"))
+        if existing is None:
+            existing = create_source(
+                self.session,
+                data["name"],
+                kind=data.get("kind") or "outlet",
+                url=data.get("url"),
+                title=data.get("title"),
+                published_on=data.get("published_on"),
+                credit=data.get("credit"),
+                notes=data.get("notes"),
+                force=True,  # near matches were refused by the check
+            )
+            self.count("sources added")
+        else:
+            self.count("sources matched")
+            self._edit_source(existing, data)
+        self.sources[name_key(data["name"])] = self.sources.get(name_key(data["name"])) or existing
+        if data.get("url"):
+            self.sources[data["url"].strip()] = existing
+
+    def _edit_source(self, source: Source, data: dict[str, Any]) -> None:
+        from factdb.services.sources import edit_source
+
+        changes = {
+            k: data[k]
+            for k in ("kind", "title", "credit", "notes")
+            if k in data and _clean(data[k]) != _clean(getattr(source, k))
+        }
+        if "published_on" in data:
+            stored = format_partial(source.published_on, source.published_precision)
+            if data["published_on"] != stored:
+                changes["published_on"] = data["published_on"]
+        if changes:
+            edit_source(self.session, source.id, **changes)
+            self.changed(f"source {source.name!r}", sorted(changes))
+
+    def source_based_on(self, data: dict[str, Any]) -> None:
+        """Second pass: which source each declared source is based on."""
+        from factdb.services.sources import edit_source
+
+        if "based_on" not in data:
+            return
+        source = self.source_ref(data.get("url") or data["name"])
+        target = self.source_ref(data["based_on"]) if data["based_on"] else None
+        if source.based_on_id != (target.id if target else None):
+            had = source.based_on_id is not None
+            edit_source(self.session, source.id, based_on=target.id if target else None)
+            if had:
+                self.changed(f"source {source.name!r}", ["based_on"])
+
+    def source_ref(self, ref: str) -> Source:
+        from factdb.services.sources import get_source
+
+        found = self.sources.get(ref.strip()) or self.sources.get(name_key(ref))
+        if found is None:
+            found = self.sources[name_key(ref)] = get_source(self.session, ref)
+        return found
+
+    # claims ----------------------------------------------------------------------------------
+
+    def claim(self, story: Story, data: dict[str, Any]) -> None:
+        """Add a claim, or find it again and apply the file's changed fields."""
+        from factdb.services.claims import DuplicateClaim, add_claim
+
+        origin, external = story.identity(data)
+        fields = self._claim_fields(story, data)
+        existing = None
+        if external is not None:
+            existing = self.session.scalar(
+                select(Statement).where(
+                    Statement.origin == origin, Statement.external_id == external
+                )
+            )
+        if existing is not None:
+            story.claim_ids[data["id"]] = existing.id
+            self._edit_claim(existing, data, fields)
+            return
+        try:
+            statement = add_claim(
+                self.session,
+                text=fields["text"],
+                speaker=fields["speaker"].name,
+                create_speaker=False,
+                quote_kind=fields["quote_kind"],
+                language=fields["language"],
+                original_text=fields["original_text"],
+                original_language=fields["original_language"],
+                said_on=fields["said_on"],
+                context=fields["context"],
+                tags=fields["tags"],
+                origin=origin,
+                external_id=external,
+            )
+        except DuplicateClaim as exc:
+            # the user typed this very claim in already (or it has no external id and was
+            # loaded before): use it, do not store it twice
+            story.claim_ids[data["id"]] = exc.existing_id
+            key = "claims matched" if external is not None else "claims unchanged"
+            self.count(key)
+            return
+        story.claim_ids[data["id"]] = statement.id
+        self.fresh.add(statement.id)
+        self.count("claims added")
+
+    def _claim_fields(self, story: Story, data: dict[str, Any]) -> dict[str, Any]:
+        tags = list(dict.fromkeys([*story.tags, *(data.get("tags") or [])]))
+        return {
+            "text": data["text"],
+            "speaker": self.speaker_ref(data["speaker"]),
+            "quote_kind": data.get("quote_kind") or spec.DEFAULT_QUOTE_KIND,
+            "language": data.get("language", story.language),
+            "original_text": data.get("original_text"),
+            "original_language": data.get("original_language"),
+            "said_on": data.get("said_on"),
+            "context": data.get("context"),
+            "tags": tags,
+        }
+
+    def _edit_claim(
+        self, statement: Statement, data: dict[str, Any], fields: dict[str, Any]
+    ) -> None:
+        from factdb.services.claims import edit_claim
+
+        stored = {
+            "text": statement.text,
+            "speaker": statement.speaker_id,
+            "quote_kind": statement.quote_kind,
+            "language": statement.language,
+            "original_text": statement.original_text,
+            "original_language": statement.original_language,
+            "said_on": format_partial(statement.said_on, statement.said_precision),
+            "context": statement.context,
+            "tags": sorted(t.name for t in statement.tags),
+        }
+        wanted = dict(fields, speaker=fields["speaker"].id, tags=_tag_names(fields["tags"]))
+        for key in ("text", "original_text", "context"):
+            wanted[key] = _clean(wanted[key])
+        changes = {k: v for k, v in wanted.items() if v != stored[k]}
+        if changes:
+            if "speaker" in changes:
+                changes["speaker"] = fields["speaker"].name
+            edit_claim(self.session, statement.id, **changes)
+            self.count("claims changed")
+            self.changed(f"claim {data['id']!r} ({statement.id})", sorted(changes))
+        else:
+            self.count("claims unchanged")
+
+    def attributions(self, story: Story, data: dict[str, Any]) -> None:
+        """Make the claim's chain hold the file's links (and the story's shared chain)."""
+        claim_id = story.claim_ids[data["id"]]
+        rows = list(
+            self.session.scalars(
+                select(Attribution)
+                .where(Attribution.statement_id == claim_id)
+                .order_by(Attribution.position)
+            )
+        )
+        fresh = claim_id in self.fresh
+        wanted = [dict(item) for item in data.get("attributions") or []]
+        cited = {(name_key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
+        extra = list(story.chain)
+        if story.outlet:
+            extra.append({"source": story.outlet, "role": "published_by"})
+        for item in extra:
+            if (name_key(item["source"]), item.get("role") or spec.DEFAULT_ROLE) not in cited:
+                wanted.append(dict(item))
+        present = {(r.source_id, r.role): r for r in rows}
+        last = max((r.position for r in rows), default=0)
+        taken = {r.position for r in rows}
+        for item in wanted:
+            source = self.source_ref(item["source"])
+            role = item.get("role") or spec.DEFAULT_ROLE
+            verb = " ".join(item["verb"].split()) if item.get("verb") else None
+            row = present.get((source.id, role))
+            if row is not None:
+                if row.verb != verb:
+                    row.verb = verb
+                    self.changed(
+                        f"claim {data['id']!r} ({claim_id}), {source.name} {role}", ["verb"]
+                    )
+                continue
+            position = item.get("position")
+            if position is None or position in taken:
+                position = max(last, max(taken, default=0)) + 1
+            taken.add(position)
+            last = max(last, position)
+            row = Attribution(
+                statement_id=claim_id, source_id=source.id, role=role, verb=verb, position=position
+            )
+            self.session.add(row)
+            present[(source.id, role)] = row
+            if not fresh:
+                self.count("attributions added")
+                self.report.changes.append(
+                    f"claim {data['id']!r} ({claim_id}): attribution added ({source.name}, {role})"
+                )
+
+    def claim_ref(self, story: Story, ref: str) -> int:
+        """The database id of a claim named in ``story`` (local key or "story/key")."""
+        if "/" not in ref:
+            return story.claim_ids[ref]
+        found = self.session.scalar(
+            select(Statement.id).where(
+                Statement.origin == story.origin, Statement.external_id == ref
+            )
+        )
+        if found is None:
+            raise FactdbError(f"no claim with origin {story.origin!r} and id {ref!r}")
+        return found
+
+    # statuses, links, verdicts ------------------------------------------------------------
+
+    def statuses(self, story: Story, data: dict[str, Any]) -> None:
+        """Add the file's status events the claim lacks; recompute its current status."""
+        from factdb.services.claims import get_claim
+        from factdb.services.statuses import (
+            check_not_before_claim,
+            check_status,
+            refresh_current_status,
+        )
+
+        items = [i for i in data.get("status") or [] if i]
+        if not items:
+            return
+        claim_id = story.claim_ids[data["id"]]
+        statement = get_claim(self.session, claim_id)
+        present = {
+            (e.status_code, e.effective_on, e.effective_precision, e.recorded_at)
+            for e in self.session.scalars(
+                select(StatusEvent).where(StatusEvent.statement_id == claim_id)
+            )
+        }
+        loose = {p[:3] for p in present}
+        added = False
+        for item in items:
+            code = check_status(self.session, item["status"]).code
+            when = parse_partial(item["on"])
+            recorded = (
+                dt.datetime.fromisoformat(item["recorded_at"]) if item.get("recorded_at") else None
+            )
+            if recorded is not None and recorded.tzinfo is not None:
+                recorded = recorded.astimezone(dt.UTC).replace(tzinfo=None)
+            identity = (code, when.start, when.precision)
+            if (recorded is None and identity in loose) or (*identity, recorded) in present:
+                self.count("status events present")
+                continue
+            check_not_before_claim(statement, when, f"status {code!r}")
+            evidence_claim = (
+                self.claim_ref(story, item["evidence_claim"])
+                if item.get("evidence_claim")
+                else None
+            )
+            if evidence_claim == claim_id:
+                raise FactdbError(f"claim {claim_id} cannot be evidence of its own status")
+            self.session.add(
+                StatusEvent(
+                    statement_id=claim_id,
+                    status_code=code,
+                    effective_on=when.start,
+                    effective_precision=when.precision,
+                    recorded_at=recorded or dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    note=item.get("note") or None,
+                    evidence_source_id=self.source_ref(item["evidence_source"]).id
+                    if item.get("evidence_source")
+                    else None,
+                    evidence_statement_id=evidence_claim,
+                    recorded_by=item.get("recorded_by", story.origin) or None,
+                )
+            )
+            present.add((*identity, recorded))
+            loose.add(identity)
+            self.count("status events added")
+            added = True
+            if claim_id not in self.fresh:
+                self.report.changes.append(
+                    f"claim {data['id']!r} ({claim_id}): status {code!r} on {when} added"
+                )
+        if added:
+            refresh_current_status(self.session, statement)
+
+    def links(self, story: Story, data: dict[str, Any]) -> None:
+        """Add the file's links from this claim; update a link's date or note."""
+        from factdb.services.links import link_claims
+
+        from_id = story.claim_ids[data["id"]]
+        for item in filter(None, data.get("links") or []):
+            to_id = self.claim_ref(story, item["to"])
+            row = self.session.scalar(
+                select(StatementLink).where(
+                    StatementLink.from_statement_id == from_id,
+                    StatementLink.to_statement_id == to_id,
+                    StatementLink.relation == item["relation"],
+                )
+            )
+            if row is None:
+                link_claims(
+                    self.session,
+                    from_id,
+                    item["relation"],
+                    to_id,
+                    linked_on=item.get("on"),
+                    note=item.get("note"),
+                )
+                self.count("links added")
+                continue
+            self.count("links present")
+            when = parse_partial(item["on"]) if item.get("on") else None
+            edits = []
+            if format_partial(row.linked_on, row.linked_precision) != (str(when) if when else None):
+                row.linked_on, row.linked_precision = (
+                    (when.start, when.precision) if when else (None, None)
+                )
+                edits.append("date")
+            if (row.note or None) != (item.get("note") or None):
+                row.note = item.get("note") or None
+                edits.append("note")
+            self.changed(
+                f"claim {data['id']!r} ({from_id}), link {item['relation']} {item['to']!r}", edits
+            )
+
+    def verdicts(self, story: Story, data: dict[str, Any]) -> None:
+        """Add the file's verdicts the claim lacks (same label, reviewer and date)."""
+        from factdb.services.verdicts import add_verdict
+
+        claim_id = story.claim_ids[data["id"]]
+        for item in filter(None, data.get("verdicts") or []):
+            reviewed = parse_partial(item["reviewed_on"]).start if item.get("reviewed_on") else None
+            query = select(Verdict.id).where(
+                Verdict.statement_id == claim_id,
+                Verdict.label == clean_text(item["label"]),
+                Verdict.reviewed_on.is_(None)
+                if reviewed is None
+                else Verdict.reviewed_on == reviewed,
+                Verdict.reviewer.is_(None)
+                if not item.get("reviewer")
+                else Verdict.reviewer == clean_text(item["reviewer"]),
+            )
+            if self.session.scalar(query) is not None:
+                self.count("verdicts present")
+                continue
+            add_verdict(
+                self.session,
+                claim_id,
+                item["label"],
+                reviewer=item.get("reviewer"),
+                reviewed_on=item.get("reviewed_on"),
+                url=item.get("url"),
+                scale=item.get("scale"),
+                rating_value=item.get("rating_value"),
+                best_rating=item.get("best_rating"),
+                worst_rating=item.get("worst_rating"),
+            )
+            self.count("verdicts added")
+
+
+def _tag_names(tags: list[str]) -> list[str]:
+    """Tags as the database stores them (normalised, once each), sorted."""
+    return sorted({name for name in map(normalise_tag, tags) if name})
+
+
+def run_step(story: Story, line: int | None, step: Any, *args: Any) -> None:
+    """Run one loading step; a refusal from a service becomes a StoryError at ``line``."""
+    try:
+        step(*args)
+    except StoryError:
+        raise
+    except FactdbError as exc:
+        raise StoryError(story.path, [Problem(line, str(exc))]) from None
