@@ -323,6 +323,7 @@ def test_second_story_links_across_files_and_adds_verdicts(engine: Engine, tmp_p
         """
 [story]
 id = "follow-up"
+origin = "seed"
 tags = ["nato"]
 
 [[claims]]

@@ -369,17 +369,21 @@ class Applier:
                 )
 
     def claim_ref(self, story: Story, ref: str) -> int:
-        """The database id of a claim named in ``story`` (local key or "story/key")."""
+        """The database id of a claim named in ``story``: a local key, or "<story>/<key>" for
+        another story's claim (under this story's origin, else under the only origin that has
+        that external id)."""
         if "/" not in ref:
             return story.claim_ids[ref]
-        found = self.session.scalar(
-            select(Statement.id).where(
-                Statement.origin == story.origin, Statement.external_id == ref
-            )
-        )
-        if found is None:
-            raise FactdbError(f"no claim with origin {story.origin!r} and id {ref!r}")
-        return found
+        rows = self.session.execute(
+            select(Statement.id, Statement.origin).where(Statement.external_id == ref)
+        ).all()
+        mine = [row.id for row in rows if row.origin == story.origin]
+        if mine or len(rows) == 1:
+            return mine[0] if mine else rows[0].id
+        if not rows:
+            raise FactdbError(f"no claim with the id {ref!r}")
+        origins = ", ".join(sorted(repr(row.origin) for row in rows))
+        raise FactdbError(f"claim id {ref!r} is in several origins ({origins})")
 
     # statuses, links, verdicts ------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from factdb.errors import FactdbError
 from factdb.stories.apply import Applier, LoadReport, run_step
-from factdb.stories.read import Problem, Story, StoryError, read_story
+from factdb.stories.read import Problem, Story, StoryError, read_unchecked
 from factdb.stories.resolve import resolve
 
 
@@ -26,12 +26,15 @@ def check_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> lis
     errors: list[StoryError] = []
     for path in paths:
         try:
-            stories.append(read_story(Path(path)))
+            stories.append(read_unchecked(Path(path)))
         except StoryError as exc:
             errors.append(exc)
-    if not errors:
-        for path, problems in resolve(session, stories).items():
-            errors.append(StoryError(path, problems))
+    # names are checked even in a file with other problems: the user fixes all in one pass
+    found = resolve(session, stories)
+    for story in stories:
+        problems = story.problems + found.get(str(story.path), [])
+        if problems:
+            errors.append(StoryError(story.path, problems))
     if len(errors) == 1:
         raise errors[0]
     if errors:

@@ -66,6 +66,8 @@ class Story:
     speakers: list[dict[str, Any]]
     sources: list[dict[str, Any]]
     claims: list[dict[str, Any]]
+    # problems of shape found by the checker (the resolver adds the database's)
+    problems: list[Problem] = field(default_factory=list)
     # claim key → database id, filled while loading
     claim_ids: dict[str, int] = field(default_factory=dict)
 
@@ -175,7 +177,10 @@ class _Checker:
 
 
 def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
-    """Check parsed data; raise StoryError with every problem, or return the Story."""
+    """Check parsed data: the Story, with its problems (tables with problems are left empty).
+
+    Raises StoryError only when there is no story to speak of (not a table, no [story] id).
+    """
     c = _Checker(path, lines)
     top = c.table(data, spec.TOP, "the file", None)
     if top is None:
@@ -192,6 +197,7 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
             items[name].append(checked if checked is not None else {})
     if story is not None and "/" in story["id"]:
         c.add(lines.find("story", None, "id"), "[story]: 'id' cannot contain '/'")
+    chain: list[dict[str, Any]] = []
     if story is not None:
         for j, link in enumerate(story.get("chain") or []):
             if c.table(
@@ -206,6 +212,7 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
                     "attribution role",
                     lines.find("story", None, "chain", link.get("role")),
                 )
+                chain.append(link)
     _check_names(c, items["speakers"], "speakers", "speaker")
     _check_names(c, items["sources"], "sources", "source")
     for i, s in enumerate(items["speakers"]):
@@ -230,7 +237,7 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
     for i, claim in enumerate(items["claims"]):
         if claim:
             _check_claim(c, i, claim, seen)
-    if c.problems or story is None:
+    if story is None:
         raise StoryError(path, c.problems)
     return Story(
         path=path,
@@ -240,11 +247,12 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
         title=story.get("title"),
         language=story.get("language"),
         tags=list(story.get("tags") or []),
-        chain=list(story.get("chain") or []),
+        chain=chain,
         outlet=story.get("outlet"),
         speakers=items["speakers"],
         sources=items["sources"],
         claims=items["claims"],
+        problems=c.problems,
     )
 
 
@@ -337,9 +345,17 @@ def _claim_ref(
         c.add(line, f"claim {claim['id']!r}: {what} names the claim itself")
 
 
-def read_story(path: Path | str) -> Story:
-    """Read and check one story file (TOML, or JSON of the same shape)."""
+def read_unchecked(path: Path | str) -> Story:
+    """Read one story file (TOML, or JSON of the same shape); its problems are in the Story."""
     path = Path(path)
     text = read_text(path)
     data = parse_text(path, text)
     return check_data(path, data, LineIndex(text if path.suffix == ".toml" else None))
+
+
+def read_story(path: Path | str) -> Story:
+    """Read and check one story file; a StoryError lists every problem of its shape."""
+    story = read_unchecked(path)
+    if story.problems:
+        raise StoryError(story.path, story.problems)
+    return story

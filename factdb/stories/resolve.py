@@ -33,10 +33,10 @@ class Names:
         self.speakers: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         for story in stories:
-            for s in story.speakers:
+            for s in filter(None, story.speakers):
                 for value in [s["name"], *(s.get("aliases") or [])]:
                     self.speakers.setdefault(name_key(value), s["name"])
-            for s in story.sources:
+            for s in filter(None, story.sources):
                 self.sources.setdefault(name_key(s["name"]), s["name"])
                 if s.get("url"):
                     self.sources.setdefault(s["url"].strip(), s["name"])
@@ -126,10 +126,14 @@ def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
                 problems.append(Problem(line, message))
 
         for i, s in enumerate(story.speakers):
+            if not s:  # a table with problems of shape, already reported
+                continue
             add(names.new_speaker_problem(s), story.line("speakers", i, "name"))
             if s.get("acts_for"):
                 add(names.speaker_problem(s["acts_for"]), story.line("speakers", i, "acts_for"))
         for i, s in enumerate(story.sources):
+            if not s:
+                continue
             add(names.new_source_problem(s), story.line("sources", i, "name"))
             if s.get("based_on"):
                 add(names.source_problem(s["based_on"]), story.line("sources", i, "based_on"))
@@ -141,6 +145,8 @@ def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
         if story.outlet:
             add(names.source_problem(story.outlet), story.line("story", None, "outlet"))
         for i, claim in enumerate(story.claims):
+            if not claim:
+                continue
             add(names.speaker_problem(claim["speaker"]), story.line("claims", i, "speaker"))
             for item in filter(None, claim.get("attributions") or []):
                 add(

@@ -109,7 +109,7 @@ TOP: Spec = {
 # the top-level lists and the spec of their tables
 TOP_ITEMS: dict[str, Spec] = {"speakers": SPEAKER, "sources": SOURCE, "claims": CLAIM}
 
-DEFAULT_ORIGIN = "seed"
+DEFAULT_ORIGIN = "story"
 DEFAULT_ROLE = "reported_by"
 DEFAULT_QUOTE_KIND = "direct_quote"
 
