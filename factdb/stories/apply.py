@@ -337,8 +337,10 @@ class Applier:
         for item in extra:
             if (name_key(item["source"]), item.get("role") or spec.DEFAULT_ROLE) not in cited:
                 wanted.append(dict(item))
+        if fresh:
+            self._new_chain(claim_id, wanted)
+            return
         present = {(r.source_id, r.role): r for r in rows}
-        last = max((r.position for r in rows), default=0)
         taken = {r.position for r in rows}
         for item in wanted:
             source = self.source_ref(item["source"])
@@ -348,25 +350,43 @@ class Applier:
             if row is not None:
                 if row.verb != verb:
                     row.verb = verb
-                    self.changed(
-                        f"claim {data['id']!r} ({claim_id}), {source.name} {role}", ["verb"]
-                    )
+                    what = f"claim {data['id']!r} ({claim_id}), {source.name} {role}"
+                    self.changed(what, ["verb"])
                 continue
             position = item.get("position")
             if position is None or position in taken:
-                position = max(last, max(taken, default=0)) + 1
+                position = max(taken, default=0) + 1
             taken.add(position)
-            last = max(last, position)
             row = Attribution(
                 statement_id=claim_id, source_id=source.id, role=role, verb=verb, position=position
             )
             self.session.add(row)
             present[(source.id, role)] = row
-            if not fresh:
-                self.count("attributions added")
-                self.report.changes.append(
-                    f"claim {data['id']!r} ({claim_id}): attribution added ({source.name}, {role})"
+            self.count("attributions added")
+            self.report.changes.append(
+                f"claim {data['id']!r} ({claim_id}): attribution added ({source.name}, {role})"
+            )
+
+    def _new_chain(self, claim_id: int, wanted: list[dict[str, Any]]) -> None:
+        """A new claim's chain, exactly as written (the same source twice included)."""
+        taken: set[int] = set()
+        rows = []
+        for i, item in enumerate(wanted, start=1):
+            position = item.get("position", i)
+            if position in taken:
+                position = max(taken) + 1
+            taken.add(position)
+            verb = " ".join(item["verb"].split()) if item.get("verb") else None
+            rows.append(
+                Attribution(
+                    statement_id=claim_id,
+                    source_id=self.source_ref(item["source"]).id,
+                    role=item.get("role") or spec.DEFAULT_ROLE,
+                    verb=verb,
+                    position=position,
                 )
+            )
+        self.session.add_all(rows)
 
     def claim_ref(self, story: Story, ref: str) -> int:
         """The database id of a claim named in ``story``: a local key, or "<story>/<key>" for
@@ -512,7 +532,8 @@ class Applier:
                 if not item.get("reviewer")
                 else Verdict.reviewer == clean_text(item["reviewer"]),
             )
-            if self.session.scalar(query) is not None:
+            # a new claim takes its verdicts as written (two alike included)
+            if claim_id not in self.fresh and self.session.scalar(query) is not None:
                 self.count("verdicts present")
                 continue
             add_verdict(

@@ -228,7 +228,7 @@ def _links(session: Session, ids: list[int]) -> dict[int, list[StatementLink]]:
 
 def _scale_names(session: Session) -> dict[int, str]:
     rows = session.execute(select(ScaleRating.id, RatingScale.name).join(RatingScale))
-    return dict(rows.tuples().all())
+    return {rating_id: name for rating_id, name in rows}
 
 
 def _claim_table(
