@@ -54,6 +54,8 @@ class LineIndex:
         fallback = None
         for number in range(first, last + 1):
             line = self.lines[number - 1]
+            if line.lstrip().startswith("#"):
+                continue
             holds = wanted is not None and (wanted in line or f"'{value}'" in line)
             if holds and (key is None or key in line):
                 return number

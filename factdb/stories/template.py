@@ -108,6 +108,8 @@ published_on = "2021-10-18"
 #       relations: denies, confirms, disputes, responds_to, retracts, repeats, supports
 #   verdicts: a fact-checker's rating, kept apart from the status:
 #       { label = "False", reviewer = "…", reviewed_on = "…", url = "…", scale = "Truth-O-Meter" }
+#       rating_value, best_rating, worst_rating: the rating's place on its scale (integers;
+#       filled in from the scale when the label is one of its ratings)
 
 [[claims]]
 id = "nato-accuses-intelligence-officers"
