@@ -110,9 +110,7 @@ def test_every_problem_is_reported_with_its_line_and_nothing_is_written(
     lines = bad.splitlines()
 
     def line_of(text: str) -> int:
-        return next(
-            i for i, line in enumerate(lines, start=1) if text in line and line[:1] != "#"
-        )
+        return next(i for i, line in enumerate(lines, start=1) if text in line and line[:1] != "#")
 
     before = dump(sqlite_path)
     result = run_sqlite("story", "load", str(path))

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from factdb.dates import format_partial, parse_partial
+from factdb.dates import PartialDate, format_partial, parse_partial
 from factdb.errors import FactdbError
 from factdb.models import (
     Attribution,
@@ -30,7 +30,7 @@ from factdb.models import (
     StatusEvent,
     Verdict,
 )
-from factdb.stories import spec
+from factdb.stories import bulk, spec
 from factdb.stories.read import Problem, Story, StoryError
 from factdb.textkeys import clean_text, name_key, normalise_tag
 
@@ -79,6 +79,8 @@ class Applier:
         self.sources: dict[str, Source] = {}
         # claims added by this load: their details are new, not changes to report
         self.fresh: set[int] = set()
+        # the date each new claim was said (a status may not be dated before it)
+        self.said: dict[int, PartialDate | None] = {}
 
     def count(self, what: str, n: int = 1) -> None:
         self.report.counts[what] += n
@@ -231,6 +233,96 @@ class Applier:
 
     # claims ----------------------------------------------------------------------------------
 
+    def new_claims(self, story: Story) -> None:
+        """Find the story's claims again (edits go through :meth:`claim`); add the new ones in
+        bulk (:mod:`factdb.stories.bulk`) with their tags and chains."""
+        identities = [story.identity(c) if c else (None, None) for c in story.claims]
+        known = bulk.known_identities(self.session, identities)
+        new = []
+        for i, data in enumerate(story.claims):
+            origin, external = identities[i]
+            if external is not None and (origin, external) in known:
+                run_step(story, ("claims", i), self.claim, story, data)
+                run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
+                continue
+            fields: dict[str, Any] = {}
+            run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
+            new.append((i, data, fields))
+        in_db = bulk.known_keys(self.session, [f["row"]["content_key"] for _i, _d, f in new])
+        first: dict[str, int] = {}
+        rows, adopted = [], []
+        for i, data, fields in new:
+            key = fields["row"]["content_key"]
+            if key in in_db or key in first:
+                adopted.append((i, data, key))
+            else:
+                first[key] = len(rows)
+                rows.append((i, data, fields))
+        ids = bulk.insert_statements(self.session, [f["row"] for _i, _d, f in rows])
+        chains, tags = [], []
+        for claim_id, (_i, data, fields) in zip(ids, rows, strict=True):
+            story.claim_ids[data["id"]] = claim_id
+            self.fresh.add(claim_id)
+            row = fields["row"]
+            self.said[claim_id] = (
+                PartialDate(row["said_on"], row["said_precision"]) if row["said_on"] else None
+            )
+            tags.append((claim_id, _tag_names(fields["tags"])))
+            wanted = [(self.source_ref(w["source"]).id, w) for w in self.wanted_chain(story, data)]
+            chains.extend(bulk.chain_rows(claim_id, wanted))
+        self.count("claims added", len(ids))
+        bulk.insert_tags(self.session, tags)
+        bulk.insert_rows(self.session, Attribution, chains)
+        for i, data, key in adopted:
+            # the user typed this very claim in already, or the file has it twice: use the
+            # first, do not store it twice
+            claim_id = in_db.get(key) or ids[first[key]]
+            story.claim_ids[data["id"]] = claim_id
+            self.count("claims matched" if claim_id in in_db.values() else "claims unchanged")
+            run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
+
+    def _new_row(
+        self,
+        story: Story,
+        data: dict[str, Any],
+        fields: dict[str, Any],
+        origin: str | None,
+        external: str | None,
+    ) -> None:
+        fields.update(self._claim_fields(story, data))
+        fields["row"] = bulk.statement_row(fields, origin, external)
+
+    def fresh_statuses(self, story: Story) -> None:
+        """The status histories of the story's new claims, in one insert."""
+        from factdb.services.statuses import check_status
+
+        codes: dict[str, str] = {}
+        rows = []
+        for i, data in enumerate(story.claims):
+            claim_id = story.claim_ids.get(data.get("id"))
+            if claim_id not in self.fresh:
+                continue
+            for item in filter(None, data.get("status") or []):
+                where = ("claims", i, "status", item["status"])
+                try:
+                    if item["status"] not in codes:
+                        codes[item["status"]] = check_status(self.session, item["status"]).code
+                    row = bulk.event_row(
+                        claim_id, self.said[claim_id], codes[item["status"]], item, story.origin
+                    )
+                    evidence = item.get("evidence_claim")
+                    row["evidence_statement_id"] = (
+                        self.claim_ref(story, evidence) if evidence else None
+                    )
+                    source = item.get("evidence_source")
+                    row["evidence_source_id"] = self.source_ref(source).id if source else None
+                except FactdbError as exc:
+                    raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
+                rows.append(row)
+        bulk.insert_rows(self.session, StatusEvent, rows)
+        bulk.set_current_status(self.session, rows)
+        self.count("status events added", len(rows))
+
     def claim(self, story: Story, data: dict[str, Any]) -> None:
         """Add a claim, or find it again and apply the file's changed fields."""
         from factdb.services.claims import DuplicateClaim, add_claim
@@ -318,18 +410,10 @@ class Applier:
         else:
             self.count("claims unchanged")
 
-    def attributions(self, story: Story, data: dict[str, Any]) -> None:
-        """Make the claim's chain hold the file's links (and the story's shared chain)."""
-        claim_id = story.claim_ids[data["id"]]
-        rows = list(
-            self.session.scalars(
-                select(Attribution)
-                .where(Attribution.statement_id == claim_id)
-                .order_by(Attribution.position)
-            )
-        )
-        fresh = claim_id in self.fresh
-        wanted = [dict(item) for item in data.get("attributions") or []]
+    @staticmethod
+    def wanted_chain(story: Story, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The claim's own chain, then the story's shared links and outlet it does not cite."""
+        wanted = [dict(item) for item in data.get("attributions") or [] if item]
         cited = {(name_key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
         extra = list(story.chain)
         if story.outlet:
@@ -337,9 +421,21 @@ class Applier:
         for item in extra:
             if (name_key(item["source"]), item.get("role") or spec.DEFAULT_ROLE) not in cited:
                 wanted.append(dict(item))
-        if fresh:
-            self._new_chain(claim_id, wanted)
+        return wanted
+
+    def attributions(self, story: Story, data: dict[str, Any]) -> None:
+        """Make an existing claim's chain hold the file's links (new claims: see bulk)."""
+        claim_id = story.claim_ids[data["id"]]
+        if claim_id in self.fresh:
             return
+        rows = list(
+            self.session.scalars(
+                select(Attribution)
+                .where(Attribution.statement_id == claim_id)
+                .order_by(Attribution.position)
+            )
+        )
+        wanted = self.wanted_chain(story, data)
         present = {(r.source_id, r.role): r for r in rows}
         taken = {r.position for r in rows}
         for item in wanted:
@@ -366,27 +462,6 @@ class Applier:
             self.report.changes.append(
                 f"claim {data['id']!r} ({claim_id}): attribution added ({source.name}, {role})"
             )
-
-    def _new_chain(self, claim_id: int, wanted: list[dict[str, Any]]) -> None:
-        """A new claim's chain, exactly as written (the same source twice included)."""
-        taken: set[int] = set()
-        rows = []
-        for i, item in enumerate(wanted, start=1):
-            position = item.get("position", i)
-            if position in taken:
-                position = max(taken) + 1
-            taken.add(position)
-            verb = " ".join(item["verb"].split()) if item.get("verb") else None
-            rows.append(
-                Attribution(
-                    statement_id=claim_id,
-                    source_id=self.source_ref(item["source"]).id,
-                    role=item.get("role") or spec.DEFAULT_ROLE,
-                    verb=verb,
-                    position=position,
-                )
-            )
-        self.session.add_all(rows)
 
     def claim_ref(self, story: Story, ref: str) -> int:
         """The database id of a claim named in ``story``: a local key, or "<story>/<key>" for
@@ -417,9 +492,9 @@ class Applier:
         )
 
         items = [i for i in data.get("status") or [] if i]
-        if not items:
-            return
         claim_id = story.claim_ids[data["id"]]
+        if not items or claim_id in self.fresh:
+            return
         statement = get_claim(self.session, claim_id)
         present = {
             (e.status_code, e.effective_on, e.effective_precision, e.recorded_at)
@@ -556,11 +631,12 @@ def _tag_names(tags: list[str]) -> list[str]:
     return sorted({name for name in map(normalise_tag, tags) if name})
 
 
-def run_step(story: Story, line: int | None, step: Any, *args: Any) -> None:
-    """Run one loading step; a refusal from a service becomes a StoryError at ``line``."""
+def run_step(story: Story, where: tuple[Any, ...], step: Any, *args: Any) -> None:
+    """Run one loading step; a refusal from a service becomes a StoryError at the line of
+    ``where`` (the arguments of :meth:`Story.line`, looked up only when needed)."""
     try:
         step(*args)
     except StoryError:
         raise
     except FactdbError as exc:
-        raise StoryError(story.path, [Problem(line, str(exc))]) from None
+        raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None

@@ -23,14 +23,17 @@ class LineIndex:
         # (table name, header line number), in file order; sub-tables ([[claims.status]]) do
         # not end the table they belong to
         self.headers: list[tuple[str, int]] = []
+        # table name → positions in ``headers`` of its tables, in order
+        self.by_name: dict[str, list[int]] = {}
         for number, line in enumerate(self.lines, start=1):
             match = _HEADER.match(line)
             if match:
+                self.by_name.setdefault(match.group(1), []).append(len(self.headers))
                 self.headers.append((match.group(1), number))
 
     def table(self, name: str, index: int | None = None) -> tuple[int, int] | None:
         """The (first, last) line of table ``name`` (its ``index``-th when it is a list)."""
-        found = [i for i, (n, _line) in enumerate(self.headers) if n == name]
+        found = self.by_name.get(name, [])
         position = 0 if index is None else index
         if position >= len(found):
             return None

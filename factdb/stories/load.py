@@ -54,26 +54,23 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
     applier = Applier(session, report)
     for story in stories:
         for i, data in enumerate(story.speakers):
-            run_step(story, story.line("speakers", i), applier.speaker, data)
+            run_step(story, ("speakers", i), applier.speaker, data)
         for i, data in enumerate(story.sources):
-            run_step(story, story.line("sources", i), applier.source, data)
+            run_step(story, ("sources", i), applier.source, data)
     for story in stories:
         for i, data in enumerate(story.speakers):
-            run_step(story, story.line("speakers", i, "acts_for"), applier.speaker_acts_for, data)
+            run_step(story, ("speakers", i, "acts_for"), applier.speaker_acts_for, data)
         for i, data in enumerate(story.sources):
-            run_step(story, story.line("sources", i, "based_on"), applier.source_based_on, data)
+            run_step(story, ("sources", i, "based_on"), applier.source_based_on, data)
     # every file's claims before any link, so that a file may link to another file's claim
     for story in stories:
-        for i, data in enumerate(story.claims):
-            run_step(story, story.line("claims", i), applier.claim, story, data)
-            run_step(
-                story, story.line("claims", i, "attributions"), applier.attributions, story, data
-            )
+        applier.new_claims(story)
     for story in stories:
+        applier.fresh_statuses(story)
         for i, data in enumerate(story.claims):
-            run_step(story, story.line("claims", i, "status"), applier.statuses, story, data)
-            run_step(story, story.line("claims", i, "links"), applier.links, story, data)
-            run_step(story, story.line("claims", i, "verdicts"), applier.verdicts, story, data)
+            run_step(story, ("claims", i, "status"), applier.statuses, story, data)
+            run_step(story, ("claims", i, "links"), applier.links, story, data)
+            run_step(story, ("claims", i, "verdicts"), applier.verdicts, story, data)
     session.flush()
     return report
 
