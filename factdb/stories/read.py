@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,8 @@ from factdb.textkeys import name_key
 from factdb.vocab import ATTRIBUTION_ROLES, LINK_RELATIONS, QUOTE_KINDS, SOURCE_KINDS, SPEAKER_KINDS
 
 SUFFIXES = (".toml", ".json")
+# a line number, or a callable that finds it (scanning for a line is paid only for a problem)
+LineRef = int | None | Callable[[], int | None]
 
 
 @dataclass(frozen=True)
@@ -127,11 +130,12 @@ class _Checker:
         self.lines = lines
         self.problems: list[Problem] = []
 
-    def add(self, line: int | None, message: str) -> None:
-        self.problems.append(Problem(line, message))
+    def add(self, line: Any, message: str) -> None:
+        """Record a problem; ``line`` may be a callable giving it (found only when needed)."""
+        self.problems.append(Problem(line() if callable(line) else line, message))
 
     def table(
-        self, data: Any, shape: spec.Spec, where: str, line: int | None
+        self, data: Any, shape: spec.Spec, where: str, line: LineRef
     ) -> dict[str, Any] | None:
         """Check unknown keys, missing required keys and types; None when not a table."""
         if not isinstance(data, dict):
@@ -155,11 +159,11 @@ class _Checker:
                 ok = False
         return data if ok else None
 
-    def choice(self, value: Any, choices: tuple[str, ...], what: str, line: int | None) -> None:
+    def choice(self, value: Any, choices: tuple[str, ...], what: str, line: LineRef) -> None:
         if isinstance(value, str) and value not in choices:
             self.add(line, f"unknown {what} {value!r} (use: {', '.join(choices)})")
 
-    def date(self, value: Any, where: str, line: int | None) -> PartialDate | None:
+    def date(self, value: Any, where: str, line: LineRef) -> PartialDate | None:
         if not isinstance(value, str):
             return None
         try:
@@ -168,7 +172,7 @@ class _Checker:
             self.add(line, f"{where}: {exc}")
             return None
 
-    def timestamp(self, value: Any, where: str, line: int | None) -> None:
+    def timestamp(self, value: Any, where: str, line: LineRef) -> None:
         if isinstance(value, str):
             try:
                 dt.datetime.fromisoformat(value)
@@ -193,7 +197,7 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
         for i, item in enumerate(raw if isinstance(raw, list) else []):
             named = (item.get("id") or item.get("name")) if isinstance(item, dict) else None
             label = f"{name[:-1]} {named!r}" if isinstance(named, str) else f"{name[:-1]} {i + 1}"
-            checked = c.table(item, shape, label, lines.find(name, i))
+            checked = c.table(item, shape, label, lambda n=name, i=i: lines.find(n, i))
             items[name].append(checked if checked is not None else {})
     if story is not None and "/" in story["id"]:
         c.add(lines.find("story", None, "id"), "[story]: 'id' cannot contain '/'")
@@ -216,13 +220,20 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
     _check_names(c, items["speakers"], "speakers", "speaker")
     _check_names(c, items["sources"], "sources", "source")
     for i, s in enumerate(items["speakers"]):
-        c.choice(s.get("kind"), SPEAKER_KINDS, "speaker kind", lines.find("speakers", i, "kind"))
+        c.choice(
+            s.get("kind"),
+            SPEAKER_KINDS,
+            "speaker kind",
+            lambda i=i: lines.find("speakers", i, "kind"),
+        )
     for i, s in enumerate(items["sources"]):
-        c.choice(s.get("kind"), SOURCE_KINDS, "source kind", lines.find("sources", i, "kind"))
+        c.choice(
+            s.get("kind"), SOURCE_KINDS, "source kind", lambda i=i: lines.find("sources", i, "kind")
+        )
         c.date(
             s.get("published_on"),
             f"source {s.get('name')!r}",
-            lines.find("sources", i, "published_on"),
+            lambda i=i: lines.find("sources", i, "published_on"),
         )
     keys = [claim.get("id") for claim in items["claims"]]
     seen: set[str] = set()
@@ -278,8 +289,9 @@ def _check_claim(c: _Checker, i: int, claim: dict[str, Any], keys: set[str]) -> 
     """A claim's vocabularies, dates, nested lists and references to other claims."""
     where = f"claim {claim['id']!r}"
 
-    def line(key: str | None = None, value: Any = None) -> int | None:
-        return c.lines.find("claims", i, key, value)
+    def line(key: str | None = None, value: Any = None) -> Any:
+        # a callable: finding a line costs a scan of the claim's text, paid only for a problem
+        return lambda: c.lines.find("claims", i, key, value)
 
     c.choice(claim.get("quote_kind"), QUOTE_KINDS, "quote kind", line("quote_kind"))
     said = c.date(claim.get("said_on"), where, line("said_on"))

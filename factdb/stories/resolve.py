@@ -121,52 +121,57 @@ def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
     for story in stories:
         problems = found.setdefault(str(story.path), [])
 
-        def add(message: str | None, line: int | None, problems: list[Problem] = problems) -> None:
+        def add(
+            message: str | None,
+            where: tuple[Any, ...],
+            problems: list[Problem] = problems,
+            story: Story = story,
+        ) -> None:
             if message:
-                problems.append(Problem(line, message))
+                problems.append(Problem(story.line(*where), message))
 
         for i, s in enumerate(story.speakers):
             if not s:  # a table with problems of shape, already reported
                 continue
-            add(names.new_speaker_problem(s), story.line("speakers", i, "name"))
+            add(names.new_speaker_problem(s), ("speakers", i, "name"))
             if s.get("acts_for"):
-                add(names.speaker_problem(s["acts_for"]), story.line("speakers", i, "acts_for"))
+                add(names.speaker_problem(s["acts_for"]), ("speakers", i, "acts_for"))
         for i, s in enumerate(story.sources):
             if not s:
                 continue
-            add(names.new_source_problem(s), story.line("sources", i, "name"))
+            add(names.new_source_problem(s), ("sources", i, "name"))
             if s.get("based_on"):
-                add(names.source_problem(s["based_on"]), story.line("sources", i, "based_on"))
+                add(names.source_problem(s["based_on"]), ("sources", i, "based_on"))
         for link in story.chain:
             add(
                 names.source_problem(link["source"]),
-                story.line("story", None, "chain", link["source"]),
+                ("story", None, "chain", link["source"]),
             )
         if story.outlet:
-            add(names.source_problem(story.outlet), story.line("story", None, "outlet"))
+            add(names.source_problem(story.outlet), ("story", None, "outlet"))
         for i, claim in enumerate(story.claims):
             if not claim:
                 continue
-            add(names.speaker_problem(claim["speaker"]), story.line("claims", i, "speaker"))
+            add(names.speaker_problem(claim["speaker"]), ("claims", i, "speaker"))
             for item in filter(None, claim.get("attributions") or []):
                 add(
                     names.source_problem(item["source"]),
-                    story.line("claims", i, "source", item["source"]),
+                    ("claims", i, "source", item["source"]),
                 )
             for item in filter(None, claim.get("status") or []):
                 add(
                     names.status_problem(item["status"]),
-                    story.line("claims", i, "status", item["status"]),
+                    ("claims", i, "status", item["status"]),
                 )
                 if item.get("evidence_source"):
                     add(
                         names.source_problem(item["evidence_source"]),
-                        story.line("claims", i, "evidence_source", item["evidence_source"]),
+                        ("claims", i, "evidence_source", item["evidence_source"]),
                     )
             for item in filter(None, claim.get("verdicts") or []):
                 if item.get("scale") and name_key(item["scale"]) not in names.scales:
                     add(
                         f"unknown rating scale {item['scale']!r}",
-                        story.line("claims", i, "scale", item["scale"]),
+                        ("claims", i, "scale", item["scale"]),
                     )
     return {path: problems for path, problems in found.items() if problems}
