@@ -94,4 +94,5 @@ def export(
     from factdb.cli.exportcmd import _write_atomically
 
     _write_atomically(output, lambda out: out.write(text))
-    click.echo(f"exported {exported.claims} claims to {output}", err=True)
+    noun = "claim" if exported.claims == 1 else "claims"
+    click.echo(f"exported {exported.claims} {noun} to {output}", err=True)

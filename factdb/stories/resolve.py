@@ -35,7 +35,8 @@ class Names:
         for story in stories:
             for s in filter(None, story.speakers):
                 for value in [s["name"], *(s.get("aliases") or [])]:
-                    self.speakers.setdefault(name_key(value), s["name"])
+                    # suggestions name what the file wrote: the alias, not whose alias it is
+                    self.speakers.setdefault(name_key(value), value)
             for s in filter(None, story.sources):
                 self.sources.setdefault(name_key(s["name"]), s["name"])
                 if s.get("url"):
