@@ -31,6 +31,7 @@ from factdb.models import (
     Verdict,
 )
 from factdb.stories import bulk, spec
+from factdb.stories.known import Known
 from factdb.stories.read import Problem, Story, StoryError
 from factdb.textkeys import clean_text, name_key, normalise_tag
 
@@ -77,6 +78,7 @@ class Applier:
         self.report = report
         self.speakers: dict[str, Speaker] = {}
         self.sources: dict[str, Source] = {}
+        self.known = Known(session)
         # claims added by this load: their details are new, not changes to report
         self.fresh: set[int] = set()
         # the date each new claim was said (a status may not be dated before it)
@@ -93,35 +95,22 @@ class Applier:
 
     def speaker(self, data: dict[str, Any]) -> None:
         """Create a declared speaker, or match it and apply the file's fields and aliases."""
-        from factdb.services.speakers import add_alias, create_speaker, find_speaker
-
         names = [data["name"], *(data.get("aliases") or [])]
-        existing = next(filter(None, (find_speaker(self.session, n) for n in names)), None)
+        existing = self.known.speaker(names)
         if existing is None:
-            existing = create_speaker(
-                self.session,
-                data["name"],
-                kind=data.get("kind") or "person",
-                role=data.get("role"),
-                external_ids=data.get("external_ids"),
-                notes=data.get("notes"),
-                force=True,  # near matches were refused (or named as aliases) by the check
-            )
+            existing = self.known.new_speaker(data)
             self.count("speakers added")
-            fresh = True
         else:
             self.count("speakers matched")
-            fresh = False
             # a speaker adopted under another of its names keeps the user's fields
             if existing.name_key == name_key(data["name"]):
                 self._edit_speaker(existing, data)
-        known = {name_key(existing.name)} | {a.alias_key for a in existing.aliases}
-        # a speaker adopted under one of the file's aliases also answers to the file's name
-        for alias in names:
-            if name_key(alias) not in known:
-                add_alias(self.session, existing, alias)
-                known.add(name_key(alias))
-                if not fresh:
+            known = {existing.name_key} | {a.alias_key for a in existing.aliases}
+            # a speaker adopted under one of the file's aliases also answers to the file's name
+            for alias in names:
+                if name_key(alias) not in known:
+                    self.known.new_alias(existing, alias)
+                    known.add(name_key(alias))
                     self.count("aliases added")
         for n in names:
             self.speakers[name_key(n)] = existing
@@ -170,21 +159,9 @@ class Applier:
 
     def source(self, data: dict[str, Any]) -> None:
         """Create a declared source, or match it (URL, else name) and apply the file's fields."""
-        from factdb.services.sources import create_source, find_source
-
-        existing = find_source(self.session, data["name"], data.get("url"))
+        existing = self.known.source(data["name"], data.get("url"))
         if existing is None:
-            existing = create_source(
-                self.session,
-                data["name"],
-                kind=data.get("kind") or "outlet",
-                url=data.get("url"),
-                title=data.get("title"),
-                published_on=data.get("published_on"),
-                credit=data.get("credit"),
-                notes=data.get("notes"),
-                force=True,  # near matches were refused by the check
-            )
+            existing = self.known.new_source(data)
             self.count("sources added")
         else:
             self.count("sources matched")

@@ -93,8 +93,10 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]
     ids: list[int] = []
     for part in chunks(rows):
         clean = [{k: v for k, v in row.items() if not k.startswith("_")} for row in part]
+        # Core, not the ORM's bulk insert: no per-row bookkeeping for rows nobody will touch
+        table = Statement.__table__
         result = session.execute(
-            insert(Statement).returning(Statement.id, sort_by_parameter_order=True), clean
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), clean
         )
         ids.extend(result.scalars())
     return ids
@@ -115,13 +117,13 @@ def insert_tags(session: Session, tags_by_claim: list[tuple[int, list[str]]]) ->
         if name in rows
     ]
     for part in chunks(pairs, 5000):
-        session.execute(insert(StatementTag), part)
+        session.execute(insert(StatementTag.__table__), part)
 
 
 def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
     """Plain executemany inserts of ``rows`` into ``model``'s table."""
     for part in chunks(rows, 5000):
-        session.execute(insert(model), part)
+        session.execute(insert(model.__table__), part)
 
 
 def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:

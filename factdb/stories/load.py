@@ -57,6 +57,8 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
             run_step(story, ("speakers", i), applier.speaker, data)
         for i, data in enumerate(story.sources):
             run_step(story, ("sources", i), applier.source, data)
+    # new speakers and sources in one flush (edits of known ones were flushed by the services)
+    session.flush()
     for story in stories:
         for i, data in enumerate(story.speakers):
             run_step(story, ("speakers", i, "acts_for"), applier.speaker_acts_for, data)
