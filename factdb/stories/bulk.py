@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, parse_partial, period_end
@@ -88,17 +88,35 @@ def statement_row(
     }
 
 
+def new_ids(session: Session, n: int) -> list[int]:
+    """``n`` fresh statement ids: max + 1… on SQLite (the load has written already, so it
+    holds the write lock), the table's sequence on PostgreSQL (as the bulk importer does)."""
+    if n == 0:
+        return []
+    if session.get_bind().dialect.name == "sqlite":
+        start = (session.scalar(select(func.max(Statement.id))) or 0) + 1
+        return list(range(start, start + n))
+    rows = session.execute(
+        text(
+            "SELECT nextval(pg_get_serial_sequence('statements', 'id')) FROM generate_series(1, :n)"
+        ),
+        {"n": n},
+    )
+    return [r[0] for r in rows]
+
+
 def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert statements rows; their new ids in the same order."""
-    ids: list[int] = []
-    for part in chunks(rows):
-        clean = [{k: v for k, v in row.items() if not k.startswith("_")} for row in part]
-        # Core, not the ORM's bulk insert: no per-row bookkeeping for rows nobody will touch
-        table = Statement.__table__
-        result = session.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), clean
-        )
-        ids.extend(result.scalars())
+    """Insert statements rows; their new ids in the same order.
+
+    Ids are chosen first and inserted with the rows: an INSERT … RETURNING whose ids must come
+    back in the rows' order runs one row at a time on SQLite.
+    """
+    ids = new_ids(session, len(rows))
+    clean = [
+        {"id": row_id, **{k: v for k, v in row.items() if not k.startswith("_")}}
+        for row_id, row in zip(ids, rows, strict=True)
+    ]
+    insert_rows(session, Statement, clean)
     return ids
 
 
