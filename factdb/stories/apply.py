@@ -79,6 +79,8 @@ class Applier:
         self.speakers: dict[str, Speaker] = {}
         self.sources: dict[str, Source] = {}
         self.known = Known(session)
+        # status code as written → the vocabulary's code
+        self.codes: dict[str, str] = {}
         # claims added by this load: their details are new, not changes to report
         self.fresh: set[int] = set()
         # the date each new claim was said (a status may not be dated before it)
@@ -235,6 +237,10 @@ class Applier:
             else:
                 first[key] = len(rows)
                 rows.append((i, data, fields))
+        for _i, data, fields in rows:
+            # the current status goes in with the row: updating it afterwards would re-index
+            # every claim for search (an UPDATE fires the search triggers)
+            fields["row"]["current_status"] = self._latest_code(data)
         ids = bulk.insert_statements(self.session, [f["row"] for _i, _d, f in rows])
         chains, tags = [], []
         for claim_id, (_i, data, fields) in zip(ids, rows, strict=True):
@@ -258,6 +264,22 @@ class Applier:
             self.count("claims matched" if claim_id in in_db.values() else "claims unchanged")
             run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
 
+    def _latest_code(self, data: dict[str, Any]) -> str | None:
+        """The status a new claim's history leaves it in (latest date, then recorded-at, then
+        the file's order; an event without recorded-at is recorded now, after all others)."""
+        from factdb.services.statuses import check_status
+
+        latest: tuple[Any, ...] | None = None
+        for order, item in enumerate(filter(None, data.get("status") or [])):
+            code = self.codes.get(item["status"])
+            if code is None:
+                code = self.codes[item["status"]] = check_status(self.session, item["status"]).code
+            recorded = item.get("recorded_at") or "9999"
+            rank = (parse_partial(item["on"]).start, recorded, order)
+            if latest is None or rank > latest[0]:
+                latest = (rank, code)
+        return latest[1] if latest else None
+
     def _new_row(
         self,
         story: Story,
@@ -273,7 +295,7 @@ class Applier:
         """The status histories of the story's new claims, in one insert."""
         from factdb.services.statuses import check_status
 
-        codes: dict[str, str] = {}
+        codes = self.codes
         rows = []
         for i, data in enumerate(story.claims):
             claim_id = story.claim_ids.get(data.get("id"))
@@ -297,7 +319,6 @@ class Applier:
                     raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
                 rows.append(row)
         bulk.insert_rows(self.session, StatusEvent, rows)
-        bulk.set_current_status(self.session, rows)
         self.count("status events added", len(rows))
 
     def claim(self, story: Story, data: dict[str, Any]) -> None:

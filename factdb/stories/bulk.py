@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, parse_partial, period_end
@@ -188,20 +188,3 @@ def event_row(
         "note": item.get("note") or None,
         "recorded_by": item.get("recorded_by", default_by) or None,
     }
-
-
-def set_current_status(session: Session, events: list[dict[str, Any]]) -> None:
-    """Each new claim's current status: its latest event (date, then recorded-at, then order)."""
-    latest: dict[int, tuple[Any, ...]] = {}
-    for order, e in enumerate(events):
-        rank = (e["effective_on"], e["recorded_at"], order)
-        if e["statement_id"] not in latest or rank > latest[e["statement_id"]][0]:
-            latest[e["statement_id"]] = (rank, e["status_code"])
-    rows = [{"b_id": claim_id, "b_status": code} for claim_id, (_rank, code) in latest.items()]
-    stmt = (
-        update(Statement.__table__)
-        .where(Statement.__table__.c.id == bindparam("b_id"))
-        .values(current_status=bindparam("b_status"))
-    )
-    for part in chunks(rows, 5000):
-        session.execute(stmt, part)
