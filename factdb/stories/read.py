@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,13 @@ from factdb.stories import spec
 from factdb.stories.lines import LineIndex
 from factdb.textkeys import name_key
 from factdb.vocab import ATTRIBUTION_ROLES, LINK_RELATIONS, QUOTE_KINDS, SOURCE_KINDS, SPEAKER_KINDS
+
+try:
+    # the same parser as the standard library's tomllib, compiled (mypyc): 3-4x faster on a
+    # big story; tomllib when it is absent
+    import tomli as tomllib
+except ImportError:  # pragma: no cover
+    import tomllib
 
 SUFFIXES = (".toml", ".json")
 # a line number, or a callable that finds it (scanning for a line is paid only for a problem)
