@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import func, insert, select, text
@@ -28,6 +29,23 @@ def chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
     """``items`` in lists of at most ``size``."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+@contextmanager
+def bigger_cache(session: Session) -> Iterator[None]:
+    """SQLite: the bulk importer's page cache for the load (the content-key and search indexes
+    take inserts all over; with the default 2 MB cache a big story thrashes), then the old one."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    from factdb.io.loader import CACHE_KIB
+
+    before = session.execute(text("PRAGMA cache_size")).scalar()
+    session.execute(text(f"PRAGMA cache_size = {-CACHE_KIB}"))
+    try:
+        yield
+    finally:
+        session.execute(text(f"PRAGMA cache_size = {int(before or -2000)}"))
 
 
 def known_identities(

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from factdb.errors import FactdbError
+from factdb.stories import bulk
 from factdb.stories.apply import Applier, LoadReport, run_step
 from factdb.stories.read import Problem, Story, StoryError, read_unchecked
 from factdb.stories.resolve import resolve
@@ -79,4 +80,6 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
 
 def load_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> LoadReport:
     """Check, then load story files in the caller's transaction (flushes, never commits)."""
-    return apply_stories(session, check_stories(session, paths))
+    stories = check_stories(session, paths)
+    with bulk.bigger_cache(session):
+        return apply_stories(session, stories)
