@@ -30,7 +30,7 @@ from factdb.stories import bulk, spec
 from factdb.stories.details import ClaimDetails
 from factdb.stories.known import Known
 from factdb.stories.read import Problem, Story, StoryError
-from factdb.textkeys import clean_text, name_key, normalise_tag
+from factdb.textkeys import clean_text, normalise_tag
 
 
 @dataclass
@@ -102,17 +102,17 @@ class Applier(ClaimDetails):
         else:
             self.count("speakers matched")
             # a speaker adopted under another of its names keeps the user's fields
-            if existing.name_key == name_key(data["name"]):
+            if existing.name_key == spec.key(data["name"]):
                 self._edit_speaker(existing, data)
             known = {existing.name_key} | {a.alias_key for a in existing.aliases}
             # a speaker adopted under one of the file's aliases also answers to the file's name
             for alias in names:
-                if name_key(alias) not in known:
+                if spec.key(alias) not in known:
                     self.known.new_alias(existing, alias)
-                    known.add(name_key(alias))
+                    known.add(spec.key(alias))
                     self.count("aliases added")
         for n in names:
-            self.speakers[name_key(n)] = existing
+            self.speakers[spec.key(n)] = existing
 
     def _edit_speaker(self, speaker: Speaker, data: dict[str, Any]) -> None:
         from factdb.services.speakers import edit_speaker
@@ -136,8 +136,8 @@ class Applier(ClaimDetails):
 
         if "acts_for" not in data:
             return
-        speaker = self.speakers[name_key(data["name"])]
-        if speaker.name_key != name_key(data["name"]):
+        speaker = self.speakers[spec.key(data["name"])]
+        if speaker.name_key != spec.key(data["name"]):
             return
         target = self.speaker_ref(data["acts_for"]) if data["acts_for"] else None
         if speaker.acts_for_id != (target.id if target else None):
@@ -149,9 +149,9 @@ class Applier(ClaimDetails):
     def speaker_ref(self, ref: str) -> Speaker:
         from factdb.services.speakers import get_speaker
 
-        found = self.speakers.get(name_key(ref))
+        found = self.speakers.get(spec.key(ref))
         if found is None:
-            found = self.speakers[name_key(ref)] = get_speaker(self.session, ref)
+            found = self.speakers[spec.key(ref)] = get_speaker(self.session, ref)
         return found
 
     # sources -------------------------------------------------------------------------------
@@ -165,7 +165,7 @@ class Applier(ClaimDetails):
         else:
             self.count("sources matched")
             self._edit_source(existing, data)
-        self.sources[name_key(data["name"])] = self.sources.get(name_key(data["name"])) or existing
+        self.sources[spec.key(data["name"])] = self.sources.get(spec.key(data["name"])) or existing
         if data.get("url"):
             self.sources[data["url"].strip()] = existing
 
@@ -202,9 +202,9 @@ class Applier(ClaimDetails):
     def source_ref(self, ref: str) -> Source:
         from factdb.services.sources import get_source
 
-        found = self.sources.get(ref.strip()) or self.sources.get(name_key(ref))
+        found = self.sources.get(ref.strip()) or self.sources.get(spec.key(ref))
         if found is None:
-            found = self.sources[name_key(ref)] = get_source(self.session, ref)
+            found = self.sources[spec.key(ref)] = get_source(self.session, ref)
         return found
 
     # claims ----------------------------------------------------------------------------------
@@ -379,12 +379,12 @@ class Applier(ClaimDetails):
     def wanted_chain(story: Story, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The claim's own chain, then the story's shared links and outlet it does not cite."""
         wanted = [dict(item) for item in data.get("attributions") or [] if item]
-        cited = {(name_key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
+        cited = {(spec.key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
         extra = list(story.chain)
         if story.outlet:
             extra.append({"source": story.outlet, "role": "published_by"})
         for item in extra:
-            if (name_key(item["source"]), item.get("role") or spec.DEFAULT_ROLE) not in cited:
+            if (spec.key(item["source"]), item.get("role") or spec.DEFAULT_ROLE) not in cited:
                 wanted.append(dict(item))
         return wanted
 

@@ -14,7 +14,8 @@ from factdb.dates import parse_partial
 from factdb.errors import FactdbError
 from factdb.models import Source, Speaker, SpeakerAlias
 from factdb.services.names import NAME_MAX, TEXT_MAX, URL_MAX, check_length, check_name
-from factdb.textkeys import clean_text, name_key
+from factdb.stories import spec
+from factdb.textkeys import clean_text
 
 
 class Known:
@@ -41,11 +42,11 @@ class Known:
 
     def speaker(self, names: list[str]) -> Speaker | None:
         """The speaker answering to any of ``names``."""
-        return next(filter(None, (self.speakers.get(name_key(n)) for n in names)), None)
+        return next(filter(None, (self.speakers.get(spec.key(n)) for n in names)), None)
 
     def source(self, name: str, url: str | None) -> Source | None:
         """The source with this URL, or (without one) this name."""
-        return self.by_url.get(url.strip()) if url else self.by_name.get(name_key(name))
+        return self.by_url.get(url.strip()) if url else self.by_name.get(spec.key(name))
 
     def new_speaker(self, data: dict[str, Any]) -> Speaker:
         """A new speaker (and its aliases) added to the session, not yet flushed."""
@@ -57,7 +58,7 @@ class Known:
         check_length(data.get("notes"), TEXT_MAX, "the notes")
         speaker = Speaker(
             name=name,
-            name_key=name_key(name),
+            name_key=spec.key(name),
             kind=check_kind(data.get("kind") or "person"),
             role=clean_text(role) or None if role else None,
             external_ids={k: v for k, v in (data.get("external_ids") or {}).items() if v} or None,
@@ -72,7 +73,7 @@ class Known:
     def new_alias(self, speaker: Speaker, alias: str) -> None:
         """Give ``speaker`` another name, refused when any speaker answers to it already."""
         cleaned = check_name(alias, "a speaker name")
-        key = name_key(cleaned)
+        key = spec.key(cleaned)
         owner = self.speakers.get(key)
         if owner is not None and owner is not speaker:
             raise FactdbError(f"the name {cleaned!r} is already used by speaker {owner.name!r}")
@@ -92,7 +93,7 @@ class Known:
         published = parse_partial(data["published_on"]) if data.get("published_on") else None
         source = Source(
             name=name,
-            name_key=name_key(name),
+            name_key=spec.key(name),
             kind=check_kind(data.get("kind") or "outlet"),
             url=url,
             title=data.get("title"),

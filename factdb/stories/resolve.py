@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from factdb.services.names import near_matches
+from factdb.stories import spec
 from factdb.stories.read import Problem, Story
-from factdb.textkeys import name_key
 
 
 def _did_you_mean(candidates: list[str]) -> str:
@@ -36,9 +36,9 @@ class Names:
             for s in filter(None, story.speakers):
                 for value in [s["name"], *(s.get("aliases") or [])]:
                     # suggestions name what the file wrote: the alias, not whose alias it is
-                    self.speakers.setdefault(name_key(value), value)
+                    self.speakers.setdefault(spec.key(value), value)
             for s in filter(None, story.sources):
-                self.sources.setdefault(name_key(s["name"]), s["name"])
+                self.sources.setdefault(spec.key(s["name"]), s["name"])
                 if s.get("url"):
                     self.sources.setdefault(s["url"].strip(), s["name"])
         self.db_speakers = {
@@ -58,11 +58,11 @@ class Names:
             if url:
                 self.db_sources[url] = name
         self.statuses = set(status_codes(session))
-        self.scales = {name_key(n) for n in session.scalars(select(RatingScale.name))}
+        self.scales = {spec.key(n) for n in session.scalars(select(RatingScale.name))}
 
     def speaker_problem(self, ref: str) -> str | None:
         """Why a speaker reference cannot be resolved, or None."""
-        key = name_key(ref)
+        key = spec.key(ref)
         if key in self.speakers or key in self.db_speakers:
             return None
         pairs = [(v, k) for k, v in {**self.db_speakers, **self.speakers}.items()]
@@ -73,17 +73,17 @@ class Names:
         """Why a source reference cannot be resolved, or None."""
         if ref.strip() in self.sources or ref.strip() in self.db_sources:
             return None
-        key = name_key(ref)
+        key = spec.key(ref)
         if key in self.sources or key in self.db_sources:
             return None
-        pairs = [(v, name_key(v)) for v in {*self.sources.values(), *self.db_sources.values()}]
+        pairs = [(v, spec.key(v)) for v in {*self.sources.values(), *self.db_sources.values()}]
         hint = _did_you_mean(near_matches(ref, pairs))
         return f"unknown source {ref!r}{hint} (declare it under [[sources]])"
 
     def new_speaker_problem(self, data: dict[str, Any]) -> str | None:
         """A declared speaker the database lacks whose name nearly matches a known one."""
         names = [data["name"], *(data.get("aliases") or [])]
-        if any(name_key(n) in self.db_speakers for n in names):
+        if any(spec.key(n) in self.db_speakers for n in names):
             return None
         pairs = [(v, k) for k, v in self.db_speakers.items()]
         near = near_matches(data["name"], pairs)
@@ -96,11 +96,11 @@ class Names:
 
     def new_source_problem(self, data: dict[str, Any]) -> str | None:
         """A declared source the database lacks whose name nearly matches a known one."""
-        key = name_key(data["name"])
+        key = spec.key(data["name"])
         if key in self.db_sources or (data.get("url") or "").strip() in self.db_sources:
             return None
-        pairs = [(v, name_key(v)) for v in set(self.db_sources.values())]
-        near = [n for n in near_matches(data["name"], pairs) if name_key(n) != key]
+        pairs = [(v, spec.key(v)) for v in set(self.db_sources.values())]
+        near = [n for n in near_matches(data["name"], pairs) if spec.key(n) != key]
         return (
             f"new source {data['name']!r} nearly matches a known one{_did_you_mean(near)}"
             if near
@@ -170,7 +170,7 @@ def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
                         ("claims", i, "evidence_source", item["evidence_source"]),
                     )
             for item in filter(None, claim.get("verdicts") or []):
-                if item.get("scale") and name_key(item["scale"]) not in names.scales:
+                if item.get("scale") and spec.key(item["scale"]) not in names.scales:
                     add(
                         f"unknown rating scale {item['scale']!r}",
                         ("claims", i, "scale", item["scale"]),
