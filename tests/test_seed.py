@@ -323,6 +323,7 @@ def test_second_story_links_across_files_and_adds_verdicts(engine: Engine, tmp_p
         """
 [story]
 id = "follow-up"
+origin = "seed"
 tags = ["nato"]
 
 [[claims]]
@@ -440,10 +441,11 @@ def test_malformed_seed_file_is_one_clear_error(
     before = sqlite_dump(f"sqlite:///{sqlite_path}")
     result = run_sqlite("seed", str(SEED), str(bad))
     assert result.exit_code == 1
+    # one Error line; a file with several problems lists each on its own line after it
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"Error: seed file {bad}: ")
-    assert problem in lines[0]
+    assert [line.startswith("Error:") for line in lines].count(True) == 1, result.stderr
+    assert lines[0].startswith(f"Error: story file {bad}")
+    assert problem in result.stderr
     assert "Traceback" not in result.output
     # nothing half-written: not even the good file's claims
     assert sqlite_dump(f"sqlite:///{sqlite_path}") == before
@@ -466,7 +468,7 @@ def test_alias_owned_by_another_speaker_is_refused(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
         create_speaker(session, "Moscow", kind="organisation", role="City government")
         create_speaker(session, "Russian government", kind="organisation", force=True)
-    with pytest.raises(FactdbError, match="the name 'Moscow' already belongs to speaker 'Moscow'"):
+    with pytest.raises(FactdbError, match="the name 'Moscow' is already used by speaker 'Moscow'"):
         seed(engine)
 
 
@@ -557,6 +559,6 @@ def test_near_miss_speaker_name_is_refused_not_duplicated(engine: Engine) -> Non
     with pytest.raises(FactdbError) as caught:
         seed(engine)
     message = str(caught.value)
-    assert message.startswith(f"seed file {SEED}: ")
-    assert "did you mean 'Oana Lungesku'?" in message and "aliases in the seed file" in message
+    assert message.startswith(f"story file {SEED}:")
+    assert "did you mean 'Oana Lungesku'?" in message and "aliases in the story file" in message
     assert row_counts(engine)["statements"] == 0

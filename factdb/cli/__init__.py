@@ -22,7 +22,8 @@ from factdb.errors import FactdbError
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("factdb.cli.setup", "init", "Create or upgrade the database; --seed loads seeds/."),
     "db": ("factdb.cli.dbcmd", "db", "Schema migrations, copies and backups."),
-    "seed": ("factdb.cli.setup", "seed", "Load a seed file (loading twice changes nothing)."),
+    "story": ("factdb.cli.story", "story", "Story files: new template, load (checked), export."),
+    "seed": ("factdb.cli.setup", "seed", "Load story files (alias of 'story load')."),
     "claim": ("factdb.cli.claim", "claim", "Add, list, show, edit and track claims."),
     "speaker": ("factdb.cli.speaker", "speaker", "People and organisations who say things."),
     "source": ("factdb.cli.source", "source", "Where statements appeared or were reported."),

@@ -38,13 +38,11 @@ def prepare_database(app: AppContext) -> str:
     return f"upgraded database {display_url(app.url)} from {before} to {head}"
 
 
-def load_seeds(app: AppContext, files: list[Path]) -> None:
-    """Load seed files in one transaction and report what they added."""
-    from factdb.services.seeding import load_seed_files
+def load_seeds(app: AppContext, files: list[Path], *, dry_run: bool = False) -> None:
+    """Load seed (story) files in one transaction and report what they added and changed."""
+    from factdb.cli.story import load_files
 
-    with app.session() as session:
-        summary = load_seed_files(session, files)
-    click.echo(summary, err=True)
+    load_files(app, files, dry_run=dry_run, verb="seeded")
 
 
 @click.command()
@@ -61,9 +59,10 @@ def init(app: AppContext, seed: bool) -> None:
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check and report what would change; write nothing.")
 @pass_app
-def seed(app: AppContext, files: tuple[Path, ...]) -> None:
-    """Load seed FILES (default: the story in seeds/). Loading twice changes nothing."""
+def seed(app: AppContext, files: tuple[Path, ...], dry_run: bool) -> None:
+    """Load story FILES (default: the story in seeds/); 'factdb story load' by its old name."""
     from factdb.services.seeding import default_seed_files
 
-    load_seeds(app, list(files) or default_seed_files())
+    load_seeds(app, list(files) or default_seed_files(), dry_run=dry_run)

@@ -504,7 +504,9 @@ def _links(session: Session, claim_id: int, *, outgoing: bool) -> list[dict[str,
         .join(Statement, Statement.id == other)
         .join(Speaker, Speaker.id == Statement.speaker_id)
         .where(mine == claim_id)
-        .order_by(StatementLink.id)
+        # by the other claim, then as recorded: the same order in any copy of the database
+        # (a story file recreates links claim by claim, so their own ids may come out permuted)
+        .order_by(other, StatementLink.id)
     )
     return [
         {

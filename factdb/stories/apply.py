@@ -1,0 +1,462 @@
+"""Write checked stories through the services, and say what changed.
+
+A claim is found again by its stored identity (origin + external id, see
+:meth:`Story.identity`), else by its content (speaker, text, date: a claim the user typed in is
+adopted, not duplicated). Loading a file twice changes nothing; loading an edited file applies
+the edits: a claim's changed fields, added attributions (and changed verbs), new status events,
+links and verdicts, a declared speaker's or source's changed fields and new aliases. Nothing is
+deleted by a load: removing a record is a command of its own, so that a file missing a line
+can never destroy what another desk added.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from factdb.dates import PartialDate, format_partial, parse_partial
+from factdb.errors import FactdbError
+from factdb.models import (
+    Attribution,
+    Source,
+    Speaker,
+    Statement,
+)
+from factdb.stories import bulk, spec
+from factdb.stories.details import ClaimDetails
+from factdb.stories.known import Known
+from factdb.stories.read import Problem, Story, StoryError
+from factdb.textkeys import clean_text, normalise_tag
+
+
+@dataclass
+class LoadReport:
+    """What a load did: counts by kind of change, and one line per edit of an existing record."""
+
+    files: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    changes: list[str] = field(default_factory=list)
+
+    def summary(self, verb: str = "loaded") -> str:
+        """``loaded: 16 claims added, 0 unchanged; 5 speakers added, 0 matched; …``."""
+        c = self.counts
+        parts = [
+            f"{c['claims added']} claims added, {c['claims unchanged']} unchanged"
+            + (f", {c['claims changed']} changed" if c["claims changed"] else "")
+            + (f", {c['claims matched']} matched existing" if c["claims matched"] else ""),
+            f"{c['speakers added']} speakers added, {c['speakers matched']} matched",
+            f"{c['sources added']} sources added, {c['sources matched']} matched",
+            f"{c['status events added']} status events added, {c['status events present']} present",
+            f"{c['links added']} links added, {c['links present']} present",
+        ]
+        if c["verdicts added"] or c["verdicts present"]:
+            parts.append(f"{c['verdicts added']} verdicts added, {c['verdicts present']} present")
+        if c["attributions added"]:
+            parts.append(f"{c['attributions added']} attributions added to existing claims")
+        if c["aliases added"]:
+            parts.append(f"{c['aliases added']} aliases added to existing speakers")
+        noun = "file" if self.files == 1 else "files"
+        return f"{verb}: {'; '.join(parts)} ({self.files} {noun})"
+
+
+def _clean(value: Any) -> Any:
+    return clean_text(value) or None if isinstance(value, str) else value
+
+
+class Applier(ClaimDetails):
+    """Applies stories to one session; caches the speakers and sources it resolved."""
+
+    def __init__(self, session: Session, report: LoadReport) -> None:
+        self.session = session
+        self.report = report
+        self.speakers: dict[str, Speaker] = {}
+        self.sources: dict[str, Source] = {}
+        self.known = Known(session)
+        # status code as written → the vocabulary's code
+        self.codes: dict[str, str] = {}
+        # claims added by this load: their details are new, not changes to report
+        self.fresh: set[int] = set()
+        # the date each new claim was said (a status may not be dated before it)
+        self.said: dict[int, PartialDate | None] = {}
+
+    def count(self, what: str, n: int = 1) -> None:
+        self.report.counts[what] += n
+
+    def changed(self, what: str, fields: list[str]) -> None:
+        if fields:
+            self.report.changes.append(f"{what}: {', '.join(fields)} changed")
+
+    # speakers ------------------------------------------------------------------------------
+
+    def speaker(self, data: dict[str, Any]) -> None:
+        """Create a declared speaker, or match it and apply the file's fields and aliases."""
+        names = [data["name"], *(data.get("aliases") or [])]
+        existing = self.known.speaker(names)
+        if existing is None:
+            existing = self.known.new_speaker(data)
+            self.count("speakers added")
+        else:
+            self.count("speakers matched")
+            # a speaker adopted under another of its names keeps the user's fields
+            if existing.name_key == spec.key(data["name"]):
+                self._edit_speaker(existing, data)
+            known = {existing.name_key} | {a.alias_key for a in existing.aliases}
+            # a speaker adopted under one of the file's aliases also answers to the file's name
+            for alias in names:
+                if spec.key(alias) not in known:
+                    self.known.new_alias(existing, alias)
+                    known.add(spec.key(alias))
+                    self.count("aliases added")
+        for n in names:
+            self.speakers[spec.key(n)] = existing
+
+    def _edit_speaker(self, speaker: Speaker, data: dict[str, Any]) -> None:
+        from factdb.services.speakers import edit_speaker
+
+        changes = {
+            k: data[k]
+            for k in ("kind", "role", "notes")
+            if k in data and _clean(data[k]) != getattr(speaker, k)
+        }
+        if "external_ids" in data and (data["external_ids"] or None) != speaker.external_ids:
+            wanted = data["external_ids"] or {}
+            # edit_speaker merges: an empty value removes a key the file no longer has
+            changes["external_ids"] = {**{k: "" for k in speaker.external_ids or {}}, **wanted}
+        if changes:
+            edit_speaker(self.session, speaker.id, **changes)
+            self.changed(f"speaker {speaker.name!r}", sorted(changes))
+
+    def speaker_acts_for(self, data: dict[str, Any]) -> None:
+        """Second pass: whom each declared speaker acts for (declared in any order)."""
+        from factdb.services.speakers import edit_speaker
+
+        if "acts_for" not in data:
+            return
+        speaker = self.speakers[spec.key(data["name"])]
+        if speaker.name_key != spec.key(data["name"]):
+            return
+        target = self.speaker_ref(data["acts_for"]) if data["acts_for"] else None
+        if speaker.acts_for_id != (target.id if target else None):
+            had = speaker.acts_for_id is not None
+            edit_speaker(self.session, speaker.id, acts_for=target.id if target else None)
+            if had:
+                self.changed(f"speaker {speaker.name!r}", ["acts_for"])
+
+    def speaker_ref(self, ref: str) -> Speaker:
+        from factdb.services.speakers import get_speaker
+
+        found = self.speakers.get(spec.key(ref))
+        if found is None:
+            found = self.speakers[spec.key(ref)] = get_speaker(self.session, ref)
+        return found
+
+    # sources -------------------------------------------------------------------------------
+
+    def source(self, data: dict[str, Any]) -> None:
+        """Create a declared source, or match it (URL, else name) and apply the file's fields."""
+        existing = self.known.source(data["name"], data.get("url"))
+        if existing is None:
+            existing = self.known.new_source(data)
+            self.count("sources added")
+        else:
+            self.count("sources matched")
+            self._edit_source(existing, data)
+        self.sources[spec.key(data["name"])] = self.sources.get(spec.key(data["name"])) or existing
+        if data.get("url"):
+            self.sources[data["url"].strip()] = existing
+
+    def _edit_source(self, source: Source, data: dict[str, Any]) -> None:
+        from factdb.services.sources import edit_source
+
+        changes = {
+            k: data[k]
+            for k in ("kind", "title", "credit", "notes")
+            if k in data and _clean(data[k]) != _clean(getattr(source, k))
+        }
+        if "published_on" in data:
+            stored = format_partial(source.published_on, source.published_precision)
+            if data["published_on"] != stored:
+                changes["published_on"] = data["published_on"]
+        if changes:
+            edit_source(self.session, source.id, **changes)
+            self.changed(f"source {source.name!r}", sorted(changes))
+
+    def source_based_on(self, data: dict[str, Any]) -> None:
+        """Second pass: which source each declared source is based on."""
+        from factdb.services.sources import edit_source
+
+        if "based_on" not in data:
+            return
+        source = self.source_ref(data.get("url") or data["name"])
+        target = self.source_ref(data["based_on"]) if data["based_on"] else None
+        if source.based_on_id != (target.id if target else None):
+            had = source.based_on_id is not None
+            edit_source(self.session, source.id, based_on=target.id if target else None)
+            if had:
+                self.changed(f"source {source.name!r}", ["based_on"])
+
+    def source_ref(self, ref: str) -> Source:
+        from factdb.services.sources import get_source
+
+        found = self.sources.get(ref.strip()) or self.sources.get(spec.key(ref))
+        if found is None:
+            found = self.sources[spec.key(ref)] = get_source(self.session, ref)
+        return found
+
+    # claims ----------------------------------------------------------------------------------
+
+    def new_claims(self, story: Story) -> None:
+        """Find the story's claims again (edits go through :meth:`claim`); add the new ones in
+        bulk (:mod:`factdb.stories.bulk`) with their tags and chains."""
+        identities = [story.identity(c) if c else (None, None) for c in story.claims]
+        known = bulk.known_identities(self.session, identities)
+        new = []
+        for i, data in enumerate(story.claims):
+            origin, external = identities[i]
+            if external is not None and (origin, external) in known:
+                run_step(story, ("claims", i), self.claim, story, data)
+                run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
+                continue
+            fields: dict[str, Any] = {}
+            run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
+            new.append((i, data, fields))
+        in_db = bulk.known_keys(self.session, [f["row"]["content_key"] for _i, _d, f in new])
+        first: dict[str, int] = {}
+        rows, adopted = [], []
+        for i, data, fields in new:
+            key = fields["row"]["content_key"]
+            if key in in_db or key in first:
+                adopted.append((i, data, key))
+            else:
+                first[key] = len(rows)
+                rows.append((i, data, fields))
+        for _i, data, fields in rows:
+            # the current status goes in with the row: updating it afterwards would re-index
+            # every claim for search (an UPDATE fires the search triggers)
+            fields["row"]["current_status"] = self._latest_code(data)
+        ids = bulk.insert_statements(self.session, [f["row"] for _i, _d, f in rows])
+        chains, tags = [], []
+        for claim_id, (_i, data, fields) in zip(ids, rows, strict=True):
+            story.claim_ids[data["id"]] = claim_id
+            self.fresh.add(claim_id)
+            row = fields["row"]
+            self.said[claim_id] = (
+                PartialDate(row["said_on"], row["said_precision"]) if row["said_on"] else None
+            )
+            tags.append((claim_id, _tag_names(fields["tags"])))
+            wanted = [(self.source_ref(w["source"]).id, w) for w in self.wanted_chain(story, data)]
+            chains.extend(bulk.chain_rows(claim_id, wanted))
+        self.count("claims added", len(ids))
+        bulk.insert_tags(self.session, tags)
+        bulk.insert_rows(self.session, Attribution, chains)
+        for i, data, key in adopted:
+            # the user typed this very claim in already, or the file has it twice: use the
+            # first, do not store it twice
+            claim_id = in_db.get(key) or ids[first[key]]
+            story.claim_ids[data["id"]] = claim_id
+            self.count("claims matched" if claim_id in in_db.values() else "claims unchanged")
+            run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
+
+    def _latest_code(self, data: dict[str, Any]) -> str | None:
+        """The status a new claim's history leaves it in (latest date, then recorded-at, then
+        the file's order; an event without recorded-at is recorded now, after all others)."""
+        from factdb.services.statuses import check_status
+
+        latest: tuple[Any, ...] | None = None
+        for order, item in enumerate(filter(None, data.get("status") or [])):
+            code = self.codes.get(item["status"])
+            if code is None:
+                code = self.codes[item["status"]] = check_status(self.session, item["status"]).code
+            recorded = item.get("recorded_at") or "9999"
+            rank = (parse_partial(item["on"]).start, recorded, order)
+            if latest is None or rank > latest[0]:
+                latest = (rank, code)
+        return latest[1] if latest else None
+
+    def _new_row(
+        self,
+        story: Story,
+        data: dict[str, Any],
+        fields: dict[str, Any],
+        origin: str | None,
+        external: str | None,
+    ) -> None:
+        fields.update(self._claim_fields(story, data))
+        fields["row"] = bulk.statement_row(fields, origin, external)
+
+    def claim(self, story: Story, data: dict[str, Any]) -> None:
+        """Add a claim, or find it again and apply the file's changed fields."""
+        from factdb.services.claims import DuplicateClaim, add_claim
+
+        origin, external = story.identity(data)
+        fields = self._claim_fields(story, data)
+        existing = None
+        if external is not None:
+            existing = self.session.scalar(
+                select(Statement).where(
+                    Statement.origin == origin, Statement.external_id == external
+                )
+            )
+        if existing is not None:
+            story.claim_ids[data["id"]] = existing.id
+            self._edit_claim(existing, data, fields)
+            return
+        try:
+            statement = add_claim(
+                self.session,
+                text=fields["text"],
+                speaker=fields["speaker"].name,
+                create_speaker=False,
+                quote_kind=fields["quote_kind"],
+                language=fields["language"],
+                original_text=fields["original_text"],
+                original_language=fields["original_language"],
+                said_on=fields["said_on"],
+                context=fields["context"],
+                tags=fields["tags"],
+                origin=origin,
+                external_id=external,
+            )
+        except DuplicateClaim as exc:
+            # the user typed this very claim in already (or it has no external id and was
+            # loaded before): use it, do not store it twice
+            story.claim_ids[data["id"]] = exc.existing_id
+            key = "claims matched" if external is not None else "claims unchanged"
+            self.count(key)
+            return
+        story.claim_ids[data["id"]] = statement.id
+        self.fresh.add(statement.id)
+        self.count("claims added")
+
+    def _claim_fields(self, story: Story, data: dict[str, Any]) -> dict[str, Any]:
+        tags = list(dict.fromkeys([*story.tags, *(data.get("tags") or [])]))
+        return {
+            "text": data["text"],
+            "speaker": self.speaker_ref(data["speaker"]),
+            "quote_kind": data.get("quote_kind") or spec.DEFAULT_QUOTE_KIND,
+            "language": data.get("language", story.language),
+            "original_text": data.get("original_text"),
+            "original_language": data.get("original_language"),
+            "said_on": data.get("said_on"),
+            "context": data.get("context"),
+            "tags": tags,
+        }
+
+    def _edit_claim(
+        self, statement: Statement, data: dict[str, Any], fields: dict[str, Any]
+    ) -> None:
+        from factdb.services.claims import edit_claim
+
+        stored = {
+            "text": statement.text,
+            "speaker": statement.speaker_id,
+            "quote_kind": statement.quote_kind,
+            "language": statement.language,
+            "original_text": statement.original_text,
+            "original_language": statement.original_language,
+            "said_on": format_partial(statement.said_on, statement.said_precision),
+            "context": statement.context,
+            "tags": sorted(t.name for t in statement.tags),
+        }
+        wanted = dict(fields, speaker=fields["speaker"].id, tags=_tag_names(fields["tags"]))
+        for key in ("text", "original_text", "context"):
+            wanted[key] = _clean(wanted[key])
+        changes = {k: v for k, v in wanted.items() if v != stored[k]}
+        if changes:
+            if "speaker" in changes:
+                changes["speaker"] = fields["speaker"].name
+            edit_claim(self.session, statement.id, **changes)
+            self.count("claims changed")
+            self.changed(f"claim {data['id']!r} ({statement.id})", sorted(changes))
+        else:
+            self.count("claims unchanged")
+
+    @staticmethod
+    def wanted_chain(story: Story, data: dict[str, Any]) -> list[dict[str, Any]]:
+        """The claim's own chain, then the story's shared links and outlet it does not cite."""
+        wanted = [dict(item) for item in data.get("attributions") or [] if item]
+        cited = {(spec.key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
+        extra = list(story.chain)
+        if story.outlet:
+            extra.append({"source": story.outlet, "role": "published_by"})
+        for item in extra:
+            if (spec.key(item["source"]), item.get("role") or spec.DEFAULT_ROLE) not in cited:
+                wanted.append(dict(item))
+        return wanted
+
+    def attributions(self, story: Story, data: dict[str, Any]) -> None:
+        """Make an existing claim's chain hold the file's links (new claims: see bulk)."""
+        claim_id = story.claim_ids[data["id"]]
+        if claim_id in self.fresh:
+            return
+        rows = list(
+            self.session.scalars(
+                select(Attribution)
+                .where(Attribution.statement_id == claim_id)
+                .order_by(Attribution.position)
+            )
+        )
+        wanted = self.wanted_chain(story, data)
+        present = {(r.source_id, r.role): r for r in rows}
+        taken = {r.position for r in rows}
+        for item in wanted:
+            source = self.source_ref(item["source"])
+            role = item.get("role") or spec.DEFAULT_ROLE
+            verb = " ".join(item["verb"].split()) if item.get("verb") else None
+            row = present.get((source.id, role))
+            if row is not None:
+                if row.verb != verb:
+                    row.verb = verb
+                    what = f"claim {data['id']!r} ({claim_id}), {source.name} {role}"
+                    self.changed(what, ["verb"])
+                continue
+            position = item.get("position")
+            if position is None or position in taken:
+                position = max(taken, default=0) + 1
+            taken.add(position)
+            row = Attribution(
+                statement_id=claim_id, source_id=source.id, role=role, verb=verb, position=position
+            )
+            self.session.add(row)
+            present[(source.id, role)] = row
+            self.count("attributions added")
+            self.report.changes.append(
+                f"claim {data['id']!r} ({claim_id}): attribution added ({source.name}, {role})"
+            )
+
+    def claim_ref(self, story: Story, ref: str) -> int:
+        """The database id of a claim named in ``story``: a local key, or "<story>/<key>" for
+        another story's claim (under this story's origin, else under the only origin that has
+        that external id)."""
+        if "/" not in ref:
+            return story.claim_ids[ref]
+        rows = self.session.execute(
+            select(Statement.id, Statement.origin).where(Statement.external_id == ref)
+        ).all()
+        mine = [row.id for row in rows if row.origin == story.origin]
+        if mine or len(rows) == 1:
+            return mine[0] if mine else rows[0].id
+        if not rows:
+            raise FactdbError(f"no claim with the id {ref!r}")
+        origins = ", ".join(sorted(repr(row.origin) for row in rows))
+        raise FactdbError(f"claim id {ref!r} is in several origins ({origins})")
+
+
+def _tag_names(tags: list[str]) -> list[str]:
+    """Tags as the database stores them (normalised, once each), sorted."""
+    return sorted({name for name in map(normalise_tag, tags) if name})
+
+
+def run_step(story: Story, where: tuple[Any, ...], step: Any, *args: Any) -> None:
+    """Run one loading step; a refusal from a service becomes a StoryError at the line of
+    ``where`` (the arguments of :meth:`Story.line`, looked up only when needed)."""
+    try:
+        step(*args)
+    except StoryError:
+        raise
+    except FactdbError as exc:
+        raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None

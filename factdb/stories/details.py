@@ -1,0 +1,208 @@
+"""What a load records about claims besides the claims: status histories, links, verdicts.
+
+A mixin of :class:`factdb.stories.apply.Applier` (which provides the session, the caches and the
+report), kept apart so that each module reads in one sitting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from factdb.dates import format_partial, parse_partial
+from factdb.errors import FactdbError
+from factdb.models import StatementLink, StatusEvent, Verdict
+from factdb.stories import bulk
+from factdb.stories.read import Problem, Story, StoryError
+from factdb.textkeys import clean_text
+
+
+class ClaimDetails:
+    """Status events, links and verdicts of the claims a load adds or finds again."""
+
+    session: Any
+    report: Any
+    fresh: set[int]
+    said: dict[int, Any]
+    codes: dict[str, str]
+    # the Applier's methods these steps use
+    count: Callable[..., None]
+    changed: Callable[[str, list[str]], None]
+    claim_ref: Callable[[Story, str], int]
+    source_ref: Callable[[str], Any]
+
+    def fresh_statuses(self, story: Story) -> None:
+        """The status histories of the story's new claims, in one insert."""
+        from factdb.services.statuses import check_status
+
+        codes = self.codes
+        rows = []
+        for i, data in enumerate(story.claims):
+            claim_id = story.claim_ids.get(data.get("id"))
+            if claim_id not in self.fresh:
+                continue
+            for item in filter(None, data.get("status") or []):
+                where = ("claims", i, "status", item["status"])
+                try:
+                    if item["status"] not in codes:
+                        codes[item["status"]] = check_status(self.session, item["status"]).code
+                    row = bulk.event_row(
+                        claim_id, self.said[claim_id], codes[item["status"]], item, story.origin
+                    )
+                    evidence = item.get("evidence_claim")
+                    row["evidence_statement_id"] = (
+                        self.claim_ref(story, evidence) if evidence else None
+                    )
+                    source = item.get("evidence_source")
+                    row["evidence_source_id"] = self.source_ref(source).id if source else None
+                except FactdbError as exc:
+                    raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
+                rows.append(row)
+        bulk.insert_rows(self.session, StatusEvent, rows)
+        self.count("status events added", len(rows))
+
+    def statuses(self, story: Story, data: dict[str, Any]) -> None:
+        """Add the file's status events the claim lacks; recompute its current status."""
+        from factdb.services.claims import get_claim
+        from factdb.services.statuses import (
+            check_not_before_claim,
+            check_status,
+            refresh_current_status,
+        )
+
+        items = [i for i in data.get("status") or [] if i]
+        claim_id = story.claim_ids[data["id"]]
+        if not items or claim_id in self.fresh:
+            return
+        statement = get_claim(self.session, claim_id)
+        present = {
+            (e.status_code, e.effective_on, e.effective_precision, e.recorded_at)
+            for e in self.session.scalars(
+                select(StatusEvent).where(StatusEvent.statement_id == claim_id)
+            )
+        }
+        loose = {p[:3] for p in present}
+        added = False
+        for item in items:
+            code = check_status(self.session, item["status"]).code
+            when = parse_partial(item["on"])
+            recorded = (
+                dt.datetime.fromisoformat(item["recorded_at"]) if item.get("recorded_at") else None
+            )
+            if recorded is not None and recorded.tzinfo is not None:
+                recorded = recorded.astimezone(dt.UTC).replace(tzinfo=None)
+            identity = (code, when.start, when.precision)
+            if (recorded is None and identity in loose) or (*identity, recorded) in present:
+                self.count("status events present")
+                continue
+            check_not_before_claim(statement, when, f"status {code!r}")
+            evidence_claim = (
+                self.claim_ref(story, item["evidence_claim"])
+                if item.get("evidence_claim")
+                else None
+            )
+            if evidence_claim == claim_id:
+                raise FactdbError(f"claim {claim_id} cannot be evidence of its own status")
+            self.session.add(
+                StatusEvent(
+                    statement_id=claim_id,
+                    status_code=code,
+                    effective_on=when.start,
+                    effective_precision=when.precision,
+                    recorded_at=recorded or dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                    note=item.get("note") or None,
+                    evidence_source_id=self.source_ref(item["evidence_source"]).id
+                    if item.get("evidence_source")
+                    else None,
+                    evidence_statement_id=evidence_claim,
+                    recorded_by=item.get("recorded_by", story.origin) or None,
+                )
+            )
+            present.add((*identity, recorded))
+            loose.add(identity)
+            self.count("status events added")
+            added = True
+            if claim_id not in self.fresh:
+                self.report.changes.append(
+                    f"claim {data['id']!r} ({claim_id}): status {code!r} on {when} added"
+                )
+        if added:
+            refresh_current_status(self.session, statement)
+
+    def links(self, story: Story, data: dict[str, Any]) -> None:
+        """Add the file's links from this claim; update a link's date or note."""
+        from factdb.services.links import link_claims
+
+        from_id = story.claim_ids[data["id"]]
+        for item in filter(None, data.get("links") or []):
+            to_id = self.claim_ref(story, item["to"])
+            row = self.session.scalar(
+                select(StatementLink).where(
+                    StatementLink.from_statement_id == from_id,
+                    StatementLink.to_statement_id == to_id,
+                    StatementLink.relation == item["relation"],
+                )
+            )
+            if row is None:
+                link_claims(
+                    self.session,
+                    from_id,
+                    item["relation"],
+                    to_id,
+                    linked_on=item.get("on"),
+                    note=item.get("note"),
+                )
+                self.count("links added")
+                continue
+            self.count("links present")
+            when = parse_partial(item["on"]) if item.get("on") else None
+            edits = []
+            if format_partial(row.linked_on, row.linked_precision) != (str(when) if when else None):
+                row.linked_on, row.linked_precision = (
+                    (when.start, when.precision) if when else (None, None)
+                )
+                edits.append("date")
+            if (row.note or None) != (item.get("note") or None):
+                row.note = item.get("note") or None
+                edits.append("note")
+            self.changed(
+                f"claim {data['id']!r} ({from_id}), link {item['relation']} {item['to']!r}", edits
+            )
+
+    def verdicts(self, story: Story, data: dict[str, Any]) -> None:
+        """Add the file's verdicts the claim lacks (same label, reviewer and date)."""
+        from factdb.services.verdicts import add_verdict
+
+        claim_id = story.claim_ids[data["id"]]
+        for item in filter(None, data.get("verdicts") or []):
+            reviewed = parse_partial(item["reviewed_on"]).start if item.get("reviewed_on") else None
+            query = select(Verdict.id).where(
+                Verdict.statement_id == claim_id,
+                Verdict.label == clean_text(item["label"]),
+                Verdict.reviewed_on.is_(None)
+                if reviewed is None
+                else Verdict.reviewed_on == reviewed,
+                Verdict.reviewer.is_(None)
+                if not item.get("reviewer")
+                else Verdict.reviewer == clean_text(item["reviewer"]),
+            )
+            # a new claim takes its verdicts as written (two alike included)
+            if claim_id not in self.fresh and self.session.scalar(query) is not None:
+                self.count("verdicts present")
+                continue
+            add_verdict(
+                self.session,
+                claim_id,
+                item["label"],
+                reviewer=item.get("reviewer"),
+                reviewed_on=item.get("reviewed_on"),
+                url=item.get("url"),
+                scale=item.get("scale"),
+                rating_value=item.get("rating_value"),
+                best_rating=item.get("best_rating"),
+                worst_rating=item.get("worst_rating"),
+            )
+            self.count("verdicts added")

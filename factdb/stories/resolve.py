@@ -1,0 +1,178 @@
+"""Check a story's names against the database before anything is written (read-only).
+
+Every speaker, source, status and scale a story names must be declared in the file or exist
+in the database; a new name that nearly matches a known one is a problem ("did you mean"),
+because storing it would make two records of one person or outlet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from factdb.services.names import near_matches
+from factdb.stories import spec
+from factdb.stories.read import Problem, Story
+
+
+def _did_you_mean(candidates: list[str]) -> str:
+    return f"; did you mean {' or '.join(repr(c) for c in candidates)}?" if candidates else ""
+
+
+class Names:
+    """The speakers, sources, statuses and scales known to a load: the files' and the database's."""
+
+    def __init__(self, session: Session, stories: list[Story]) -> None:
+        from sqlalchemy import select
+
+        from factdb.models import RatingScale, Source, Speaker, SpeakerAlias
+        from factdb.services.statuses import status_codes
+
+        self.session = session
+        self.speakers: dict[str, str] = {}
+        self.sources: dict[str, str] = {}
+        for story in stories:
+            for s in filter(None, story.speakers):
+                for value in [s["name"], *(s.get("aliases") or [])]:
+                    # suggestions name what the file wrote: the alias, not whose alias it is
+                    self.speakers.setdefault(spec.key(value), value)
+            for s in filter(None, story.sources):
+                self.sources.setdefault(spec.key(s["name"]), s["name"])
+                if s.get("url"):
+                    self.sources.setdefault(s["url"].strip(), s["name"])
+        self.db_speakers = {
+            key: name for name, key in session.execute(select(Speaker.name, Speaker.name_key))
+        }
+        self.db_speakers.update(
+            {
+                key: alias
+                for alias, key in session.execute(
+                    select(SpeakerAlias.alias, SpeakerAlias.alias_key)
+                )
+            }
+        )
+        self.db_sources: dict[str, str] = {}
+        for name, key, url in session.execute(select(Source.name, Source.name_key, Source.url)):
+            self.db_sources.setdefault(key, name)
+            if url:
+                self.db_sources[url] = name
+        self.statuses = set(status_codes(session))
+        self.scales = {spec.key(n) for n in session.scalars(select(RatingScale.name))}
+
+    def speaker_problem(self, ref: str) -> str | None:
+        """Why a speaker reference cannot be resolved, or None."""
+        key = spec.key(ref)
+        if key in self.speakers or key in self.db_speakers:
+            return None
+        pairs = [(v, k) for k, v in {**self.db_speakers, **self.speakers}.items()]
+        hint = _did_you_mean(near_matches(ref, pairs))
+        return f"unknown speaker {ref!r}{hint} (declare it under [[speakers]])"
+
+    def source_problem(self, ref: str) -> str | None:
+        """Why a source reference cannot be resolved, or None."""
+        if ref.strip() in self.sources or ref.strip() in self.db_sources:
+            return None
+        key = spec.key(ref)
+        if key in self.sources or key in self.db_sources:
+            return None
+        pairs = [(v, spec.key(v)) for v in {*self.sources.values(), *self.db_sources.values()}]
+        hint = _did_you_mean(near_matches(ref, pairs))
+        return f"unknown source {ref!r}{hint} (declare it under [[sources]])"
+
+    def new_speaker_problem(self, data: dict[str, Any]) -> str | None:
+        """A declared speaker the database lacks whose name nearly matches a known one."""
+        names = [data["name"], *(data.get("aliases") or [])]
+        if any(spec.key(n) in self.db_speakers for n in names):
+            return None
+        pairs = [(v, k) for k, v in self.db_speakers.items()]
+        near = near_matches(data["name"], pairs)
+        if not near:
+            return None
+        return (
+            f"new speaker {data['name']!r} nearly matches a known one{_did_you_mean(near)} "
+            "(use that name, or list it among the aliases in the story file)"
+        )
+
+    def new_source_problem(self, data: dict[str, Any]) -> str | None:
+        """A declared source the database lacks whose name nearly matches a known one."""
+        key = spec.key(data["name"])
+        if key in self.db_sources or (data.get("url") or "").strip() in self.db_sources:
+            return None
+        pairs = [(v, spec.key(v)) for v in set(self.db_sources.values())]
+        near = [n for n in near_matches(data["name"], pairs) if spec.key(n) != key]
+        return (
+            f"new source {data['name']!r} nearly matches a known one{_did_you_mean(near)}"
+            if near
+            else None
+        )
+
+    def status_problem(self, code: str) -> str | None:
+        """Why a status code is refused, or None."""
+        if code.strip().lower() in self.statuses:
+            return None
+        near = near_matches(code, [(s, s) for s in self.statuses])
+        return f"unknown status {code!r}{_did_you_mean(near)} (see 'factdb status list')"
+
+
+def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
+    """Every name problem of every story, by file path (empty when all resolve)."""
+    names = Names(session, stories)
+    found: dict[str, list[Problem]] = {}
+    for story in stories:
+        problems = found.setdefault(str(story.path), [])
+
+        def add(
+            message: str | None,
+            where: tuple[Any, ...],
+            problems: list[Problem] = problems,
+            story: Story = story,
+        ) -> None:
+            if message:
+                problems.append(Problem(story.line(*where), message))
+
+        for i, s in enumerate(story.speakers):
+            if not s:  # a table with problems of shape, already reported
+                continue
+            add(names.new_speaker_problem(s), ("speakers", i, "name"))
+            if s.get("acts_for"):
+                add(names.speaker_problem(s["acts_for"]), ("speakers", i, "acts_for"))
+        for i, s in enumerate(story.sources):
+            if not s:
+                continue
+            add(names.new_source_problem(s), ("sources", i, "name"))
+            if s.get("based_on"):
+                add(names.source_problem(s["based_on"]), ("sources", i, "based_on"))
+        for link in story.chain:
+            add(
+                names.source_problem(link["source"]),
+                ("story", None, "chain", link["source"]),
+            )
+        if story.outlet:
+            add(names.source_problem(story.outlet), ("story", None, "outlet"))
+        for i, claim in enumerate(story.claims):
+            if not claim:
+                continue
+            add(names.speaker_problem(claim["speaker"]), ("claims", i, "speaker"))
+            for item in filter(None, claim.get("attributions") or []):
+                add(
+                    names.source_problem(item["source"]),
+                    ("claims", i, "source", item["source"]),
+                )
+            for item in filter(None, claim.get("status") or []):
+                add(
+                    names.status_problem(item["status"]),
+                    ("claims", i, "status", item["status"]),
+                )
+                if item.get("evidence_source"):
+                    add(
+                        names.source_problem(item["evidence_source"]),
+                        ("claims", i, "evidence_source", item["evidence_source"]),
+                    )
+            for item in filter(None, claim.get("verdicts") or []):
+                if item.get("scale") and spec.key(item["scale"]) not in names.scales:
+                    add(
+                        f"unknown rating scale {item['scale']!r}",
+                        ("claims", i, "scale", item["scale"]),
+                    )
+    return {path: problems for path, problems in found.items() if problems}

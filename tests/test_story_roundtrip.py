@@ -1,0 +1,375 @@
+"""Lossless story files: database → story export → empty database → story load gives the same
+``claim show`` record for every claim and the same ``claim list --as-of D`` for every date, on
+both backends, for the seed story and for random databases built through the services."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from factdb.db import make_engine
+from factdb.filters import ClaimFilter
+from factdb.models import Statement, StatusEvent
+from factdb.services.query import claim_detail, list_claims
+from factdb.services.seeding import default_seed_files, load_seed_files
+from factdb.stories.export import export_story
+from factdb.stories.load import load_stories
+from factdb.stories.tomldoc import render
+from factdb.vocab import ATTRIBUTION_ROLES, LINK_RELATIONS, QUOTE_KINDS, SOURCE_KINDS
+
+
+def _identity(row: Any) -> tuple[Any, ...]:
+    """How a claim is recognised across databases (its ids differ)."""
+    if row.external_id:
+        return ("id", row.origin, row.external_id)
+    return ("content", row.speaker.name, row.text, row.said_on, row.said_precision)
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    """Every claim's ``claim show`` record with database ids replaced by claim identities,
+    and the ``claim list --as-of`` answer for every date on which anything could change."""
+    with Session(engine) as session:
+        claims = list(session.scalars(select(Statement)))
+        ident = {c.id: repr(_identity(c)) for c in claims}
+        records = {}
+        for c in claims:
+            d = json.loads(json.dumps(claim_detail(session, c.id), default=str))
+            for key in ("id", "created_at", "updated_at"):
+                d.pop(key)
+            d["speaker"].pop("id")
+            for a in d["attributions"]:
+                a["source"].pop("id")
+            for e in d["status_history"]:
+                e.pop("id")
+                e["evidence_claim_id"] = ident.get(e["evidence_claim_id"])
+            for direction in ("outgoing", "incoming"):
+                for link in d["links"][direction]:
+                    link.pop("id")
+                    link["claim_id"] = ident[link["claim_id"]]
+            for v in d["verdicts"]:
+                v.pop("id")
+            records[ident[c.id]] = d
+        days = {e.effective_on for e in session.scalars(select(StatusEvent))}
+        days |= {d + dt.timedelta(days=k) for d in set(days) for k in (-1, 1)}
+        as_of = {}
+        for day in sorted(days):
+            rows = list_claims(session, ClaimFilter(as_of=day))
+            as_of[day.isoformat()] = sorted((ident[r["id"]], r["status"]) for r in rows)
+    return {"claims": records, "as_of": as_of}
+
+
+def round_trip(source: Engine, target: Engine, tmp_path: Path) -> Path:
+    """Export ``source`` whole to a story file and load that into ``target``."""
+    with Session(source) as session:
+        text = render(export_story(session).data)
+    path = tmp_path / "exported.toml"
+    path.write_text(text, encoding="utf-8")
+    with Session(target) as session, session.begin():
+        load_stories(session, [path])
+    return path
+
+
+@pytest.fixture
+def second_engine(db_url: str, tmp_path: Path, sqlite_template: Path, request) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """Another empty database on the same backend as ``engine``."""
+    if db_url.startswith("sqlite"):
+        path = tmp_path / "second.db"
+        shutil.copyfile(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    databases = request.getfixturevalue("pg_databases")
+    url = databases.take()
+    eng = make_engine(url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        databases.give_back(url)
+
+
+def test_seed_story_round_trips_losslessly(
+    engine: Engine, second_engine: Engine, tmp_path: Path
+) -> None:
+    with Session(engine) as session, session.begin():
+        load_seed_files(session, default_seed_files())
+    path = round_trip(engine, second_engine, tmp_path)
+    before, after = snapshot(engine), snapshot(second_engine)
+    assert after == before
+    # the flat export's failure: as of 2021-10-15 the accusation is still alleged
+    accusation = repr(("id", "seed", "nato-russia-2021/nato-accuses-intelligence-officers"))
+    assert (accusation, "alleged") in after["as_of"]["2021-10-17"]
+    # and loading the export again changes nothing
+    with Session(second_engine) as session, session.begin():
+        report = load_stories(session, [path])
+    assert report.changes == [] and report.counts["claims added"] == 0
+    assert snapshot(second_engine) == before
+
+
+def test_typed_in_claims_and_shared_source_names_round_trip(
+    engine: Engine, second_engine: Engine, tmp_path: Path
+) -> None:
+    """Claims without an external id, two sources of one name (by URL), a gap-free chain with
+    a duplicate source, a verdict on a scale, and an event with no recorder."""
+    from factdb.services.claims import AttributionInput, add_attribution, add_claim, get_claim
+    from factdb.services.links import link_claims
+    from factdb.services.speakers import create_speaker
+    from factdb.services.statuses import add_status_event
+    from factdb.services.verdicts import add_verdict
+
+    with Session(engine) as session, session.begin():
+        create_speaker(session, "Desk Org", kind="organisation", external_ids={"wikidata": "Q1"})
+        create_speaker(session, "Ann Reporter", acts_for="Desk Org", aliases=["A. R."], notes="n")
+        one = add_claim(session, text="First thing.", speaker="Ann Reporter", said_on="2020")
+        two = add_claim(
+            session,
+            text="Zweite Sache.",
+            speaker="Desk Org",
+            quote_kind="translation",
+            original_text="Second thing.",
+            original_language="en",
+            language="de",
+            origin="csv",
+            external_id="row-7",
+            tags=["x", "y"],
+            sources=[
+                AttributionInput(
+                    source="Daily", url="https://daily.example/1", role="published_by"
+                ),
+                AttributionInput(source="Daily", url="https://daily.example/2", verb="wrote"),
+            ],
+        )
+        add_attribution(
+            session,
+            get_claim(session, two.id),
+            AttributionInput(source="Daily", url="https://daily.example/1", role="published_by"),
+        )
+        add_status_event(session, one.id, "alleged", "2020-05", recorded_by=None)
+        add_status_event(session, one.id, "alleged", "2020-05", note="again")
+        add_status_event(
+            session,
+            two.id,
+            "confirmed",
+            "2021",
+            evidence_claim_id=one.id,
+            evidence_source="https://daily.example/2",
+        )
+        link_claims(session, two.id, "confirms", one.id, note="both ways")
+        add_verdict(
+            session,
+            one.id,
+            "Pants on Fire",
+            scale="Truth-O-Meter",
+            reviewer="X",
+            reviewed_on="2021-02-03",
+        )
+        add_verdict(session, two.id, "odd label")
+    round_trip(engine, second_engine, tmp_path)
+    assert snapshot(second_engine) == snapshot(engine)
+
+
+# --- random databases (SQLite; the fixed cases above run on both backends) -------------------
+
+NAMES = ["Ann Lee", "Bo Chen", "Ministry of Truth", "Carla Díaz", "Сергей Лавров", "NATO"]
+WORDS = st.text(alphabet="abcdeé xyz'\"\\", min_size=1, max_size=12).map(str.strip).filter(bool)
+DATES = st.one_of(
+    st.none(),
+    st.integers(2015, 2022).map(str),
+    st.tuples(st.integers(2015, 2022), st.integers(1, 12)).map(lambda t: f"{t[0]}-{t[1]:02d}"),
+    st.dates(dt.date(2015, 1, 1), dt.date(2022, 12, 31)).map(dt.date.isoformat),
+)
+
+
+@st.composite
+def databases(draw: st.DrawFn) -> dict[str, Any]:
+    """A random story: speakers, sources and claims with chains, histories, links, verdicts."""
+    n_speakers = draw(st.integers(1, 4))
+    speakers = [
+        {
+            "name": NAMES[i],
+            "kind": draw(st.sampled_from(["person", "organisation"])),
+            "role": draw(st.one_of(st.none(), WORDS)),
+            "acts_for": draw(st.one_of(st.none(), st.sampled_from(NAMES[:i]))) if i else None,
+            "aliases": [f"{NAMES[i]} alias"] if draw(st.booleans()) else [],
+        }
+        for i in range(n_speakers)
+    ]
+    sources = []
+    for i in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from(["Wire", "Paper", "Wire Photo"]))
+        url = f"https://s.example/{i}" if draw(st.booleans()) else None
+        if url is None and any(s["name"] == name and s["url"] is None for s in sources):
+            # two sources of one name and no URL cannot be told apart in any file (or by
+            # 'claim add', which finds the first); the services need force to make them
+            url = f"https://s.example/{i}"
+        kind = draw(st.sampled_from(SOURCE_KINDS))
+        credit = draw(st.one_of(st.none(), WORDS))
+        sources.append({"name": name, "url": url, "kind": kind, "credit": credit})
+    claims = []
+    for i in range(draw(st.integers(1, 5))):
+        claims.append(
+            {
+                "text": f"{draw(WORDS)} {i}",
+                "speaker": draw(st.sampled_from(NAMES[:n_speakers])),
+                "said_on": draw(DATES),
+                "quote_kind": draw(st.sampled_from(QUOTE_KINDS)),
+                "language": draw(st.sampled_from([None, "en", "fr"])),
+                "context": draw(st.one_of(st.none(), WORDS)),
+                "tags": draw(st.lists(st.sampled_from(["a", "b", "c"]), max_size=2)),
+                "identity": draw(st.sampled_from(["story", "other", "none"])),
+                "chain": draw(
+                    st.lists(
+                        st.tuples(
+                            st.integers(0, 2),
+                            st.sampled_from(ATTRIBUTION_ROLES),
+                            st.one_of(st.none(), WORDS),
+                        ),
+                        max_size=3,
+                    )
+                ),
+                "events": draw(
+                    st.lists(
+                        st.tuples(
+                            st.sampled_from(["alleged", "denied", "confirmed"]),
+                            st.integers(0, 400),
+                            st.one_of(st.none(), WORDS),
+                            st.booleans(),
+                        ),
+                        max_size=3,
+                    )
+                ),
+            }
+        )
+    links = draw(
+        st.lists(
+            st.tuples(st.integers(0, 4), st.sampled_from(LINK_RELATIONS), st.integers(0, 4), DATES),
+            max_size=4,
+        )
+    )
+    verdicts = draw(
+        st.lists(
+            st.tuples(
+                st.integers(0, 4), st.sampled_from(["True", "Mostly False", "meh"]), st.booleans()
+            ),
+            max_size=3,
+        )
+    )
+    return {
+        "speakers": speakers,
+        "sources": sources,
+        "claims": claims,
+        "links": links,
+        "verdicts": verdicts,
+    }
+
+
+def build(session: Session, db: dict[str, Any]) -> None:
+    """Make the random story through the services, as a user's commands would."""
+    from factdb.dates import parse_partial
+    from factdb.services.claims import AttributionInput, add_claim
+    from factdb.services.links import link_claims
+    from factdb.services.sources import create_source
+    from factdb.services.speakers import create_speaker
+    from factdb.services.statuses import add_status_event
+    from factdb.services.verdicts import add_verdict
+
+    for s in db["speakers"]:
+        create_speaker(
+            session,
+            s["name"],
+            kind=s["kind"],
+            role=s["role"],
+            acts_for=s["acts_for"],
+            aliases=s["aliases"],
+            force=True,
+        )
+    sources = [
+        create_source(
+            session, s["name"], kind=s["kind"], url=s["url"], credit=s["credit"], force=True
+        )
+        for s in db["sources"]
+    ]
+    ids = []
+    for i, c in enumerate(db["claims"]):
+        origin, external = {
+            "story": ("story", f"s/k{i}"),
+            "other": ("csv", f"row{i}"),
+            "none": (None, None),
+        }[c["identity"]]
+        chain = [
+            AttributionInput(source=sources[k].name, url=sources[k].url, role=role, verb=verb)
+            for k, role, verb in c["chain"]
+            if k < len(sources)
+        ]
+        claim = add_claim(
+            session,
+            text=c["text"],
+            speaker=c["speaker"],
+            said_on=c["said_on"],
+            quote_kind=c["quote_kind"],
+            language=c["language"],
+            context=c["context"],
+            tags=c["tags"],
+            origin=origin,
+            external_id=external,
+            sources=chain,
+        )
+        ids.append(claim.id)
+        start = parse_partial(c["said_on"]).start if c["said_on"] else dt.date(2015, 1, 1)
+        for status, days, note, by in c["events"]:
+            on = (start + dt.timedelta(days=days)).isoformat()
+            add_status_event(
+                session,
+                claim.id,
+                status,
+                on,
+                note=note,
+                recorded_by="desk" if by else None,
+                evidence_source=sources[0].id if sources and by else None,
+            )
+    seen = set()
+    for a, relation, b, on in db["links"]:
+        if a < len(ids) and b < len(ids) and a != b and (a, b, relation) not in seen:
+            seen.add((a, b, relation))
+            link_claims(session, ids[a], relation, ids[b], linked_on=on)
+    for k, label, scaled in db["verdicts"]:
+        if k < len(ids):
+            add_verdict(
+                session, ids[k], label, scale="Truth-O-Meter" if scaled else None, reviewer="R"
+            )
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(db=databases())
+def test_random_stories_round_trip_losslessly(
+    db: dict[str, Any], tmp_path_factory: pytest.TempPathFactory, sqlite_template: Path
+) -> None:
+    folder = tmp_path_factory.mktemp("rt")
+    shutil.copyfile(sqlite_template, folder / "a.db")
+    shutil.copyfile(sqlite_template, folder / "b.db")
+    source, target = (
+        make_engine(f"sqlite:///{folder / 'a.db'}"),
+        make_engine(f"sqlite:///{folder / 'b.db'}"),
+    )
+    try:
+        with Session(source) as session, session.begin():
+            build(session, db)
+        round_trip(source, target, folder)
+        assert snapshot(target) == snapshot(source)
+    finally:
+        source.dispose()
+        target.dispose()
