@@ -180,3 +180,33 @@ def test_export_selection_by_speaker_to_stdout(run_sqlite: FactdbRunner) -> None
         "Sergey Lavrov",
     ]
     assert "Warning: 2 links to claims outside the selection left out" in result.stderr
+
+
+def test_story_outputs_never_overwrite_the_database(
+    run_sqlite: FactdbRunner, sqlite_path: Path
+) -> None:
+    """``story new --force`` and ``story export -o`` are output options like any other: the
+    database and its side files are refused, however spelt (issue 12)."""
+    original = sqlite_path.read_bytes()
+    for args in (
+        ("story", "new", str(sqlite_path), "--force"),
+        ("story", "export", "-o", str(sqlite_path)),
+        ("story", "new", str(sqlite_path) + "-wal", "--force"),
+    ):
+        result = run_sqlite(*args)
+        assert result.exit_code == 1, args
+        assert result.stderr.startswith("Error: refusing to write"), result.stderr
+    assert sqlite_path.read_bytes() == original
+
+
+def test_a_story_load_is_in_the_audit_log(run_sqlite: FactdbRunner, tmp_path: Path) -> None:
+    """New claims of a story arrive by bulk inserts: one audit entry names them, as for an
+    import; an edit on a later load is logged like any other change."""
+    story = tmp_path / "story.toml"
+    assert run_sqlite("story", "new", str(story)).exit_code == 0
+    assert run_sqlite("story", "load", str(story)).exit_code == 0
+    entries = json.loads(run_sqlite("log", "--format", "json").stdout)
+    imports = [e for e in entries if e["action"] == "import"]
+    assert len(imports) == 1
+    after = imports[0]["after"]
+    assert (after["first_claim_id"], after["last_claim_id"], after["claims added"]) == (1, 2, 2)

@@ -157,7 +157,7 @@ def test_typed_in_claims_and_shared_source_names_round_trip(
             AttributionInput(source="Daily", url="https://daily.example/1", role="published_by"),
         )
         add_status_event(session, one.id, "alleged", "2020-05", recorded_by=None)
-        add_status_event(session, one.id, "alleged", "2020-05", note="again")
+        add_status_event(session, one.id, "alleged", "2020-05", note="again", again=True)
         add_status_event(
             session,
             two.id,
@@ -338,6 +338,7 @@ def build(session: Session, db: dict[str, Any]) -> None:
                 note=note,
                 recorded_by="desk" if by else None,
                 evidence_source=sources[0].id if sources and by else None,
+                again=True,  # a history may record the same status twice
             )
     seen = set()
     for a, relation, b, on in db["links"]:
@@ -373,3 +374,37 @@ def test_random_stories_round_trip_losslessly(
     finally:
         source.dispose()
         target.dispose()
+
+
+def test_withdrawn_status_events_round_trip_and_reload_as_edits(
+    engine: Engine, second_engine: Engine, tmp_path: Path
+) -> None:
+    """A withdrawn event stays in the history (when, by whom, why) and no longer counts: the
+    story file carries it, the copy answers ``--as-of`` alike, and a withdrawal made after a
+    first load arrives as an edit on the next."""
+    from factdb.services.statuses import withdraw_status_event
+
+    with Session(engine) as session, session.begin():
+        load_seed_files(session, default_seed_files())
+    path = round_trip(engine, second_engine, tmp_path)
+    with Session(engine) as session, session.begin():
+        accusation = session.scalars(
+            select(Statement).where(
+                Statement.external_id == "nato-russia-2021/nato-accuses-intelligence-officers"
+            )
+        ).one()
+        denial = max(accusation.status_events, key=lambda e: e.effective_on)
+        withdraw_status_event(
+            session, accusation.id, denial.id, note="wrong claim", withdrawn_by="desk"
+        )
+    path = tmp_path / "withdrawn.toml"
+    with Session(engine) as session:
+        path.write_text(render(export_story(session).data), encoding="utf-8")
+    assert "withdrawn_note" in path.read_text(encoding="utf-8")
+    with Session(second_engine) as session, session.begin():
+        report = load_stories(session, [path])
+    assert any("withdrawn" in change for change in report.changes)
+    before, after = snapshot(engine), snapshot(second_engine)
+    assert after == before
+    key = repr(("id", "seed", "nato-russia-2021/nato-accuses-intelligence-officers"))
+    assert (key, "alleged") in after["as_of"]["2021-10-19"]

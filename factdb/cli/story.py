@@ -20,20 +20,22 @@ def story() -> None:
 @story.command()
 @click.argument("file", required=False, default="-")
 @click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
-def new(file: str, force: bool) -> None:
+@pass_app
+def new(app: AppContext, file: str, force: bool) -> None:
     """Write a commented story template to FILE (default: standard output)."""
+    from factdb.safefiles import OutputFile, check_output, protected_files
     from factdb.stories.template import TEMPLATE
 
     if file == "-":
         click.echo(TEMPLATE, nl=False)
         return
     path = Path(file)
+    # even with --force, never the database or its side files
+    check_output(path, protected_files(app.path))
     if path.exists() and not force:
         raise FactdbError(f"{path} already exists (use --force to overwrite it)")
-    try:
-        path.write_text(TEMPLATE, encoding="utf-8")
-    except OSError as exc:
-        raise FactdbError(f"cannot write {path}: {exc.strerror}") from None
+    with OutputFile(path) as out:
+        out.write(TEMPLATE)
     click.echo(
         f"wrote a story template to {path}; edit it, then: factdb story load {path}", err=True
     )
@@ -80,9 +82,12 @@ def export(
     app: AppContext, story_id: str | None, title: str | None, output: Path | None, **filters: Any
 ) -> None:
     """Write the selected claims (all by default) as a story file that 'story load' reads."""
+    from factdb.safefiles import OutputFile, check_output, protected_files
     from factdb.stories import tomldoc
     from factdb.stories.export import export_story
 
+    if output is not None:
+        check_output(output, protected_files(app.path), option="-o")
     with app.session(write=False) as session:
         exported = export_story(session, make_filter(**filters), story=story_id, title=title)
     for what, n in sorted(exported.left_out.items()):
@@ -91,8 +96,7 @@ def export(
         sys.stdout.write(tomldoc.render(exported.data))
         return
     text = tomldoc.merge_file(output, exported.data)
-    from factdb.cli.exportcmd import _write_atomically
-
-    _write_atomically(output, lambda out: out.write(text))
+    with OutputFile(output, option="-o") as out:
+        out.write(text)
     noun = "claim" if exported.claims == 1 else "claims"
     click.echo(f"exported {exported.claims} {noun} to {output}", err=True)

@@ -30,7 +30,8 @@ from factdb.stories import bulk, spec
 from factdb.stories.details import ClaimDetails
 from factdb.stories.known import Known
 from factdb.stories.read import Problem, Story, StoryError
-from factdb.textkeys import clean_text, normalise_tag
+from factdb.text import clean_text
+from factdb.textkeys import normalise_tag
 
 
 @dataclass
@@ -268,6 +269,8 @@ class Applier(ClaimDetails):
 
         latest: tuple[Any, ...] | None = None
         for order, item in enumerate(filter(None, data.get("status") or [])):
+            if item.get("withdrawn_at"):
+                continue  # in the history, but no longer counts
             code = self.codes.get(item["status"])
             if code is None:
                 code = self.codes[item["status"]] = check_status(self.session, item["status"]).code

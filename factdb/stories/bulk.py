@@ -20,7 +20,8 @@ from factdb.dates import PartialDate, parse_partial, period_end
 from factdb.errors import FactdbError
 from factdb.models import Statement, StatementTag
 from factdb.stories import spec
-from factdb.textkeys import clean_text, content_identity, content_key
+from factdb.text import clean_text
+from factdb.textkeys import content_identity, content_key
 
 CHUNK = 500
 
@@ -194,9 +195,7 @@ def event_row(
         raise FactdbError(
             f"status {code!r} dated {when} is before claim {claim_id} was made ({said}); refused"
         )
-    recorded = dt.datetime.fromisoformat(item["recorded_at"]) if item.get("recorded_at") else None
-    if recorded is not None and recorded.tzinfo is not None:
-        recorded = recorded.astimezone(dt.UTC).replace(tzinfo=None)
+    recorded = utc_timestamp(item.get("recorded_at"))
     return {
         "statement_id": claim_id,
         "status_code": code,
@@ -205,4 +204,22 @@ def event_row(
         "recorded_at": recorded or dt.datetime.now(dt.UTC).replace(tzinfo=None),
         "note": item.get("note") or None,
         "recorded_by": item.get("recorded_by", default_by) or None,
+        **withdrawal(item),
+    }
+
+
+def utc_timestamp(value: str | None) -> dt.datetime | None:
+    """A story file's ISO timestamp as the naive UTC the database keeps (None when absent)."""
+    if not value:
+        return None
+    stamp = dt.datetime.fromisoformat(value)
+    return stamp.astimezone(dt.UTC).replace(tzinfo=None) if stamp.tzinfo else stamp
+
+
+def withdrawal(item: dict[str, Any]) -> dict[str, Any]:
+    """The withdrawn_* columns of a status event as the file gives them (all None if not)."""
+    return {
+        "withdrawn_at": utc_timestamp(item.get("withdrawn_at")),
+        "withdrawn_by": item.get("withdrawn_by") or None,
+        "withdrawn_note": item.get("withdrawn_note") or None,
     }

@@ -17,7 +17,7 @@ from factdb.errors import FactdbError
 from factdb.models import StatementLink, StatusEvent, Verdict
 from factdb.stories import bulk
 from factdb.stories.read import Problem, Story, StoryError
-from factdb.textkeys import clean_text
+from factdb.text import clean
 
 
 class ClaimDetails:
@@ -78,25 +78,31 @@ class ClaimDetails:
         if not items or claim_id in self.fresh:
             return
         statement = get_claim(self.session, claim_id)
-        present = {
-            (e.status_code, e.effective_on, e.effective_precision, e.recorded_at)
+        events = {
+            (e.status_code, e.effective_on, e.effective_precision, e.recorded_at): e
             for e in self.session.scalars(
                 select(StatusEvent).where(StatusEvent.statement_id == claim_id)
             )
         }
+        present = set(events)
         loose = {p[:3] for p in present}
         added = False
         for item in items:
             code = check_status(self.session, item["status"]).code
             when = parse_partial(item["on"])
-            recorded = (
-                dt.datetime.fromisoformat(item["recorded_at"]) if item.get("recorded_at") else None
-            )
-            if recorded is not None and recorded.tzinfo is not None:
-                recorded = recorded.astimezone(dt.UTC).replace(tzinfo=None)
+            recorded = bulk.utc_timestamp(item.get("recorded_at"))
             identity = (code, when.start, when.precision)
             if (recorded is None and identity in loose) or (*identity, recorded) in present:
                 self.count("status events present")
+                event = events.get((*identity, recorded))
+                if event is not None and item.get("withdrawn_at") and event.withdrawn_at is None:
+                    # withdrawn in the file since the last load: withdrawn here too
+                    for column, value in bulk.withdrawal(item).items():
+                        setattr(event, column, value)
+                    added = True
+                    self.report.changes.append(
+                        f"claim {data['id']!r} ({claim_id}): status {code!r} on {when} withdrawn"
+                    )
                 continue
             check_not_before_claim(statement, when, f"status {code!r}")
             evidence_claim = (
@@ -119,6 +125,7 @@ class ClaimDetails:
                     else None,
                     evidence_statement_id=evidence_claim,
                     recorded_by=item.get("recorded_by", story.origin) or None,
+                    **bulk.withdrawal(item),
                 )
             )
             present.add((*identity, recorded))
@@ -181,13 +188,13 @@ class ClaimDetails:
             reviewed = parse_partial(item["reviewed_on"]).start if item.get("reviewed_on") else None
             query = select(Verdict.id).where(
                 Verdict.statement_id == claim_id,
-                Verdict.label == clean_text(item["label"]),
+                Verdict.label == clean(item["label"]),
                 Verdict.reviewed_on.is_(None)
                 if reviewed is None
                 else Verdict.reviewed_on == reviewed,
                 Verdict.reviewer.is_(None)
                 if not item.get("reviewer")
-                else Verdict.reviewer == clean_text(item["reviewer"]),
+                else Verdict.reviewer == clean(item["reviewer"]),
             )
             # a new claim takes its verdicts as written (two alike included)
             if claim_id not in self.fresh and self.session.scalar(query) is not None:

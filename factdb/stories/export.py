@@ -310,6 +310,10 @@ def _event_table(
     # written even when empty: a missing recorded_by means the story's origin on load
     table["recorded_by"] = e.recorded_by or ""
     table["recorded_at"] = e.recorded_at.isoformat()
+    if e.withdrawn_at is not None:
+        table["withdrawn_at"] = e.withdrawn_at.isoformat()
+        table["withdrawn_by"] = e.withdrawn_by or ""
+        table["withdrawn_note"] = e.withdrawn_note or ""
     return table
 
 

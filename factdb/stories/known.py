@@ -15,7 +15,7 @@ from factdb.errors import FactdbError
 from factdb.models import Source, Speaker, SpeakerAlias
 from factdb.services.names import NAME_MAX, TEXT_MAX, URL_MAX, check_length, check_name
 from factdb.stories import spec
-from factdb.textkeys import clean_text
+from factdb.text import clean
 
 
 class Known:
@@ -60,7 +60,7 @@ class Known:
             name=name,
             name_key=spec.key(name),
             kind=check_kind(data.get("kind") or "person"),
-            role=clean_text(role) or None if role else None,
+            role=clean(role) or None if role else None,
             external_ids={k: v for k, v in (data.get("external_ids") or {}).items() if v} or None,
             notes=data.get("notes") or None,
         )

@@ -59,6 +59,10 @@ STATUS_EVENT: Spec = {
     "evidence_source": (str, False),
     "recorded_by": (str, False),
     "recorded_at": (str, False),
+    # a withdrawn event stays in the history but no longer counts (claim status --withdraw)
+    "withdrawn_at": (str, False),
+    "withdrawn_by": (str, False),
+    "withdrawn_note": (str, False),
 }
 LINK: Spec = {
     "relation": (str, True),

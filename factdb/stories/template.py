@@ -103,7 +103,9 @@ published_on = "2021-10-18"
 #       { status = "alleged", on = "2021-10", note = "…", evidence_source = "…",
 #         evidence_claim = "<claim id>", recorded_by = "…", recorded_at = "2021-10-18T12:00:00" }
 #       statuses: unverified, alleged, denied, disputed, confirmed, false, misleading,
-#       retracted, or your own ('factdb status list'); recorded_by defaults to the origin
+#       retracted, or your own ('factdb status list'); recorded_by defaults to the origin.
+#       A withdrawn event (claim status ID --withdraw EVENT) stays, marked withdrawn_at,
+#       withdrawn_by and withdrawn_note (why), and no longer counts for the current status.
 #   links: how this claim answers others: { relation = "denies", to = "<claim id>", on = "…" }
 #       relations: denies, confirms, disputes, responds_to, retracts, repeats, supports
 #   verdicts: a fact-checker's rating, kept apart from the status:
