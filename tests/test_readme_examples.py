@@ -10,14 +10,18 @@ Comparison rules, so that examples stay readable without hiding drift:
 - ``…`` inside an expected line matches any text on that line; a line that is only ``…``
   matches any number of lines (also none);
 - a comment after two or more spaces (``  # why``) is the README's annotation, not output;
-- timestamps (``2026-11-26T23:43:24``) match any timestamp, and the temporary home directory
-  is shown as ``/home/me``.
+- timestamps (``2026-11-26T23:43:24``, ``2026-12-02 20:46``) match any timestamp, today's
+  date is shown as the day the examples were written (``2026-12-02``), and the temporary home
+  directory as ``/home/me``;
+- ``../shared`` (the shared folder beside the project, where the founding article is) is
+  reachable from the working directory, as from the project's root.
 
 Commands that cannot run here (a remote server, a downgrade) belong in ```sh blocks.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import subprocess
@@ -30,8 +34,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 ELLIPSIS = "…"
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?")
-ANNOTATION = re.compile(r"\s{2,}#\s.*$")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?")
+WRITTEN_ON = "2026-12-02"  # "today" in the README's examples
+ANNOTATION = re.compile(r"(?<=\S)\s{2,}#\s.*$")
 SHOWN_HOME = "/home/me"
 
 
@@ -85,6 +90,7 @@ def expected_pattern(expected: list[str]) -> re.Pattern[str]:
 def normalise_output(output: str, home: Path) -> str:
     """Output as the README shows it: the home directory as /home/me, no trailing blank lines."""
     output = output.replace(str(home), SHOWN_HOME)
+    output = output.replace(dt.date.today().isoformat(), WRITTEN_ON)
     lines = [line.rstrip() for line in output.splitlines()]
     while lines and not lines[-1]:
         lines.pop()
@@ -109,6 +115,9 @@ def run_examples(examples: list[Example], scratch: Path) -> list[tuple[Example, 
     """Run every example in order in a fresh home under ``scratch``: (example, output, exit)."""
     home = scratch / "home"
     home.mkdir()
+    shared = ROOT.parent / "shared"
+    if shared.is_dir():
+        (scratch / "shared").symlink_to(shared)
     env = {
         key: value
         for key, value in os.environ.items()
