@@ -320,7 +320,7 @@ def test_a_bulk_load_into_an_empty_table_merges_repeats_as_record_by_record(
     assert len(deferred_calls) == 1
     assert bulk[0] == (
         "Imported repeats.jsonl: 6 added, 5 changed, 1 unchanged, 0 rejected; "
-        "5 new speakers, 3 new sources"
+        "5 new speakers, 3 new sources; 2 probably repeat recorded claims"
     )
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from factdb.io.loader import Loader
 from factdb.io.records import normalise
 from factdb.models import Source, Speaker, Statement, StatementTag, Tag
+from factdb.textkeys import name_key
 
 
 def test_names_created_meanwhile_are_reused(engine: Engine) -> None:
@@ -21,9 +22,15 @@ def test_names_created_meanwhile_are_reused(engine: Engine) -> None:
     with Session(engine) as importing:
         loader = Loader(importing)  # names preloaded now: none of these exist yet
         with Session(engine) as other:
-            other.add(Speaker(name="Maria Zakharova", name_key="maria zakharova", kind="person"))
+            other.add(
+                Speaker(name="Maria Zakharova", name_key=name_key("Maria Zakharova"), kind="person")
+            )
             other.add(Tag(name="spies"))
-            other.add(Source(name="TASS", name_key="tass", kind="outlet", url="https://tass.com/1"))
+            other.add(
+                Source(
+                    name="TASS", name_key=name_key("TASS"), kind="outlet", url="https://tass.com/1"
+                )
+            )
             other.commit()
         record = normalise(
             {
