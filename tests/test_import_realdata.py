@@ -88,7 +88,7 @@ def test_sniff_kind(data: bytes, kind: str | None) -> None:
         (
             (REPO / "seeds" / "000_nato_russia_2021.toml").read_bytes(),
             "story.csv: this looks like TOML, not an import format; "
-            "a seed story is loaded with 'factdb seed FILE'",
+            "a story file is loaded with 'factdb story load FILE'",
         ),
         (
             STORY_LINE + b"\nMoscow, October 18 (AP) ...\n",
@@ -117,6 +117,21 @@ def test_a_csv_name_does_not_make_csv(data: bytes, message: str) -> None:
     with pytest.raises(FactdbError) as caught:
         _read(data, "story.csv", "csv")
     assert "unknown column" not in str(caught.value)
+
+
+def test_csv_in_a_jsonl_file_is_named_as_csv() -> None:
+    data = b"text,speaker,said_on\nNATO expelled eight diplomats,NATO,2021-10-06\n"
+    with pytest.raises(FactdbError) as caught:
+        _read(data, "claims.jsonl")
+    assert str(caught.value) == (
+        "claims.jsonl: this looks like CSV, not JSON Lines; use --format csv"
+    )
+
+
+def test_a_bad_first_jsonl_line_that_is_not_a_header_is_one_record_error() -> None:
+    data = b'not json, and no column\n{"text": "NATO expelled diplomats", "speaker": "NATO"}\n'
+    items = _read(data, "claims.jsonl")
+    assert [type(item).__name__ for item in items] == ["RecordError", "Record"]
 
 
 def test_a_real_csv_with_a_wrong_column_still_names_it() -> None:

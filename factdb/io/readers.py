@@ -162,7 +162,7 @@ def sniff_kind(head: bytes) -> str | None:
 
 _ADVICE = {
     "JSON": "use --format jsonl, claimreview or factcheck-api",
-    "TOML": "a seed story is loaded with 'factdb seed FILE'",
+    "TOML": "a story file is loaded with 'factdb story load FILE'",
     "HTML": "use --format claimreview to read a page's ld+json ClaimReviews",
     "XML": "factdb reads no XML",
     "plain text": "a CSV file starts with a header naming its columns, such as text,speaker",
@@ -336,6 +336,7 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Item]:
 def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
     """Interchange records from JSON Lines: one object a line, blank lines ignored."""
     loads = orjson.loads  # several times faster than json.loads; same values for valid JSON
+    first = True
     for number, line in _binary_lines(stream):
         if not line or line.isspace():
             continue
@@ -347,10 +348,17 @@ def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
                 text = line.decode("utf-8")
             except UnicodeDecodeError as decode:
                 raise _decode_error(name, decode, number) from None
+            if first and _is_csv_header(text):
+                # one "invalid JSON" error a row would hide what is wrong: the whole file
+                raise FactdbError(
+                    f"{name}: this looks like CSV, not JSON Lines; use --format csv"
+                ) from None
+            first = False
             error = RecordError(location, None, f"invalid JSON: {exc}")
             error.raw = text.rstrip("\r\n")
             yield error
             continue
+        first = False
         if not isinstance(raw, dict):
             error = RecordError(location, None, "expected a JSON object")
             error.raw = raw
@@ -361,6 +369,17 @@ def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Item]:
         except RecordError as exc:
             exc.raw = raw
             yield exc
+
+
+def _is_csv_header(line: str) -> bool:
+    """Whether a line that is not JSON is a CSV header naming interchange columns."""
+    if line.lstrip().startswith(("{", "[")):
+        return False
+    try:
+        cells = next(csv.reader([line]))
+    except csv.Error:
+        return False
+    return len(cells) > 1 and bool(_COLUMN_SET.intersection(clean(c).lower() for c in cells))
 
 
 def _binary_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes]]:
