@@ -20,340 +20,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from factdb.extract.lexicon import (
+    CLAUSE_ONLY,
+    MEDIA_NOUNS,
+    NOUN_CUES,
+    PRIVATE,
+    SPEECH_VERBS,
+)
 from factdb.extract.model import Attribution, Span
 
-# Verbs (lemmas) that attribute words or thoughts to someone. Hand-written from the usual
-# English reporting verbs; the complement of each is its content.
-SPEECH_VERBS = frozenset(
-    [
-        "say",
-        "tell",
-        "add",
-        "write",
-        "ask",
-        "note",
-        "report",
-        "announce",
-        "suggest",
-        "argue",
-        "tweet",
-        "explain",
-        "declare",
-        "acknowledge",
-        "insist",
-        "claim",
-        "state",
-        "warn",
-        "reply",
-        "respond",
-        "recall",
-        "conclude",
-        "predict",
-        "reveal",
-        "deny",
-        "admit",
-        "concede",
-        "contend",
-        "maintain",
-        "assert",
-        "allege",
-        "charge",
-        "complain",
-        "stress",
-        "emphasize",
-        "emphasise",
-        "point",
-        "observe",
-        "remark",
-        "testify",
-        "indicate",
-        "propose",
-        "recommend",
-        "promise",
-        "vow",
-        "pledge",
-        "estimate",
-        "caution",
-        "counter",
-        "mention",
-        "reiterate",
-        "repeat",
-        "comment",
-        "quip",
-        "joke",
-        "speculate",
-        "predict",
-        "posit",
-        "affirm",
-        "opine",
-        "retort",
-        "concur",
-        "agree",
-        "disagree",
-        "question",
-        "wonder",
-        "hope",
-        "fear",
-        "expect",
-        "worry",
-        "doubt",
-        "suspect",
-        "assume",
-        "figure",
-        "guess",
-        "understand",
-        "realize",
-        "realise",
-        "acknowledge",
-        "argue",
-        "show",
-        "find",
-        "suggest",
-        "conclude",
-        "reckon",
-        "announce",
-        "disclose",
-        "boast",
-        "brag",
-        "lament",
-        "grumble",
-        "muse",
-        "recount",
-        "describe",
-        "call",
-        "accuse",
-        "criticize",
-        "criticise",
-        "praise",
-        "urge",
-        "demand",
-        "insist",
-        "hint",
-        "imply",
-        "signal",
-        "instruct",
-        "seem",
-        "view",
-        "decline",
-        "intend",
-        "oppose",
-        "endorse",
-        "cite",
-        "prefer",
-        "discuss",
-        "speak",
-        "complain",
-        "rate",
-        "rule",
-        "reject",
-        "publish",
-        "attack",
-        "blast",
-        "slam",
-        "welcome",
-        "condemn",
-        "decry",
-        "applaud",
-        "back",
-        "pledge",
-        "tout",
-        "highlight",
-        "question",
-        "read",
-        "post",
-        "email",
-    ]
-)
-# verbs whose direct object is what was said ("announced the move", "denied the allegations")
-OBJECT_VERBS = frozenset(
-    [
-        "announce",
-        "deny",
-        "describe",
-        "criticize",
-        "criticise",
-        "praise",
-        "accuse",
-        "blame",
-        "call",
-        "dismiss",
-        "reject",
-        "defend",
-        "endorse",
-        "support",
-        "oppose",
-        "condemn",
-        "denounce",
-        "question",
-        "propose",
-        "recommend",
-        "cite",
-        "acknowledge",
-        "confirm",
-        "reveal",
-        "admit",
-        "discuss",
-        "predict",
-        "promise",
-        "pledge",
-        "vow",
-        "demand",
-        "urge",
-        "want",
-        "support",
-        "oppose",
-        "endorse",
-        "cite",
-        "prefer",
-        "seek",
-        "reject",
-        "discuss",
-        "release",
-        "publish",
-        "attack",
-        "blast",
-        "slam",
-        "mock",
-        "defend",
-        "welcome",
-        "condemn",
-        "decry",
-        "dismiss",
-        "applaud",
-        "back",
-        "tout",
-        "highlight",
-        "promote",
-        "challenge",
-        "question",
-        "post",
-        "share",
-        "rate",
-        "rule",
-        "view",
-        "see",
-        "consider",
-        "like",
-        "mention",
-    ]
-)
-# verbs that take a content only as a clause: a bare object is not content ("told Breitbart")
-CLAUSE_ONLY = frozenset(
-    [
-        "say",
-        "tell",
-        "add",
-        "write",
-        "ask",
-        "note",
-        "report",
-        "suggest",
-        "argue",
-        "tweet",
-        "explain",
-        "declare",
-        "insist",
-        "claim",
-        "state",
-        "warn",
-        "reply",
-        "respond",
-        "recall",
-        "conclude",
-        "contend",
-        "maintain",
-        "assert",
-        "allege",
-        "charge",
-        "complain",
-        "stress",
-        "emphasize",
-        "emphasise",
-        "point",
-        "observe",
-        "remark",
-        "testify",
-        "indicate",
-        "estimate",
-        "caution",
-        "counter",
-        "mention",
-        "reiterate",
-        "comment",
-        "quip",
-        "joke",
-        "speculate",
-        "posit",
-        "affirm",
-        "opine",
-        "retort",
-        "concur",
-        "agree",
-        "disagree",
-        "wonder",
-        "believe",
-        "think",
-        "feel",
-        "hope",
-        "fear",
-        "expect",
-        "know",
-        "worry",
-        "doubt",
-        "suspect",
-        "assume",
-        "figure",
-        "guess",
-        "understand",
-        "realize",
-        "realise",
-        "show",
-        "find",
-        "reckon",
-        "disclose",
-        "boast",
-        "brag",
-        "lament",
-        "grumble",
-        "muse",
-        "recount",
-        "hint",
-        "imply",
-        "signal",
-    ]
-)
-# nouns that attribute when someone owns them: "Trump's claim that …"
-NOUN_CUES = frozenset(
-    [
-        "claim",
-        "statement",
-        "remark",
-        "comment",
-        "assertion",
-        "allegation",
-        "accusation",
-        "argument",
-        "suggestion",
-        "warning",
-        "promise",
-        "pledge",
-        "criticism",
-        "call",
-        "announcement",
-        "admission",
-        "denial",
-        "insistence",
-        "view",
-        "belief",
-        "message",
-        "endorsement",
-        "opposition",
-        "complaint",
-        "demand",
-        "proposal",
-        "prediction",
-    ]
-)
 _SUBJECTS = ("nsubj", "nsubjpass", "csubj")
 _CONTENT_DEPS = ("ccomp", "xcomp")
 _OPENING = "“\"‘'"
@@ -371,6 +46,10 @@ _SIGNED = re.compile(
     r'(“[^”\n]+”|"[^"\n]+")[ \t\xa0]*([―—])[ \t\xa0]*([A-Z][^\n“"|]{1,60}?)(?=[ \t]*(?:\n|“|"|$))'
 )
 _FIRST_PERSON = {"i", "we", "you"}
+_PERSONAL = {"i", "we", "you", "me", "us"}
+# adverbs after a verb that are not its manner: "said also", "said that"
+_NOT_MANNER = {"that", "so", "too", "as", "how", "why", "when", "where", "there", "here"}
+_ADDRESSEE_ON = {"call", "prevail"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
 # ("on" and "over" left out: "speaks on the side of the meeting" is where, not what)
 _CONTENT_PREPS = ("about", "of", "for", "against")
@@ -468,7 +147,36 @@ class Finder:
         # sentence or more before (a quote of several sentences is one content)
         if set(tail.strip()) <= _TRIM:
             return self.span(quote.start, quote.end)
+        # a clause that opens a quote of several sentences stands for the whole quote:
+        # 'Trump said, "When people come back from war, …. But …."'
+        if span.start <= quote.start + 1 and tail.lstrip()[:1] in (".", "?", "!"):
+            return self.span(quote.start, quote.end)
         return span
+
+    def paragraph_after_colon(self, verb: Any) -> Span | None:
+        """ "He said:" closing its paragraph: the next paragraph is what was said."""
+        sent = verb.sent
+        last = sent[-1]
+        while last.is_space and last.i > sent.start:
+            last = self.doc[last.i - 1]
+        if last.text != ":" or last.i <= verb.i or last.i - verb.i > 4:
+            return None
+        rest = self.text[last.idx + 1 :]
+        gap = len(rest) - len(rest.lstrip())
+        if "\n" not in rest[:gap]:
+            return None
+        start = last.idx + 1 + gap
+        end = self.text.find("\n", start)
+        end = len(self.text) if end < 0 else end
+        return self.token_span_chars(start, end)
+
+    def token_span_chars(self, start: int, end: int) -> Span | None:
+        """``[start, end)`` with white space trimmed, or None when empty."""
+        while start < end and self.text[start].isspace():
+            start += 1
+        while end > start and self.text[end - 1].isspace():
+            end -= 1
+        return self.span(start, end) if start < end else None
 
     def close_quote(self, span: Span) -> Span:
         """A content that opens a quote and stops short of its end runs on to the closing mark.
@@ -627,11 +335,23 @@ class Finder:
         if verb.dep_ in _NOT_SPEECH_HEADS:
             return None
         lemma = verb.lemma_.lower()
+        # "refused to discuss", "plans to call on": the governing verb is the cue and the
+        # infinitive its content
+        if (
+            verb.dep_ == "xcomp"
+            and verb.head.lemma_.lower() in SPEECH_VERBS
+            and verb.head.pos_ in ("VERB", "AUX")
+        ):
+            return None
         content = self.verb_content(verb, lemma, sent)
         if not content:
             return None
         source_token = self.subject_of(verb)
         if source_token is None:
+            return None
+        if lemma in PRIVATE and (
+            source_token.lower_ in _PERSONAL or source_token.dep_ == "nsubjpass"
+        ):
             return None
         source = self.source_span(source_token)
         if source is None:
@@ -677,7 +397,12 @@ class Finder:
         """
         first = self._left_of(verb)
         # "went on to discuss", "appeared to suggest": the governing verb is part of the cue
-        if verb.dep_ == "xcomp" and verb.head.pos_ in ("VERB", "AUX") and verb.head.i < verb.i:
+        if (
+            verb.dep_ == "xcomp"
+            and verb.head.pos_ in ("VERB", "AUX")
+            and verb.head.i < verb.i
+            and verb.head.lemma_.lower() not in SPEECH_VERBS
+        ):
             between = self.doc[verb.head.i + 1 : first.i]
             if all(t.dep_ in ("prt", "aux") or t.lower_ == "to" for t in between):
                 first = self._left_of(verb.head)
@@ -688,24 +413,97 @@ class Finder:
         nxt = self.doc[last.i + 1] if last.i + 1 < len(self.doc) else None
         if nxt is not None and nxt.head.i == verb.i and nxt.lower_ in _WEEKDAYS:
             last = nxt  # "said Monday": PolNeAR's cues mostly keep the day
+        last = self._manner_and_medium(verb, last)
         preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
-        if content_prep and preps and 0 < preps[0].i - verb.i <= 3:
+        if content_prep and preps and 0 < preps[0].i - last.i <= 3:
             last = preps[0]
+        addressee = self.addressee_prep(verb)
+        if addressee is not None and addressee.i == last.i + 1:
+            last = addressee  # "called on"
         end = last.idx + len(last.text)
         if last.i + 1 < len(self.doc) and self.doc[last.i + 1].text == ":":
             end = self.doc[last.i + 1].idx + 1
         return self.span(first.idx, end)
 
+    def _manner_and_medium(self, verb: Any, last: Any) -> Any:
+        """The last token of the cue once manner and medium after the verb are taken in.
+
+        "said sarcastically", "said in a statement", "told reporters in an interview with
+        CNN": PolNeAR's cues run over them.
+        """
+        while last.i + 1 < len(self.doc):
+            nxt = self.doc[last.i + 1]
+            if nxt.head.i != verb.i:
+                break
+            if nxt.dep_ == "advmod" and nxt.pos_ == "ADV" and nxt.lower_ not in _NOT_MANNER:
+                last = nxt
+                continue
+            medium = self.medium_of(nxt)
+            if medium is None:
+                break
+            last = medium[-1]
+        return last
+
+    def medium_of(self, prep: Any) -> list[Any] | None:
+        """ "in a statement", "in an interview with CNN": the tokens of a medium phrase."""
+        if prep.dep_ != "prep" or prep.lower_ != "in":
+            return None
+        objects = [c for c in prep.children if c.dep_ == "pobj"]
+        if not objects or objects[0].lemma_.lower() not in MEDIA_NOUNS:
+            return None
+        # a "that" clause parsed as a relative clause of "statement" is the content
+        cut = {t.i for c in objects[0].children if self.is_that_clause(c) for t in c.subtree}
+        tokens = [t for t in prep.subtree if t.i not in cut]
+        run = [tokens[0]]
+        for t in tokens[1:]:
+            if t.i != run[-1].i + 1 or t.is_punct:
+                break
+            run.append(t)
+        return run
+
+    @staticmethod
+    def is_that_clause(token: Any) -> bool:
+        """A clause opening with "that" (a relative clause or a complement alike)."""
+        return token.dep_ in ("relcl", "acl", "ccomp") and token.left_edge.lower_ == "that"
+
+    def addressee_prep(self, verb: Any) -> Any | None:
+        """The "on" of "called on Trump to resign": the one called on is part of the content."""
+        if verb.lemma_.lower() not in _ADDRESSEE_ON:
+            return None
+        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ == "on"]
+        if preps and preps[0].i == verb.i + 1 and any(c.dep_ == "xcomp" for c in verb.children):
+            return preps[0]
+        return None
+
     def verb_content(self, verb: Any, lemma: str, sent: Any) -> list[Span]:
         """What the verb attributes: its clause, its object, or the quote it introduces."""
+        paragraph = self.paragraph_after_colon(verb)
+        if paragraph is not None:
+            return [paragraph]
         clauses = [c for c in verb.children if c.dep_ in _CONTENT_DEPS]
         if not clauses and lemma not in CLAUSE_ONLY:
             clauses = [c for c in verb.children if c.dep_ == "dobj"]
         if clauses and lemma in ("describe", "call", "label", "brand", "dub"):
             # "describing it as a threat", "called the deal a disaster"
             clauses += [c for c in verb.children if c.dep_ == "oprd" or c.lower_ == "as"]
+        if not clauses:
+            # "said in a statement that …" parsed as a relative clause of "statement"
+            for c in verb.children:
+                medium = self.medium_of(c)
+                if medium is not None:
+                    clauses += [t for t in medium[-1].children if self.is_that_clause(t)]
+                    clauses += [
+                        t
+                        for p in medium
+                        if p.dep_ == "pobj"
+                        for t in p.children
+                        if self.is_that_clause(t)
+                    ]
         if clauses:
             tokens = [t for c in clauses for t in c.subtree]
+            addressee = self.addressee_prep(verb)
+            if addressee is not None:
+                tokens += [t for o in addressee.children for t in o.subtree]
             # "…, the AP reported." parsed inside the clause: that report is another
             # attribution, whose content holds this one
             trailing = {
