@@ -50,6 +50,7 @@ _PERSONAL = {"i", "we", "you", "me", "us"}
 # adverbs after a verb that are not its manner: "said also", "said that"
 _NOT_MANNER = {"that", "so", "too", "as", "how", "why", "when", "where", "there", "here"}
 _ADDRESSEE_ON = {"call", "prevail"}
+_WH = {"when", "whether", "why", "how", "what", "where", "who", "which", "if"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
 # ("on" and "over" left out: "speaks on the side of the meeting" is where, not what)
 _CONTENT_PREPS = ("about", "of", "for", "against")
@@ -343,6 +344,9 @@ class Finder:
             and verb.head.pos_ in ("VERB", "AUX")
         ):
             return None
+        passive = self.passive(verb)
+        if passive is not None:
+            return passive
         content = self.verb_content(verb, lemma, sent)
         if not content:
             return None
@@ -364,6 +368,27 @@ class Finder:
         if source.text.lower() in _FIRST_PERSON and self.quote_at(cue.start, cue.end):
             return None
         return Attribution(content=content, cue=[cue], source=[source], verb=verb.text)
+
+    def passive(self, verb: Any) -> Attribution | None:
+        """ "His views were echoed by experts": the agent says, the subject is what is said."""
+        subjects = [c for c in verb.children if c.dep_ == "nsubjpass"]
+        agents = [c for c in verb.children if c.dep_ == "agent"]
+        if not subjects or not agents or subjects[0].i > verb.i:
+            return None
+        objects = [c for c in agents[0].children if c.dep_ == "pobj"]
+        if not objects:
+            return None
+        content = self.token_span(list(subjects[0].subtree))
+        source = self.source_span(objects[0])
+        if content is None or source is None or agents[0].i != verb.i + 1:
+            return None
+        first = self._left_of(verb)
+        while first.i > subjects[0].i + 1 and self.doc[first.i - 1].dep_ in ("aux", "auxpass"):
+            first = self.doc[first.i - 1]
+        cue = self.span(first.idx, agents[0].idx + len(agents[0].text))
+        return Attribution(
+            content=[self.with_quote_marks(content)], cue=[cue], source=[source], verb=verb.text
+        )
 
     def _prep_content(self, verb: Any, content: list[Span]) -> bool:
         """Whether the content is the object of a preposition of the verb."""
@@ -487,6 +512,23 @@ class Finder:
             # "describing it as a threat", "called the deal a disaster"
             clauses += [c for c in verb.children if c.dep_ == "oprd" or c.lower_ == "as"]
         if not clauses:
+            # "told a meeting of leaders that …": a complement clause hung on the object
+            objects = [c for c in verb.children if c.dep_ in ("dobj", "dative")]
+            objects += [o for c in verb.children if c.dep_ == "prep" for o in c.children]
+            clauses = [
+                t
+                for o in objects
+                for t in o.children
+                if t.dep_ in ("relcl", "acl")
+                and any(m.dep_ == "mark" and m.lower_ == "that" for m in t.children)
+            ]
+            # "have not said when they would …": an indirect question parsed as an adverbial
+            clauses += [
+                c
+                for c in verb.children
+                if c.dep_ == "advcl" and c.left_edge.lower_ in _WH and c.i > verb.i
+            ]
+        if not clauses:
             # "said in a statement that …" parsed as a relative clause of "statement"
             for c in verb.children:
                 medium = self.medium_of(c)
@@ -538,9 +580,13 @@ class Finder:
                 self.quotes_in(span.start - 1, span.end + 2) or self.is_trailing_report(verb)
             ):
                 return [self.with_quote_marks(span)]
-        # "But to prevent problems, he said, officials should be vigilant": the sentence
-        # around a parenthetical report is its content
-        if verb.dep_ == "parataxis" and verb.head.i > verb.i:
+        # "But to prevent problems, he said, officials should be vigilant", "As one user
+        # pointed out, the gap is vast": the sentence around a parenthetical report is its
+        # content
+        as_clause = verb.dep_ == "advcl" and any(
+            c.dep_ == "mark" and c.lower_ == "as" for c in verb.children
+        )
+        if (verb.dep_ == "parataxis" and verb.head.i > verb.i) or as_clause:
             own = {t.i for t in verb.subtree}
             tokens = [t for t in sent if t.i not in own]
             while tokens and (tokens[0].dep_ == "cc" or tokens[0].is_punct):
