@@ -50,6 +50,8 @@ _PERSONAL = {"i", "we", "you", "me", "us"}
 # adverbs after a verb that are not its manner: "said also", "said that"
 _NOT_MANNER = {"that", "so", "too", "as", "how", "why", "when", "where", "there", "here"}
 _ADDRESSEE_ON = {"call", "prevail"}
+# modifiers a comma sets off from the source's name: asides, not part of the source
+_ASIDES = ("acl", "advcl")
 _WH = {"when", "whether", "why", "how", "what", "where", "who", "which", "if"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
 # ("on" and "over" left out: "speaks on the side of the meeting" is where, not what)
@@ -647,8 +649,37 @@ class Finder:
         return None
 
     def source_span(self, subject: Any) -> Span | None:
-        """The subject's whole noun phrase, relative clauses and all (as PolNeAR marks it)."""
+        """The subject's noun phrase as PolNeAR marks it.
+
+        Modifiers, appositions and relative clauses belong to it ("Peter Morgan, a lawyer for
+        the Sierra Club, who has been challenging …"); a participle set off by a comma does
+        not ("Trump, speaking to a veterans group,"), nor does a leading "Both" or "Even", or
+        a dateline ("BRUSSELS -").
+        """
         tokens = list(subject.subtree)
+        cut: set[int] = set()
+        for t in tokens:
+            if t.i == subject.i or t.i in cut or t.dep_ not in _ASIDES:
+                continue
+            before = self.doc[t.left_edge.i - 1] if t.left_edge.i > 0 else None
+            if before is not None and before.text == "," and before.i >= subject.left_edge.i:
+                cut |= {x.i for x in t.subtree}
+        kept = [t for t in tokens if t.i not in cut]
+        # a comma left hanging after the cut closes the phrase
+        while kept and kept[0].dep_ in ("preconj", "advmod") and kept[0].i < subject.i:
+            kept.pop(0)
+        for k, t in enumerate(kept[:4]):
+            if t.text in ("-", "—", "–") and all(x.is_upper for x in kept[:k] if x.is_alpha):
+                kept = kept[k + 1 :]
+                break
+        if cut and kept:
+            end = kept[-1].i
+            nxt = self.doc[end + 1] if end + 1 < len(self.doc) else None
+            span = self.token_span(kept)
+            if span is not None and nxt is not None and nxt.text == "," and "," in span.text:
+                return self.span(span.start, nxt.idx + 1)
+            return span
+        tokens = kept
         span = self.token_span(tokens)
         if span is None or any(c in span.text for c in '“”"'):
             return None
