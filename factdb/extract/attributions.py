@@ -45,7 +45,6 @@ _WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 _SIGNED = re.compile(
     r'(“[^”\n]+”|"[^"\n]+")[ \t\xa0]*([―—])[ \t\xa0]*([A-Z][^\n“"|]{1,60}?)(?=[ \t]*(?:\n|“|"|$))'
 )
-_FIRST_PERSON = {"i", "we", "you"}
 _PERSONAL = {"i", "we", "you", "me", "us"}
 # adverbs after a verb that are not its manner: "said also", "said that"
 _NOT_MANNER = {"that", "so", "too", "as", "how", "why", "when", "where", "there", "here"}
@@ -217,6 +216,10 @@ class Finder:
                     attribution = self.verb(token, sent)
                 elif token.pos_ == "NOUN" and token.lemma_.lower() in NOUN_CUES:
                     attribution = self.noun(token)
+                # "I think …", "he told me" inside someone's quote: the quoted speaker's
+                # words, not an attribution the article makes
+                if attribution is not None and self.quote_at(token.idx, token.idx + 1):
+                    attribution = None
                 if attribution is not None:
                     claimed.add(token.i)
                     attribution.sentence = self.span(sent.start_char, sent.end_char)
@@ -364,10 +367,6 @@ class Finder:
             return None
         cue = self.cue_span(verb, content_prep=self._prep_content(verb, content))
         if any(s.start <= cue.start < s.end for s in content):
-            return None
-        # "I think …" inside someone's quote: the quoted speaker's aside, not an attribution
-        # the article makes
-        if source.text.lower() in _FIRST_PERSON and self.quote_at(cue.start, cue.end):
             return None
         return Attribution(content=content, cue=[cue], source=[source], verb=verb.text)
 
