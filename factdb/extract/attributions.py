@@ -22,6 +22,7 @@ from typing import Any
 
 from factdb.extract.lexicon import (
     CLAUSE_ONLY,
+    LEMMA_FIXES,
     MEDIA_NOUNS,
     NOUN_CUES,
     PRIVATE,
@@ -212,7 +213,7 @@ class Finder:
                     attribution = self.according_to(token, sent)
                     if attribution is not None:
                         claimed.add(token.i + 1)
-                elif token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in SPEECH_VERBS:
+                elif token.pos_ in ("VERB", "AUX") and lemma_of(token) in SPEECH_VERBS:
                     attribution = self.verb(token, sent)
                 elif token.pos_ == "NOUN" and token.lemma_.lower() in NOUN_CUES:
                     attribution = self.noun(token)
@@ -340,12 +341,12 @@ class Finder:
         """A speech verb with its subject and its complement."""
         if verb.dep_ in _NOT_SPEECH_HEADS:
             return None
-        lemma = verb.lemma_.lower()
+        lemma = lemma_of(verb)
         # "refused to discuss", "plans to call on": the governing verb is the cue and the
         # infinitive its content
         if (
             verb.dep_ == "xcomp"
-            and verb.head.lemma_.lower() in SPEECH_VERBS
+            and lemma_of(verb.head) in SPEECH_VERBS
             and verb.head.pos_ in ("VERB", "AUX")
         ):
             return None
@@ -427,7 +428,7 @@ class Finder:
             verb.dep_ == "xcomp"
             and verb.head.pos_ in ("VERB", "AUX")
             and verb.head.i < verb.i
-            and verb.head.lemma_.lower() not in SPEECH_VERBS
+            and lemma_of(verb.head) not in SPEECH_VERBS
         ):
             between = self.doc[verb.head.i + 1 : first.i]
             if all(t.dep_ in ("prt", "aux") or t.lower_ == "to" for t in between):
@@ -601,6 +602,12 @@ class Finder:
             quote = self.quote_at(len(before) - 1, len(before)) if before else None
             if quote is not None and quote.end == len(before):
                 return [self.span(quote.start, quote.end)]
+        # 'asking her, "I just want to know …"': the quote that follows the verb's words
+        for q in self.quotes_in(verb.idx, sent.end_char + 1):
+            gap = self.text[verb.idx + len(verb.text) : q.start]
+            if len(gap) <= 30 and gap.rstrip().endswith((",", ":")) and '"' not in gap:
+                return [self.span(q.start, q.end)]
+            break
         # a quote standing alone in the sentence: '"…" he said.' or 'He said: "…"'
         quotes = [
             q
@@ -613,7 +620,7 @@ class Finder:
 
     def is_trailing_report(self, token: Any) -> bool:
         """A ", the AP reported." that closes its sentence: speech verb, subject, comma."""
-        if token.dep_ in ("ROOT", "nsubj") or token.lemma_.lower() not in SPEECH_VERBS:
+        if token.dep_ in ("ROOT", "nsubj") or lemma_of(token) not in SPEECH_VERBS:
             return False
         subjects = [c for c in token.children if c.dep_ in ("nsubj", "nsubjpass")]
         if not subjects or subjects[0].i > token.i:
@@ -732,6 +739,11 @@ class Finder:
         if any(self.quotes_in(s.start, s.end) for s in content):
             return "mixed"
         return "indirect"
+
+
+def lemma_of(token: Any) -> str:
+    """The token's lemma, lower-cased, with the small model's known slips put right."""
+    return LEMMA_FIXES.get(token.lower_, token.lemma_.lower())
 
 
 def find_attributions(doc: Any) -> list[Attribution]:

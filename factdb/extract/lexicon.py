@@ -32,7 +32,7 @@ COMMUNICATION = _words(
     concede confess proclaim shout yell scream whisper sing chant exclaim sigh answer
     interject interrupt conclude summarize summarise elaborate clarify reassure lecture
     tease taunt insinuate speculate theorize theorise surmise recommend suggest counsel
-    vow swear testify certify verify attest testify show find
+    vow swear testify certify verify attest show find talk
     """
 )
 # verbs of belief and knowledge: their content is a clause ("believes that …")
@@ -40,6 +40,7 @@ BELIEF = _words(
     """
     believe think feel know hope fear expect worry doubt suspect assume figure guess
     understand realize realise reckon imagine trust sense presume anticipate view regard
+    learn
     """
 )
 # verbs of wanting and deciding: their content is an infinitive or an object
@@ -99,3 +100,13 @@ MEDIA_NOUNS = _words(
     video ad advertisement filing testimony hearing debate address podcast broadcast
     """
 )
+
+# forms the small English model lemmatises wrongly ("hopes" as "hop", "rated" as "rat")
+LEMMA_FIXES = {
+    "hopes": "hope",
+    "hoped": "hope",
+    "hoping": "hope",
+    "rated": "rate",
+    "rates": "rate",
+    "rating": "rate",
+}
