@@ -52,6 +52,7 @@ _NOT_MANNER = {"that", "so", "too", "as", "how", "why", "when", "where", "there"
 _ADDRESSEE_ON = {"call", "prevail"}
 # modifiers a comma sets off from the source's name: asides, not part of the source
 _ASIDES = ("acl", "advcl")
+_RECIPROCAL = {"each other", "one another"}
 _WH = {"when", "whether", "why", "how", "what", "where", "who", "which", "if"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
 # ("on" and "over" left out: "speaks on the side of the meeting" is where, not what)
@@ -354,7 +355,8 @@ class Finder:
         if passive is not None:
             return passive
         content = self.verb_content(verb, lemma, sent)
-        if not content:
+        # "blamed each other": who blamed whom, not what was said
+        if not content or content[0].text.lower() in _RECIPROCAL:
             return None
         source_token = self.subject_of(verb)
         if source_token is None:

@@ -121,7 +121,7 @@ def write_story(extraction: Extraction, story_id: str) -> str:
         out += ["", "# --- sources " + "-" * 78]
     for link in sources.values():
         out += ["", "[[sources]]", f"name = {_s(link.source)}", f"kind = {_s(link.kind)}"]
-        for key in ("url", "credit", "published_on"):
+        for key in ("url", "credit", "published_on", "based_on"):
             value = getattr(link, key)
             if value:
                 out.append(f"{key} = {_s(value)}")
