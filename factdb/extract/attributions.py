@@ -510,6 +510,16 @@ class Finder:
         if paragraph is not None:
             return [paragraph]
         clauses = [c for c in verb.children if c.dep_ in _CONTENT_DEPS]
+        # "The revelation set off fireworks: Republicans said they …": a clause before a
+        # colon is the article's own sentence, not what the subject said
+        clauses = [
+            c
+            for c in clauses
+            if not (
+                c.i < verb.i
+                and any(t.text in (":", ";") for t in self.doc[c.right_edge.i + 1 : verb.i])
+            )
+        ]
         if not clauses and lemma not in CLAUSE_ONLY:
             clauses = [c for c in verb.children if c.dep_ == "dobj"]
         if clauses and lemma in ("describe", "call", "label", "brand", "dub"):
@@ -527,10 +537,20 @@ class Finder:
                 and any(m.dep_ == "mark" and m.lower_ == "that" for m in t.children)
             ]
             # "have not said when they would …": an indirect question parsed as an adverbial
+            # and "said after the convention he would not …": a complement clause with its
+            # own subject and no conjunction, parsed as an adverbial
             clauses += [
                 c
                 for c in verb.children
-                if c.dep_ == "advcl" and c.left_edge.lower_ in _WH and c.i > verb.i
+                if c.dep_ == "advcl"
+                and c.i > verb.i
+                and (
+                    c.left_edge.lower_ in _WH
+                    or (
+                        any(x.dep_ in ("nsubj", "nsubjpass") for x in c.children)
+                        and not any(x.dep_ == "mark" for x in c.children)
+                    )
+                )
             ]
         if not clauses:
             # "said in a statement that …" parsed as a relative clause of "statement"
@@ -603,6 +623,14 @@ class Finder:
             before = self.text[: sent.start_char].rstrip()
             quote = self.quote_at(len(before) - 1, len(before)) if before else None
             if quote is not None and quote.end == len(before):
+                return [self.span(quote.start, quote.end)]
+        # '… that is not a legitimate purpose," said Rep. Cummings.': a quote that began a
+        # sentence or more before ends right before the verb
+        before = self.text[sent.start_char : verb.idx]
+        m = re.search(r"[”\"],?\s*(?:[\w.’'-]+\s+){0,6}$", before)
+        if m is not None and before[max(m.start() - 1, 0) : m.end()].count(",") == 1:
+            quote = self.quote_at(sent.start_char + m.start(), sent.start_char + m.start() + 1)
+            if quote is not None and quote.start < sent.start_char:
                 return [self.span(quote.start, quote.end)]
         # 'asking her, "I just want to know …"': the quote that follows the verb's words
         for q in self.quotes_in(verb.idx, sent.end_char + 1):
