@@ -644,7 +644,9 @@ class Finder:
             for q in self.quotes_in(sent.start_char, sent.end_char)
             if not (q.start <= verb.idx < q.end)
         ]
-        if len(quotes) == 1:
+        # (not for a verb in a relative clause: "…," Obama said at the dinner, where Clinton
+        # also spoke.)
+        if len(quotes) == 1 and verb.dep_ not in ("relcl", "acl"):
             return [self.span(quotes[0].start, quotes[0].end)]
         return []
 
@@ -739,8 +741,10 @@ class Finder:
         cues = sorted(c.start for a in found for c in a.cue)
         for attribution in found:
             last = attribution.content[-1]
-            quote = self.quote_at(last.start, last.end)
-            if quote is None or quote.start != last.start:
+            # a content that ends with a quote: a whole quote, or 'The summit accomplished
+            # "too little,"' whose quote runs on in the next sentence
+            quote = self.quote_at(last.end - 1, last.end)
+            if quote is None or quote.end != last.end:
                 continue
             own = {c.start for c in attribution.cue}
             pos = last.end
@@ -754,13 +758,29 @@ class Finder:
                     break
                 lo, hi = bisect.bisect_left(cues, pos), bisect.bisect_left(cues, nxt.start)
                 in_gap = set(cues[lo:hi])
+                # a cue inside this attribution's own source ("said Peter Morgan, who has
+                # been challenging …") does not end the run
+                in_gap = {
+                    c for c in in_gap if not any(s.start <= c < s.end for s in attribution.source)
+                }
                 if in_gap - own:
                     break
                 if not in_gap and gap.strip(" .,;:—–-") != "":
                     break
+                # '"…," Obama said at the rally. "…"': the words around the cue are its
+                # sentence's, but a new sentence of the article's own in between ends the run
+                if in_gap and not self._same_sentence_or_next(pos, nxt.start):
+                    break
                 attribution.content.append(self.span(nxt.start, nxt.end))
                 used.add(nxt.start)
                 pos = nxt.end
+
+    def _same_sentence_or_next(self, start: int, end: int) -> bool:
+        """Whether ``[start, end)`` holds at most one sentence boundary."""
+        span = self.doc.char_span(start, end, alignment_mode="expand")
+        if span is None:
+            return False
+        return sum(1 for t in span[1:] if t.is_sent_start) <= 1
 
     def quote_kind(self, content: list[Span]) -> str:
         """direct (all within quotation marks), mixed (partly) or indirect (none)."""
