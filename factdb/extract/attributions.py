@@ -226,12 +226,32 @@ class Finder:
                     claimed.add(token.i)
                     attribution.sentence = self.span(sent.start_char, sent.end_char)
                     found.append(attribution)
+        found = self.drop_nested_states(found)
         found += self.speaker_tags(found)
         found.sort(key=lambda a: a.cue[0].start)
         self.continue_quotes(found)
         for attribution in found:
             attribution.quote_kind = self.quote_kind(attribution.content)
         return found
+
+    def drop_nested_states(self, found: list[Attribution]) -> list[Attribution]:
+        """Without the states of mind reported inside another's words.
+
+        "Stein said she plans to join …", "Perdue said he didn't believe …": the plan and
+        the belief are part of what was said, not attributions the article makes itself.
+        """
+        contents = [(a, s) for a in found for s in a.content]
+        kept = []
+        for a in found:
+            cue = a.cue[0]
+            token = self.doc.char_span(cue.start, cue.end, alignment_mode="expand")
+            private = token is not None and any(
+                lemma_of(t) in PRIVATE for t in token if t.pos_ in ("VERB", "AUX")
+            )
+            nested = any(o is not a and s.start <= cue.start < s.end for o, s in contents)
+            if not (private and nested):
+                kept.append(a)
+        return kept
 
     def speaker_tags(self, found: list[Attribution]) -> list[Attribution]:
         """Transcripts and headlines: "PENCE: Well, look…", "Pat Caddell: Voters Worried"."""
