@@ -49,7 +49,15 @@ INTENT = _words(
     want wish plan intend seek aim refuse decline decide prefer
     """
 )
-SPEECH_VERBS = COMMUNICATION | BELIEF | INTENT
+# verbs of judging someone or something aloud (Levin's "judgment" verbs and kin)
+JUDGMENT = _words(
+    """
+    lambaste lambast deride chastise scold laud hail champion castigate rebuke berate bash
+    fault downplay bemoan rail decry lament portray paint refer invoke assail excoriate
+    disparage belittle rebut refute
+    """
+)
+SPEECH_VERBS = COMMUNICATION | BELIEF | INTENT | JUDGMENT
 # a state of mind rather than an act of saying: "I think", "you know", "we want" in someone's
 # speech are asides, and "is expected to" says nothing of who expects
 PRIVATE = BELIEF | INTENT
