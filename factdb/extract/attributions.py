@@ -26,6 +26,7 @@ from factdb.extract.lexicon import (
     MEDIA_NOUNS,
     NOUN_CUES,
     PRIVATE,
+    STANCE_NOUNS,
     SPEECH_VERBS,
 )
 from factdb.extract.model import Attribution, Span
@@ -52,6 +53,7 @@ _NOT_MANNER = {"that", "so", "too", "as", "how", "why", "when", "where", "there"
 _ADDRESSEE_ON = {"call", "prevail"}
 # modifiers a comma sets off from the source's name: asides, not part of the source
 _ASIDES = ("acl", "advcl")
+_STANCE_PREPS = ("about", "over", "for", "with", "at", "in", "of", "to")
 _RECIPROCAL = {"each other", "one another"}
 _WH = {"when", "whether", "why", "how", "what", "where", "who", "which", "if"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
@@ -466,6 +468,9 @@ class Finder:
         preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
         if content_prep and preps and 0 < preps[0].i - last.i <= 3:
             last = preps[0]
+        stance = self.stance_object(verb)
+        if stance is not None and stance[0].i > last.i:
+            last = stance[1]  # "expressed concern about"
         addressee = self.addressee_prep(verb)
         if addressee is not None and addressee.i == last.i + 1:
             last = addressee  # "called on"
@@ -524,11 +529,30 @@ class Finder:
             return preps[0]
         return None
 
+    def stance_object(self, verb: Any) -> tuple[Any, Any, Any] | None:
+        """ "expressed concern about X", "voiced support for X": (noun, preposition, X).
+
+        The noun names the stance, so it belongs to the cue; what it is about is the content.
+        """
+        for obj in verb.children:
+            if obj.dep_ != "dobj" or obj.lemma_.lower() not in STANCE_NOUNS:
+                continue
+            for prep in obj.children:
+                if prep.dep_ == "prep" and prep.lower_ in _STANCE_PREPS:
+                    objects = [o for o in prep.children if o.dep_ in ("pobj", "pcomp")]
+                    if objects and prep.i - obj.i <= 2:
+                        return obj, prep, objects[0]
+        return None
+
     def verb_content(self, verb: Any, lemma: str, sent: Any) -> list[Span]:
         """What the verb attributes: its clause, its object, or the quote it introduces."""
         paragraph = self.paragraph_after_colon(verb)
         if paragraph is not None:
             return [paragraph]
+        stance = self.stance_object(verb)
+        if stance is not None:
+            span = self.token_span(list(stance[2].subtree))
+            return [self.close_quote(self.with_quote_marks(span))] if span is not None else []
         clauses = [c for c in verb.children if c.dep_ in _CONTENT_DEPS]
         # "The revelation set off fireworks: Republicans said they …": a clause before a
         # colon is the article's own sentence, not what the subject said

@@ -118,3 +118,13 @@ LEMMA_FIXES = {
     "rates": "rate",
     "rating": "rate",
 }
+
+# nouns that name a stance taken aloud: "expressed concern about", "voiced support for"
+STANCE_NOUNS = _words(
+    """
+    concern concerns outrage misgiving misgivings doubt doubts support opposition skepticism
+    scepticism frustration reservation reservations alarm worry worries fear fears hope hopes
+    confidence disappointment anger dismay regret sympathy condolences interest optimism
+    pessimism displeasure disapproval approval gratitude satisfaction
+    """
+)
