@@ -54,6 +54,7 @@ _ADDRESSEE_ON = {"call", "prevail"}
 # modifiers a comma sets off from the source's name: asides, not part of the source
 _ASIDES = ("acl", "advcl")
 _STANCE_PREPS = ("about", "over", "for", "with", "at", "in", "of", "to")
+_LEADING = {"both", "even", "also", "but", "and"}
 _RECIPROCAL = {"each other", "one another"}
 _WH = {"when", "whether", "why", "how", "what", "where", "who", "which", "if"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
@@ -741,17 +742,28 @@ class Finder:
         tokens = list(subject.subtree)
         cut: set[int] = set()
         for t in tokens:
-            if t.i == subject.i or t.i in cut or t.dep_ not in _ASIDES:
+            if t.i == subject.i or t.i in cut:
                 continue
             before = self.doc[t.left_edge.i - 1] if t.left_edge.i > 0 else None
-            if before is not None and before.text == "," and before.i >= subject.left_edge.i:
+            after_comma = (
+                before is not None and before.text == "," and before.i >= subject.left_edge.i
+            )
+            # "Mr. Kamin, who emphasized that …": a relative clause that is an attribution of
+            # its own; "a group of doctors in 2015": when, not who
+            reports = t.dep_ == "relcl" and lemma_of(t) in SPEECH_VERBS
+            dated = (
+                t.dep_ == "prep"
+                and t.head.i == subject.i
+                and any(o.ent_type_ == "DATE" for o in t.children if o.dep_ == "pobj")
+            )
+            if (after_comma and (t.dep_ in _ASIDES or reports)) or dated:
                 cut |= {x.i for x in t.subtree}
         kept = [t for t in tokens if t.i not in cut]
         # a comma left hanging after the cut closes the phrase
-        while kept and kept[0].dep_ in ("preconj", "advmod") and kept[0].i < subject.i:
+        while kept and kept[0].lower_ in _LEADING and kept[0].i < subject.i:
             kept.pop(0)
         for k, t in enumerate(kept[:4]):
-            if t.text in ("-", "—", "–") and all(x.is_upper for x in kept[:k] if x.is_alpha):
+            if t.text in ("-", "--", "—", "–") and all(x.is_upper for x in kept[:k] if x.is_alpha):
                 kept = kept[k + 1 :]
                 break
         if cut and kept:
