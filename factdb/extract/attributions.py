@@ -24,6 +24,7 @@ from factdb.extract.lexicon import (
     CLAUSE_ONLY,
     LEMMA_FIXES,
     MEDIA_NOUNS,
+    BELIEF_ADJECTIVES,
     NOUN_CUES,
     PRIVATE,
     STANCE_NOUNS,
@@ -217,6 +218,8 @@ class Finder:
                     attribution = self.according_to(token, sent)
                     if attribution is not None:
                         claimed.add(token.i + 1)
+                elif token.dep_ == "acomp" and token.lower_ in BELIEF_ADJECTIVES:
+                    attribution = self.adjective(token)
                 elif token.pos_ in ("VERB", "AUX") and lemma_of(token) in SPEECH_VERBS:
                     attribution = self.verb(token, sent)
                 elif token.pos_ == "NOUN" and token.lemma_.lower() in NOUN_CUES:
@@ -319,6 +322,28 @@ class Finder:
             return None
         cue = self.span(token.idx, to.idx + len(to.text))
         return Attribution(content=content, cue=[cue], source=[source], verb="according to")
+
+    def adjective(self, adjective: Any) -> Attribution | None:
+        """ "She was sure Trump would win", "He is convinced that …": a state of mind told
+        by "be" and an adjective; the cue is both."""
+        be = adjective.head
+        clauses = [c for c in adjective.children if c.dep_ in ("ccomp", "xcomp")]
+        subjects = [c for c in be.children if c.dep_ == "nsubj"]
+        if not clauses or not subjects or subjects[0].lower_ in _PERSONAL:
+            return None
+        content = self.token_span(list(clauses[0].subtree))
+        source = self.source_span(subjects[0])
+        if content is None or source is None or clauses[0].i < adjective.i:
+            return None
+        if be.i > adjective.i:
+            return None
+        cue = self.span(self._left_of(be).idx, adjective.idx + len(adjective.text))
+        return Attribution(
+            content=[self.close_quote(self.with_quote_marks(content))],
+            cue=[cue],
+            source=[source],
+            verb=cue.text,
+        )
 
     def noun(self, noun: Any) -> Attribution | None:
         """ "Trump's claim that …", "Clinton's criticism of …": a cue noun with an owner."""

@@ -128,3 +128,11 @@ STANCE_NOUNS = _words(
     pessimism displeasure disapproval approval gratitude satisfaction
     """
 )
+
+# adjectives that, after "be", say what someone believes: "was sure", "is convinced that"
+BELIEF_ADJECTIVES = _words(
+    """
+    sure convinced confident certain adamant hopeful optimistic skeptical sceptical doubtful
+    afraid worried concerned aware unaware positive persuaded
+    """
+)
