@@ -21,14 +21,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from factdb.extract.lexicon import (
+    BELIEF_ADJECTIVES,
     CLAUSE_ONLY,
     LEMMA_FIXES,
     MEDIA_NOUNS,
-    BELIEF_ADJECTIVES,
     NOUN_CUES,
     PRIVATE,
-    STANCE_NOUNS,
     SPEECH_VERBS,
+    STANCE_NOUNS,
 )
 from factdb.extract.model import Attribution, Span
 
