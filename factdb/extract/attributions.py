@@ -26,6 +26,7 @@ from factdb.extract.lexicon import (
     LEMMA_FIXES,
     MEDIA_NOUNS,
     NOUN_CUES,
+    OWNERLESS_NOUN_CUES,
     PRIVATE,
     SPEECH_VERBS,
     STANCE_NOUNS,
@@ -346,15 +347,20 @@ class Finder:
         )
 
     def noun(self, noun: Any) -> Attribution | None:
-        """ "Trump's claim that …", "Clinton's criticism of …": a cue noun with an owner."""
+        """ "Trump's claim that …", "Clinton's criticism of …": a cue noun with an owner.
+
+        Without an owner the attribution has no source, as PolNeAR marks it ("charges that he
+        has perpetuated …", "claims of sexual abuse"); the pipeline proposes no claim from it.
+        """
         owners = [c for c in noun.children if c.dep_ == "poss"]
-        if not owners:
-            return None
         contents = [
             c
             for c in noun.children
-            if c.dep_ in ("acl", "ccomp", "relcl") and any(m.lower_ == "that" for m in c.children)
+            if c.dep_ in ("acl", "ccomp", "relcl")
+            and any(m.lower_ == "that" and (owners or m.dep_ == "mark") for m in c.children)
         ]
+        if not owners and not contents and noun.lemma_.lower() not in OWNERLESS_NOUN_CUES:
+            return None
         if not contents:
             preps = [c for c in noun.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
             contents = [o for p in preps for o in p.children if o.dep_ in ("pobj", "pcomp")]
@@ -363,15 +369,15 @@ class Finder:
             cue_end = preps[0]
         else:
             cue_end = noun
-        source = self.token_span(list(owners[0].subtree))
+        source = self.token_span(list(owners[0].subtree)) if owners else None
         content = self.token_span(list(contents[0].subtree))
-        if source is None or content is None or self.quote_at(noun.idx, noun.idx + 1):
+        if (owners and source is None) or content is None:
             return None
         cue = self.span(noun.idx, cue_end.idx + len(cue_end.text))
         return Attribution(
             content=[self.close_quote(self.with_quote_marks(content))],
             cue=[cue],
-            source=[source],
+            source=[source] if source is not None else [],
             verb=noun.text,
         )
 

@@ -136,3 +136,10 @@ BELIEF_ADJECTIVES = _words(
     afraid worried concerned aware unaware positive persuaded
     """
 )
+
+# cue nouns that attribute even with no owner named: "allegations of fraud", "reports of"
+OWNERLESS_NOUN_CUES = _words(
+    """
+    claim allegation accusation charge criticism report rumor rumour complaint warning
+    """
+)

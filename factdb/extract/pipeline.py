@@ -33,7 +33,8 @@ def extract_article(
     """
     if doc is None:
         doc = pipeline()(article.text)
-    found = find_attributions(doc)
+    # an attribution with no source ("allegations of fraud") says no one's words to record
+    found = [a for a in find_attributions(doc) if a.source]
     _nest(found)
     _agency_reports(found, doc)
     resolve_speakers(doc, found, known)
