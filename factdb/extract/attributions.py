@@ -75,19 +75,22 @@ class Quote:
 def find_quotes(text: str) -> list[Quote]:
     """Quoted stretches of ``text``, quotation marks included; quotes never cross paragraphs.
 
-    Curly quotes pair by direction; straight double quotes pair in turn. Single quotes are
-    left out: apostrophes make them ambiguous, and nested quotes lie inside double ones.
+    Curly quotes pair by direction; straight double quotes pair in turn, and so do two
+    apostrophes standing for one (the New York Times' archive style: ''Poor Mexico,'').
+    Single quotes are left out: apostrophes make them ambiguous, and nested quotes lie inside
+    double ones.
     """
     quotes: list[Quote] = []
     for match in re.finditer(r"[^\n]+", text):
         line_start = match.start()
         line = match.group()
         opened: int | None = None
-        for i, char in enumerate(line):
-            if char == "“" or (char == '"' and opened is None):
+        for mark in re.finditer(r"''|[“”\"]", line):
+            char, i = mark.group(), mark.start()
+            if char == "“" or (char in ('"', "''") and opened is None):
                 opened = i
-            elif char in '”"' and opened is not None:
-                quotes.append(Quote(line_start + opened, line_start + i + 1))
+            elif char in ("”", '"', "''") and opened is not None:
+                quotes.append(Quote(line_start + opened, line_start + mark.end()))
                 opened = None
     return quotes
 
@@ -151,7 +154,7 @@ class Finder:
             quote = self.quote_at(max(span.start - 1, 0), span.end)
         if quote is None:
             return span
-        tail = self.text[span.end : quote.end - 1]
+        tail = self.text[span.end : quote.end].rstrip("”\"'")
         # a clause that ends its quote stands for the whole quote, even one that began a
         # sentence or more before (a quote of several sentences is one content)
         if set(tail.strip()) <= _TRIM:
@@ -194,12 +197,14 @@ class Finder:
         the closing mark outside the clause.
         """
         opened = sum(span.text.count(c) for c in "“") - sum(span.text.count(c) for c in "”")
-        straight = span.text.count('"') % 2
+        straight = span.text.count('"') % 2 or span.text.count("''") % 2
         if opened <= 0 and not straight:
             return span
         end = span.end
         while end < len(self.text) and self.text[end] in ".,;:!? ":
             end += 1
+        if self.text[end : end + 2] == "''":
+            return self.span(span.start, end + 2)
         if end < len(self.text) and self.text[end] in '”"':
             return self.span(span.start, end + 1)
         return span
