@@ -57,6 +57,7 @@ _ADDRESSEE_ON = {"call", "prevail"}
 _ASIDES = ("acl", "advcl")
 _STANCE_PREPS = ("about", "over", "for", "with", "at", "in", "of", "to")
 _LEADING = {"both", "even", "also", "but", "and"}
+_NOMINAL = ("NOUN", "PROPN", "NUM", "PRON")
 _RECIPROCAL = {"each other", "one another"}
 _WH = {"when", "whether", "why", "how", "what", "where", "who", "which", "if"}
 _CUE_LEFT = ("aux", "auxpass", "neg", "advmod")
@@ -424,7 +425,7 @@ class Finder:
             source_token.lower_ in _PERSONAL or source_token.dep_ == "nsubjpass"
         ):
             return None
-        source = self.source_span(source_token)
+        source = self.source_span(source_token, leave_out=verb)
         if source is None:
             return None
         cue = self.cue_span(verb, content_prep=self._prep_content(verb, content))
@@ -758,6 +759,19 @@ class Finder:
                     objects = [c for c in child.children if c.dep_ == "pobj"]
                     if objects:
                         return objects[0]
+            # "a tweet attacking …", "one saying that …": the noun a participle describes
+            if (
+                verb.dep_ == "acl"
+                and verb.tag_ == "VBG"
+                and verb.head.pos_ in _NOMINAL
+                and lemma_of(verb) not in PRIVATE
+            ):
+                return verb.head
+            # "responded by saying …": the subject of the verb the preposition hangs on
+            if verb.dep_ == "pcomp" and verb.head.dep_ == "prep":
+                verb = verb.head.head
+                seen += 1
+                continue
             if verb.dep_ in ("conj", "advcl", "xcomp", "acl") and verb.head is not verb:
                 verb = verb.head
                 seen += 1
@@ -767,7 +781,7 @@ class Finder:
             return None
         return None
 
-    def source_span(self, subject: Any) -> Span | None:
+    def source_span(self, subject: Any, leave_out: Any = None) -> Span | None:
         """The subject's noun phrase as PolNeAR marks it.
 
         Modifiers, appositions and relative clauses belong to it ("Peter Morgan, a lawyer for
@@ -777,6 +791,8 @@ class Finder:
         """
         tokens = list(subject.subtree)
         cut: set[int] = set()
+        if leave_out is not None and leave_out.head.i == subject.i:
+            cut |= {x.i for x in leave_out.subtree}  # "a tweet attacking …": not the tweet
         for t in tokens:
             if t.i == subject.i or t.i in cut:
                 continue
