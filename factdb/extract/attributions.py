@@ -411,7 +411,7 @@ class Finder:
             and verb.head.pos_ in ("VERB", "AUX")
         ):
             return None
-        passive = self.passive(verb)
+        passive = self.passive(verb) or self.unsourced_passive(verb)
         if passive is not None:
             return passive
         content = self.verb_content(verb, lemma, sent)
@@ -432,6 +432,35 @@ class Finder:
         if any(s.start <= cue.start < s.end for s in content):
             return None
         return Attribution(content=content, cue=[cue], source=[source], verb=verb.text)
+
+    def unsourced_passive(self, verb: Any) -> Attribution | None:
+        """ "Nine voters in ten are expected to be Latino", "a curfew was announced": a
+        report with no one named, marked as PolNeAR marks it, with no source.
+
+        A raising verb's content is its subject and its infinitive; an addressee's ("she was
+        told that …") only the clause.
+        """
+        subjects = [c for c in verb.children if c.dep_ == "nsubjpass"]
+        if not subjects or subjects[0].i > verb.i or any(c.dep_ == "agent" for c in verb.children):
+            return None
+        if verb.dep_ not in ("ROOT", "ccomp", "conj", "advcl"):
+            return None
+        infinitives = [c for c in verb.children if c.dep_ == "xcomp" and c.i > verb.i]
+        clauses = [c for c in verb.children if c.dep_ == "ccomp" and c.i > verb.i]
+        if infinitives:
+            tokens = [*subjects[0].subtree, *infinitives[0].subtree]
+        elif clauses:
+            tokens = list(clauses[0].subtree)
+        elif lemma_of(verb) in CLAUSE_ONLY:
+            return None
+        else:
+            tokens = list(subjects[0].subtree)
+        content = self.split_span(tokens)
+        first = self._left_of(verb)
+        cue = self.span(first.idx, verb.idx + len(verb.text))
+        if not content or any(s.start <= cue.start < s.end for s in content):
+            return None
+        return Attribution(content=content, cue=[cue], source=[], verb=verb.text)
 
     def passive(self, verb: Any) -> Attribution | None:
         """ "His views were echoed by experts": the agent says, the subject is what is said."""
