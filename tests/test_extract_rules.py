@@ -86,3 +86,15 @@ def test_doubled_apostrophes_are_quotation_marks() -> None:
 def test_quote_of_several_sentences_after_said() -> None:
     got = found('Berg said, "We waited. Nothing came." Then she left.\n')
     assert got == [("Berg", "said", ['"We waited. Nothing came."'])]
+
+
+def test_a_passive_report_with_no_agent_has_no_source() -> None:
+    assert found("About one voter in nine is expected to be Latino.\n") == [
+        ("", "is expected", ["About one voter in nine", "to be Latino"])
+    ]
+
+
+def test_a_gerund_after_a_preposition_takes_the_main_subject() -> None:
+    assert found("Obama responded by saying the issue was manufactured.\n") == [
+        ("Obama", "saying", ["the issue was manufactured"])
+    ]
