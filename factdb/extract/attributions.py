@@ -694,7 +694,10 @@ class Finder:
             # "announced the move Monday": the date says when, it is not what was said
             while tokens and tokens[-1].ent_type_ in ("DATE", "TIME") and clauses[0].dep_ == "dobj":
                 tokens.pop()
-            span = self.token_span(sorted(tokens, key=lambda t: t.i))
+            tokens.sort(key=lambda t: t.i)
+            if tokens and tokens[0].i < verb.i < tokens[-1].i:
+                return self.around_the_verb(tokens, verb)
+            span = self.token_span(tokens)
             return [self.close_quote(self.with_quote_marks(span))] if span is not None else []
         # "complained about the rules", "called for a recount", "accused her of lying": the
         # object of the preposition is the content (the cue runs to the preposition)
@@ -760,6 +763,17 @@ class Finder:
         if len(quotes) == 1 and verb.dep_ not in ("relcl", "acl"):
             return [self.span(quotes[0].start, quotes[0].end)]
         return []
+
+    def around_the_verb(self, tokens: list[Any], verb: Any) -> list[Span]:
+        """A content parsed around its own cue: the part before the verb counts only if quoted.
+
+        '"I think Holt will be fair," Trump said, "but …"' is one content of two quotes;
+        'Writing for a panel, Barabak noted that …' is the clause after the verb alone.
+        """
+        before = self.split_span([t for t in tokens if t.i < verb.i])
+        after = [self.close_quote(s) for s in self.split_span([t for t in tokens if t.i > verb.i])]
+        quoted = [s for s in before if self.quote_at(s.start, s.end)]
+        return quoted + after if after else before
 
     def is_trailing_report(self, token: Any) -> bool:
         """A ", the AP reported." that closes its sentence: speech verb, subject, comma."""
