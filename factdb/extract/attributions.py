@@ -30,6 +30,7 @@ from factdb.extract.lexicon import (
     PRIVATE,
     SPEECH_VERBS,
     STANCE_NOUNS,
+    VERB_PREPS,
 )
 from factdb.extract.model import Attribution, Span
 
@@ -483,12 +484,18 @@ class Finder:
             content=[self.with_quote_marks(content)], cue=[cue], source=[source], verb=verb.text
         )
 
+    @staticmethod
+    def content_preps(verb: Any) -> list[Any]:
+        """The verb's prepositions whose object is what was said ("pointed to", "called for")."""
+        own = _CONTENT_PREPS + VERB_PREPS.get(lemma_of(verb), ())
+        return [c for c in verb.children if c.dep_ == "prep" and c.lower_ in own]
+
     def _prep_content(self, verb: Any, content: list[Span]) -> bool:
         """Whether the content is the object of a preposition of the verb."""
         for c in verb.children:
             if (
                 c.dep_ == "prep"
-                and c.lower_ in _CONTENT_PREPS
+                and c.lower_ in _CONTENT_PREPS + VERB_PREPS.get(lemma_of(verb), ())
                 and c.idx + len(c.text) <= content[0].start
             ):
                 return any(o.idx == content[0].start for o in c.children) or any(
@@ -532,7 +539,7 @@ class Finder:
         if nxt is not None and nxt.head.i == verb.i and nxt.lower_ in _WEEKDAYS:
             last = nxt  # "said Monday": PolNeAR's cues mostly keep the day
         last = self._manner_and_medium(verb, last)
-        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+        preps = self.content_preps(verb)
         if content_prep and preps and 0 < preps[0].i - last.i <= 3:
             last = preps[0]
         stance = self.stance_object(verb)
@@ -701,7 +708,7 @@ class Finder:
             return [self.close_quote(self.with_quote_marks(span))] if span is not None else []
         # "complained about the rules", "called for a recount", "accused her of lying": the
         # object of the preposition is the content (the cue runs to the preposition)
-        preps = [c for c in verb.children if c.dep_ == "prep" and c.lower_ in _CONTENT_PREPS]
+        preps = self.content_preps(verb)
         if preps and not (verb.dep_ in ("parataxis", "ccomp") and verb.head.i < verb.i):
             objects = [c for c in preps[0].children if c.dep_ in ("pobj", "pcomp")]
             if objects:

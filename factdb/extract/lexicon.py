@@ -143,3 +143,20 @@ OWNERLESS_NOUN_CUES = _words(
     claim allegation accusation charge criticism report rumor rumour complaint warning
     """
 )
+
+# prepositions whose object is the content for particular verbs: "pointed to", "responded
+# with", "agreed with" (about, of, for and against serve every verb)
+VERB_PREPS: dict[str, tuple[str, ...]] = {
+    "point": ("to",),
+    "respond": ("to", "with", "by"),
+    "reply": ("to", "with"),
+    "refer": ("to",),
+    "allude": ("to",),
+    "object": ("to",),
+    "agree": ("with", "on", "to"),
+    "disagree": ("with", "on"),
+    "speak": ("on", "out"),
+    "comment": ("on",),
+    "weigh": ("on",),
+    "push": ("for",),
+}
