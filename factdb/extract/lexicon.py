@@ -72,7 +72,7 @@ OBJECT_VERBS = _words(
     promote challenge post share rate rule view like mention express
     reference echo encourage advocate dispute contest ridicule characterize characterise
     label dub brand liken compare quote prefer disclose report detail outline forecast
-    estimate project threaten order invite concede
+    estimate project threaten order invite concede show indicate note suggest claim declare
     """
 )
 # verbs that take a content only as a clause: a bare object is not content ("told Breitbart")
