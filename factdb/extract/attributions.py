@@ -754,11 +754,13 @@ class Finder:
             if quote is not None and quote.start < sent.start_char:
                 return [self.span(quote.start, quote.end)]
         # 'asking her, "I just want to know …"': the quote that follows the verb's words
-        for q in self.quotes_in(verb.idx, sent.end_char + 1):
+        # (the quote may run on past the sentence: 'Trump said, "When people … . But …"')
+        i = bisect.bisect_left(self._quote_starts, verb.idx)
+        if i < len(self.quotes) and self.quotes[i].start < sent.end_char:
+            q = self.quotes[i]
             gap = self.text[verb.idx + len(verb.text) : q.start]
             if len(gap) <= 30 and gap.rstrip().endswith((",", ":")) and '"' not in gap:
                 return [self.span(q.start, q.end)]
-            break
         # a quote standing alone in the sentence: '"…" he said.' or 'He said: "…"'
         quotes = [
             q
