@@ -148,7 +148,7 @@ OWNERLESS_NOUN_CUES = _words(
 # with", "agreed with" (about, of, for and against serve every verb)
 VERB_PREPS: dict[str, tuple[str, ...]] = {
     "point": ("to",),
-    "respond": ("to", "with", "by"),
+    "respond": ("to", "with"),
     "reply": ("to", "with"),
     "refer": ("to",),
     "allude": ("to",),
