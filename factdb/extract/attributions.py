@@ -317,13 +317,20 @@ class Finder:
         to = self.doc[token.i + 1]
         if to.lower_ != "to":
             return None
-        objects = [c for c in to.children if c.dep_ == "pobj"] or [
+        objects = [c for c in to.children if c.dep_ in ("pobj", "pcomp")] or [
             c for c in token.children if c.dep_ == "pobj"
         ]
         if not objects:
             return None
-        source = self.token_span(objects[0].subtree)
-        phrase = {t.i for t in token.subtree} | {t.i for t in to.subtree}
+        # the source ends at the comma after its name: "According to X, the move reeks …"
+        # parsed with the rest of the sentence hung on X
+        named = [t for t in objects[0].subtree if t.i > to.i]
+        comma = next((t.i for t in named if t.text == "," and t.i > objects[0].i), None)
+        named = [t for t in named if comma is None or t.i < comma]
+        source = self.token_span(named)
+        phrase = {token.i, to.i} | {t.i for t in named}
+        if comma is None:
+            phrase |= {t.i for t in token.subtree} | {t.i for t in to.subtree}
         content_tokens = [t for t in sent if t.i not in phrase]
         content = self.split_span(content_tokens)
         if source is None or not content:
