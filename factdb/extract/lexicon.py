@@ -155,7 +155,7 @@ VERB_PREPS: dict[str, tuple[str, ...]] = {
     "object": ("to",),
     "agree": ("with", "on", "to"),
     "disagree": ("with", "on"),
-    "speak": ("on", "out"),
+    "speak": ("out",),  # not "on": "speaks on the side of the meeting" is where, not what
     "comment": ("on",),
     "weigh": ("on",),
     "push": ("for",),

@@ -158,14 +158,16 @@ def _chain(
 
 
 def _whole_article_agency(article: Article, found: list[Attribution]) -> None:
-    """The agency the article says it reports joins every chain, before the outlet."""
+    """The agency the article says it reports joins every chain, before the photo credit
+    and the outlet (the seed's order: reported by the AP, the photo by AFP via Getty)."""
     name = main_agency(article.text, [a.chain for a in found])
     if name is None:
         return
     for a in found:
         if agency(a.source[0].text) == name or any(c.source == name for c in a.chain):
             continue
-        at = next((i for i, c in enumerate(a.chain) if c.role == "published_by"), len(a.chain))
+        outer = ("photo_credit", "published_by")
+        at = next((i for i, c in enumerate(a.chain) if c.role in outer), len(a.chain))
         a.chain.insert(at, ChainLink(source=name, role="reported_by"))
         for link in a.chain[at + 1 :]:
             if link.role == "published_by":
