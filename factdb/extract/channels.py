@@ -119,8 +119,7 @@ def channel_links(attribution: Attribution, speaker: str, organisation: bool) ->
             outlet = _outlet_link(who, said)
             if outlet is not None:
                 links.append(outlet)
-    seen: set[str] = set()
-    return [link for link in links if not (link.source in seen or seen.add(link.source))]
+    return links  # the pipeline keeps each source once in the whole chain
 
 
 def _outlet_link(name: str, verb: str) -> ChainLink | None:
