@@ -111,3 +111,18 @@ def test_a_statement_inside_the_content_is_not_a_channel() -> None:
     got = extract('Berg said that "in a statement on Monday, the ministry lied."\n')
     (a,) = got.attributions
     assert chain(a) == []
+
+
+def test_a_known_speaker_keeps_the_role_and_employer_the_article_gives() -> None:
+    known = [
+        KnownName("Tom Hale", "Tom Hale", "person"),
+        KnownName("NATO", "NATO", "organisation"),
+    ]
+    text = "NATO spokesperson Tom Hale said the alliance had taken note of the recall.\n"
+    got = extract_article(Article(text=text, published_on="2021-10-20"), known)
+    (hale,) = got.attributions
+    assert hale.speaker.known == "Tom Hale"
+    story = tomllib.loads(write_story(got, "recall"))
+    speakers = [(s["name"], s.get("role"), s.get("acts_for")) for s in story["speakers"]]
+    # whom the speaker acts for comes first, so the file loads into an empty database
+    assert speakers == [("NATO", None, None), ("Tom Hale", "NATO spokesperson", "NATO")]
