@@ -98,3 +98,13 @@ def test_a_gerund_after_a_preposition_takes_the_main_subject() -> None:
     assert found("Obama responded by saying the issue was manufactured.\n") == [
         ("Obama", "saying", ["the issue was manufactured"])
     ]
+
+
+def test_a_stance_inside_reported_words_is_part_of_them() -> None:
+    got = found("Sullivan says he instructed staff to check the files.\n")
+    assert got == [("Sullivan", "says", ["he instructed staff to check the files"])]
+
+
+def test_a_report_inside_reported_words_is_kept() -> None:
+    got = found("Berg said Hale told her that the talks had failed.\n")
+    assert [(s, c) for s, c, _ in got] == [("Berg", "said"), ("Hale", "told")]

@@ -249,21 +249,22 @@ class Finder:
         return found
 
     def drop_nested_states(self, found: list[Attribution]) -> list[Attribution]:
-        """Without the states of mind reported inside another's words.
+        """Without the states of mind and stances reported inside another's words.
 
-        "Stein said she plans to join …", "Perdue said he didn't believe …": the plan and
-        the belief are part of what was said, not attributions the article makes itself.
+        "Stein said she plans to join …", "Perdue said he didn't believe …", "Sullivan says
+        he instructed staff to …": the plan, the belief and the instruction are part of what
+        was said, not attributions the article makes itself. A verb of saying with a clause
+        of its own ("Bamberg said the family told him that …") is kept.
         """
         contents = [(a, s) for a in found for s in a.content]
         kept = []
         for a in found:
             cue = a.cue[0]
             token = self.doc.char_span(cue.start, cue.end, alignment_mode="expand")
-            private = token is not None and any(
-                lemma_of(t) in PRIVATE for t in token if t.pos_ in ("VERB", "AUX")
-            )
+            verbs = [lemma_of(t) for t in token or () if t.pos_ in ("VERB", "AUX")]
+            reports = any(v in CLAUSE_ONLY and v not in PRIVATE for v in verbs)
             nested = any(o is not a and s.start <= cue.start < s.end for o, s in contents)
-            if not (private and nested):
+            if reports or not nested:
                 kept.append(a)
         return kept
 
