@@ -50,9 +50,10 @@ def gold_spans(ann: Path, text: str) -> dict[str, set[frozenset[int]]]:
     """The Source, Cue and Content spans of a brat ``.ann`` file, as character sets."""
     spans: dict[str, set[frozenset[int]]] = {r: set() for r in ROLES}
     for line in ann.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("T"):
-            continue
-        _, middle, _ = line.split("\t", 2)
+        fields = line.split("\t", 2)
+        if not line.startswith("T") or len(fields) < 3:
+            continue  # a span text running over a line break goes on in a line of its own
+        _, middle, _ = fields
         label, ranges = middle.split(" ", 1)
         role = label.lower()
         if role not in spans:

@@ -56,6 +56,8 @@ class ChainLink:
     url: str | None = None
     published_on: str | None = None
     credit: str | None = None
+    # the source this one reports (an outlet's rewrite of an agency's report)
+    based_on: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (empty fields left out)."""

@@ -9,40 +9,18 @@ from typing import Any
 
 from factdb.extract import dates
 from factdb.extract.attributions import find_attributions
+from factdb.extract.channels import agency, channel_links, main_agency
 from factdb.extract.model import Article, Attribution, ChainLink, Extraction, Span
 from factdb.extract.nlp import pipeline
 from factdb.extract.resolve import KnownName, resolve_speakers
 
-__all__ = ["KnownName", "extract_article"]
+__all__ = ["KnownName", "agency", "extract_article"]
 
-# news agencies by the names articles use for them: (pattern, name recorded)
-AGENCIES = (
-    (r"(the )?(Associated Press|AP)", "Associated Press"),
-    (r"Reuters", "Reuters"),
-    (r"(AFP|Agence France-Presse)", "Agence France-Presse"),
-    (r"(TASS|Tass)", "TASS"),
-    (r"Interfax", "Interfax"),
-    (r"(RIA Novosti|RIA)", "RIA Novosti"),
-    (r"Bloomberg( News)?", "Bloomberg"),
-    (r"(dpa|Deutsche Presse-Agentur)", "Deutsche Presse-Agentur"),
-    (r"Xinhua", "Xinhua"),
-    (r"(UPI|United Press International)", "United Press International"),
-)
-_AGENCY_RE = [(re.compile(rf"^{p}$", re.I if "AP" not in p else 0), n) for p, n in AGENCIES]
 # a photo caption's credit line: "Russian Foreign Ministry Press Service via AP"
 _CREDIT = re.compile(r"(?:^|(?<=[.!?]) )([^.\n]{2,80}? via (?:AP|Getty Images|Reuters|AFP))\s*$")
 _STATEMENT = re.compile(r"\bin an? (?:\w+ )?statement\b", re.I)
 _DENY_OBJECTS = re.compile(r"\b(allegations?|accusations?|claims?|charges?|reports?)\b", re.I)
 _ACCUSING = {"accuse", "allege", "claim", "charge", "say"}
-
-
-def agency(name: str) -> str | None:
-    """The news agency ``name`` stands for, if it is one."""
-    text = name.strip()
-    for pattern, agency_name in _AGENCY_RE:
-        if pattern.match(text):
-            return agency_name
-    return None
 
 
 def extract_article(
@@ -55,7 +33,8 @@ def extract_article(
     """
     if doc is None:
         doc = pipeline()(article.text)
-    found = find_attributions(doc)
+    # an attribution with no source ("allegations of fraud") says no one's words to record
+    found = [a for a in find_attributions(doc) if a.source]
     _nest(found)
     _agency_reports(found, doc)
     resolve_speakers(doc, found, known)
@@ -66,8 +45,9 @@ def extract_article(
             article.published_on = today.isoformat()
     credits = _credits(article.text)
     for attribution in found:
+        _date(attribution, doc, today)  # first: a statement in the chain takes its date
         _chain(attribution, found, credits, article)
-        _date(attribution, doc, today)
+    _whole_article_agency(article, found)
     _statuses(found, doc)
     return Extraction(article=article, attributions=found)
 
@@ -112,11 +92,24 @@ def _chain(
     credits: list[tuple[int, int, str]],
     article: Article,
 ) -> None:
-    """The sources between the speaker and the reader, innermost first; the outlet last."""
-    chain: list[ChainLink] = []
+    """The sources between the speaker and the reader, innermost first; the outlet last.
+
+    The speaker's own channel comes first ("in a statement", "told reporters"), then the
+    agencies that carried the words ("the AP reported"), the photo credit, and the article's
+    outlet, based on the agency when the article says it reports the agency's words.
+    """
     sentence = attribution.sentence
     if sentence is not None and _STATEMENT.search(sentence.text):
         attribution.verb = f"{attribution.verb} {_STATEMENT.search(sentence.text).group(0)}"
+    speaker = attribution.speaker
+    chain: list[ChainLink] = channel_links(
+        attribution,
+        (speaker.known or speaker.name) if speaker else attribution.source[0].text,
+        speaker is not None and speaker.kind == "organisation",
+    )
+    for link in chain:
+        if link.role == "primary_document":
+            link.published_on = attribution.said_on
     if attribution.about is not None:
         name = agency(attribution.source[0].text)
         verb = f"{attribution.source[0].text} {attribution.verb}"
@@ -150,6 +143,7 @@ def _chain(
                 )
             )
     if article.outlet or article.url:
+        agencies = [c.source for c in chain if c.kind == "news_agency"]
         chain.append(
             ChainLink(
                 source=article.outlet or article.url or "",
@@ -157,9 +151,38 @@ def _chain(
                 kind="outlet",
                 url=article.url,
                 published_on=article.published_on,
+                based_on=agencies[-1] if agencies else None,
             )
         )
-    attribution.chain = chain
+    attribution.chain = _dedupe(chain)
+
+
+def _whole_article_agency(article: Article, found: list[Attribution]) -> None:
+    """The agency the article says it reports joins every chain, before the photo credit
+    and the outlet (the seed's order: reported by the AP, the photo by AFP via Getty)."""
+    name = main_agency(article.text, [a.chain for a in found])
+    if name is None:
+        return
+    for a in found:
+        if agency(a.source[0].text) == name or any(c.source == name for c in a.chain):
+            continue
+        outer = ("photo_credit", "published_by")
+        at = next((i for i, c in enumerate(a.chain) if c.role in outer), len(a.chain))
+        a.chain.insert(at, ChainLink(source=name, role="reported_by"))
+        for link in a.chain[at + 1 :]:
+            if link.role == "published_by":
+                link.based_on = name
+
+
+def _dedupe(chain: list[ChainLink]) -> list[ChainLink]:
+    """The chain with each source once, where it first comes ("told the AP, the AP reported")."""
+    seen: set[str] = set()
+    out = []
+    for link in chain:
+        if link.source not in seen:
+            seen.add(link.source)
+            out.append(link)
+    return out
 
 
 def _credits(text: str) -> list[tuple[int, int, str]]:

@@ -96,16 +96,24 @@ def write_story(extraction: Extraction, story_id: str) -> str:
         if sp is None:
             continue
         if sp.known is not None:
-            # declared too, so that the file loads into an empty database; a speaker that
-            # exists is matched by name and left as it is
-            declared.setdefault(sp.known, Speaker(name=sp.known, kind=sp.kind, known=sp.known))
+            # declared too, so that the file loads into an empty database, with the role and
+            # employer the article gives ("NATO spokesperson Oana Lungescu"); against a
+            # database that knows the speaker, loading a different role is an edit to review
+            had = declared.get(sp.known)
+            if had is None or (had.role is None and sp.role):
+                _declare_employer(declared, sp, found)
+                declared[sp.known] = Speaker(
+                    name=sp.known, kind=sp.kind, role=sp.role, acts_for=sp.acts_for, known=sp.known
+                )
             continue
-        if sp.acts_for and sp.acts_for not in declared and not _known_target(sp.acts_for, found):
-            declared.setdefault(sp.acts_for, Speaker(name=sp.acts_for, kind="organisation"))
+        _declare_employer(declared, sp, found)
         declared.setdefault(sp.name, sp)
+    # whom a speaker acts for comes before the speaker (the loader resolves it by name)
+    employers = {sp.acts_for for sp in declared.values() if sp.acts_for}
+    ordered = sorted(declared.values(), key=lambda sp: (sp.known or sp.name) not in employers)
     if declared:
         out += ["", "# --- speakers " + "-" * 77]
-    for sp in declared.values():
+    for sp in ordered:
         note = "known: in the database" if sp.known else "new: check the name and kind"
         out += ["", f"# {note}", "[[speakers]]", f"name = {_s(sp.name)}", f"kind = {_s(sp.kind)}"]
         if sp.role:
@@ -121,7 +129,7 @@ def write_story(extraction: Extraction, story_id: str) -> str:
         out += ["", "# --- sources " + "-" * 78]
     for link in sources.values():
         out += ["", "[[sources]]", f"name = {_s(link.source)}", f"kind = {_s(link.kind)}"]
-        for key in ("url", "credit", "published_on"):
+        for key in ("url", "credit", "published_on", "based_on"):
             value = getattr(link, key)
             if value:
                 out.append(f"{key} = {_s(value)}")
@@ -138,6 +146,12 @@ def write_story(extraction: Extraction, story_id: str) -> str:
     for a in claims:
         out += ["", *_claim(a, found, ids, article.published_on)]
     return "\n".join(out) + "\n"
+
+
+def _declare_employer(declared: dict[str, Speaker], sp: Speaker, found: list[Attribution]) -> None:
+    """Declare whom ``sp`` acts for when nothing else in the file or database names it."""
+    if sp.acts_for and sp.acts_for not in declared and not _known_target(sp.acts_for, found):
+        declared.setdefault(sp.acts_for, Speaker(name=sp.acts_for, kind="organisation"))
 
 
 def _known_target(name: str, found: list[Attribution]) -> bool:
