@@ -83,6 +83,8 @@ class Applier(ClaimDetails):
         self.fresh: set[int] = set()
         # the date each new claim was said (a status may not be dated before it)
         self.said: dict[int, PartialDate | None] = {}
+        # the DDL of indexes dropped for a big load, built again once its new rows are in
+        self.deferred: list[str] = []
 
     def count(self, what: str, n: int = 1) -> None:
         self.report.counts[what] += n
@@ -235,6 +237,8 @@ class Applier(ClaimDetails):
             else:
                 first[key] = len(rows)
                 rows.append((i, data, fields))
+        # a big load builds its indexes at the end (see apply_stories)
+        self.deferred += bulk.defer_indexes(self.session, len(rows))
         for _i, data, fields in rows:
             # the current status goes in with the row: updating it afterwards would re-index
             # every claim for search (an UPDATE fires the search triggers)

@@ -147,6 +147,8 @@ class _Checker:
         if not isinstance(data, dict):
             self.add(line, f"{where} must be a table")
             return None
+        if _plainly_right(data, shape):
+            return data
         for key in sorted(set(data) - set(shape)):
             self.add(line, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(shape))})")
         ok = True
@@ -186,6 +188,23 @@ class _Checker:
                 self.add(line, f"{where}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM:SS)")
 
 
+def _plainly_right(data: dict[str, Any], shape: spec.Spec) -> bool:
+    """The common case, decided fast: every key known, of its type, every required key there
+    and a required string not blank (anything else goes through the full check, which says
+    what is wrong)."""
+    for key, value in data.items():
+        found = shape.get(key)
+        if found is None:
+            return False
+        expected, required = found
+        if type(value) is str and expected is str:
+            if required and not value.strip():
+                return False
+        elif not spec.has_type(value, expected):
+            return False
+    return all(key in data for key in spec.required(shape))
+
+
 def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
     """Check parsed data: the Story, with its problems (tables with problems are left empty).
 
@@ -195,7 +214,7 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
     top = c.table(data, spec.TOP, "the file", None)
     if top is None:
         raise StoryError(path, c.problems)
-    story = c.table(top["story"], spec.STORY, "[story]", lines.find("story"))
+    story = c.table(top["story"], spec.STORY, "[story]", lambda: lines.find("story"))
     items: dict[str, list[dict[str, Any]]] = {}
     for name, shape in spec.TOP_ITEMS.items():
         raw = top.get(name) or []
@@ -214,13 +233,13 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
                 link,
                 spec.ATTRIBUTION,
                 f"[story] chain item {j + 1}",
-                lines.find("story", None, "chain"),
+                lambda: lines.find("story", None, "chain"),
             ):
                 c.choice(
                     link.get("role"),
                     ATTRIBUTION_ROLES,
                     "attribution role",
-                    lines.find("story", None, "chain", link.get("role")),
+                    lambda link=link: lines.find("story", None, "chain", link.get("role")),
                 )
                 chain.append(link)
     _check_names(c, items["speakers"], "speakers", "speaker")
