@@ -205,16 +205,41 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]
         from factdb.services.search import suspend_search_index
 
         suspended = suspend_search_index(session)
-    clean = [
-        {"id": row_id, **{k: v for k, v in row.items() if not k.startswith("_")}}
-        for row_id, row in zip(ids, rows, strict=True)
-    ]
-    insert_rows(session, Statement, clean)
+    insert_rows(session, Statement, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
     if suspended is not None:
         from factdb.services.search import resume_search_index
 
-        resume_search_index(session, suspended, since_id=ids[0] - 1)
+        with fts_bulk_settings(session):
+            resume_search_index(session, suspended, since_id=ids[0] - 1)
     return ids
+
+
+@contextmanager
+def fts_bulk_settings(session: Session) -> Iterator[None]:
+    """SQLite: the bulk importer's settings of the full-text index (a bigger buffer of new
+    terms, later merges: see ``Loader._fts_settings``) while many claims are indexed at once,
+    then the values it had."""
+    from factdb.io.loader import FTS_BULK_SETTINGS, FTS_DEFAULTS
+
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    previous = {}
+    for key, value in FTS_BULK_SETTINGS.items():
+        row = session.execute(
+            text("SELECT v FROM statements_fts_config WHERE k = :k"), {"k": key}
+        ).first()
+        previous[key] = int(row[0]) if row is not None else FTS_DEFAULTS[key]
+        session.execute(
+            text("INSERT INTO statements_fts (statements_fts, rank) VALUES (:k, :v)"),
+            {"k": key, "v": value},
+        )
+    yield
+    for key, value in previous.items():
+        session.execute(
+            text("INSERT INTO statements_fts (statements_fts, rank) VALUES (:k, :v)"),
+            {"k": key, "v": value},
+        )
 
 
 def insert_tags(session: Session, tags_by_claim: list[tuple[int, list[str]]]) -> None:

@@ -74,6 +74,12 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
     bulk.build_indexes(session, applier.deferred)
     for story in stories:
         for i, data in enumerate(story.claims):
+            if (
+                story.claim_ids.get(data.get("id")) in applier.fresh
+                and not data.get("links")
+                and not data.get("verdicts")
+            ):
+                continue  # a new claim without links or verdicts: its history went in above
             run_step(story, ("claims", i, "status"), applier.statuses, story, data)
             run_step(story, ("claims", i, "links"), applier.links, story, data)
             run_step(story, ("claims", i, "verdicts"), applier.verdicts, story, data)
