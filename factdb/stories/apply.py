@@ -76,6 +76,7 @@ class Applier(ClaimDetails):
         self.report = report
         self.speakers: dict[str, Speaker] = {}
         self.sources: dict[str, Source] = {}
+        self.source_ids: dict[str, int] = {}
         self.known = Known(session)
         # status code as written → the vocabulary's code
         self.codes: dict[str, str] = {}
@@ -202,6 +203,14 @@ class Applier(ClaimDetails):
             if had:
                 self.changed(f"source {source.name!r}", ["based_on"])
 
+    def source_id(self, ref: str) -> int:
+        """:meth:`source_ref`'s id (kept by reference: a big story cites a few sources in every
+        claim, and an ORM attribute costs more than a dict)."""
+        found = self.source_ids.get(ref)
+        if found is None:
+            found = self.source_ids[ref] = self.source_ref(ref).id
+        return found
+
     def source_ref(self, ref: str) -> Source:
         from factdb.services.sources import get_source
 
@@ -253,7 +262,7 @@ class Applier(ClaimDetails):
                 PartialDate(row["said_on"], row["said_precision"]) if row["said_on"] else None
             )
             tags.append((claim_id, _tag_names(fields["tags"])))
-            wanted = [(self.source_ref(w["source"]).id, w) for w in self.wanted_chain(story, data)]
+            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
             chains.extend(bulk.chain_rows(claim_id, wanted))
         self.count("claims added", len(ids))
         bulk.insert_tags(self.session, tags)
@@ -271,8 +280,14 @@ class Applier(ClaimDetails):
         the file's order; an event without recorded-at is recorded now, after all others)."""
         from factdb.services.statuses import check_status
 
+        items = data.get("status") or []
+        if len(items) == 1 and items[0] and not items[0].get("withdrawn_at"):
+            # the common case: one event, whatever its date
+            code = self.codes.get(items[0]["status"])
+            if code is not None:
+                return code
         latest: tuple[Any, ...] | None = None
-        for order, item in enumerate(filter(None, data.get("status") or [])):
+        for order, item in enumerate(filter(None, items)):
             if item.get("withdrawn_at"):
                 continue  # in the history, but no longer counts
             code = self.codes.get(item["status"])
@@ -386,6 +401,8 @@ class Applier(ClaimDetails):
     def wanted_chain(story: Story, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The claim's own chain, then the story's shared links and outlet it does not cite."""
         wanted = [dict(item) for item in data.get("attributions") or [] if item]
+        if not story.chain and not story.outlet:
+            return wanted
         cited = {(spec.key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
         extra = list(story.chain)
         if story.outlet:

@@ -104,4 +104,6 @@ def load_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> Load
     with bulk.no_cyclic_gc():
         stories = check_stories(session, paths)
         with bulk.bigger_cache(session):
-            return apply_stories(session, stories)
+            report = apply_stories(session, stories)
+    bulk.check_references(session)
+    return report

@@ -7,6 +7,7 @@ so that the user fixes them in one pass instead of one per run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -175,7 +176,7 @@ class _Checker:
         if not isinstance(value, str):
             return None
         try:
-            return parse_partial(value)
+            return _partial(value)
         except FactdbError as exc:
             self.add(line, f"{where}: {exc}")
             return None
@@ -186,6 +187,12 @@ class _Checker:
                 dt.datetime.fromisoformat(value)
             except ValueError:
                 self.add(line, f"{where}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM:SS)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _partial(value: str) -> PartialDate:
+    # a story's claims and events share a few thousand dates at most: each parsed once
+    return parse_partial(value)
 
 
 def _plainly_right(data: dict[str, Any], shape: spec.Spec) -> bool:
@@ -318,11 +325,15 @@ def _check_claim(c: _Checker, i: int, claim: dict[str, Any], keys: set[str]) -> 
         # a callable: finding a line costs a scan of the claim's text, paid only for a problem
         return lambda: c.lines.find("claims", i, key, value)
 
+    def item_line(key: str, item: Any) -> Any:
+        # the line of a nested item, found by its first string (only for a problem)
+        return lambda: c.lines.find("claims", i, key, _first_string(item))
+
     c.choice(claim.get("quote_kind"), QUOTE_KINDS, "quote kind", line("quote_kind"))
     said = c.date(claim.get("said_on"), where, line("said_on"))
     for key, shape in spec.CLAIM_ITEMS.items():
         for j, item in enumerate(claim.get(key) or []):
-            at = line(key, _first_string(item))
+            at = item_line(key, item)
             if c.table(item, shape, f"{where}, {key} item {j + 1}", at) is None:
                 claim[key][j] = None
     for item in filter(None, claim.get("attributions") or []):
