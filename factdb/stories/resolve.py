@@ -7,6 +7,7 @@ because storing it would make two records of one person or outlet.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -118,6 +119,10 @@ class Names:
 def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
     """Every name problem of every story, by file path (empty when all resolve)."""
     names = Names(session, stories)
+    # a story names the same few speakers, sources and statuses in every claim: each name is
+    # judged once
+    for method in ("speaker_problem", "source_problem", "status_problem"):
+        setattr(names, method, functools.lru_cache(maxsize=None)(getattr(names, method)))
     found: dict[str, list[Problem]] = {}
     for story in stories:
         problems = found.setdefault(str(story.path), [])
