@@ -27,7 +27,7 @@ class Names:
     def __init__(self, session: Session, stories: list[Story]) -> None:
         from sqlalchemy import select
 
-        from factdb.models import RatingScale, Source, Speaker, SpeakerAlias
+        from factdb.models import RatingScale, Source, SourceAlias, Speaker, SpeakerAlias
         from factdb.services.statuses import status_codes
 
         self.session = session
@@ -36,8 +36,8 @@ class Names:
         for story in stories:
             for s in filter(None, story.speakers):
                 for value in [s["name"], *(s.get("aliases") or [])]:
-                    # suggestions name what the file wrote: the alias, not whose alias it is
-                    self.speakers.setdefault(spec.key(value), value)
+                    # an alias suggests its speaker's name: one speaker, one suggestion
+                    self.speakers.setdefault(spec.key(value), s["name"])
             for s in filter(None, story.sources):
                 self.sources.setdefault(spec.key(s["name"]), s["name"])
                 if s.get("url"):
@@ -47,9 +47,9 @@ class Names:
         }
         self.db_speakers.update(
             {
-                key: alias
-                for alias, key in session.execute(
-                    select(SpeakerAlias.alias, SpeakerAlias.alias_key)
+                key: name
+                for name, key in session.execute(
+                    select(Speaker.name, SpeakerAlias.alias_key).join(SpeakerAlias.speaker)
                 )
             }
         )
@@ -58,6 +58,11 @@ class Names:
             self.db_sources.setdefault(key, name)
             if url:
                 self.db_sources[url] = name
+        # a source's other names ("AP") resolve to it, and suggest its name
+        for name, key in session.execute(
+            select(Source.name, SourceAlias.alias_key).join(SourceAlias.source)
+        ):
+            self.db_sources.setdefault(key, name)
         self.statuses = set(status_codes(session))
         self.scales = {spec.key(n) for n in session.scalars(select(RatingScale.name))}
 
