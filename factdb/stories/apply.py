@@ -267,12 +267,13 @@ class Applier(ClaimDetails):
         self.count("claims added", len(ids))
         bulk.insert_tags(self.session, tags)
         bulk.insert_rows(self.session, Attribution, chains)
+        stored = set(in_db.values())
         for i, data, key in adopted:
             # the user typed this very claim in already, or the file has it twice: use the
             # first, do not store it twice
             claim_id = in_db.get(key) or ids[first[key]]
             story.claim_ids[data["id"]] = claim_id
-            self.count("claims matched" if claim_id in in_db.values() else "claims unchanged")
+            self.count("claims matched" if claim_id in stored else "claims unchanged")
             run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
 
     def _latest_code(self, data: dict[str, Any]) -> str | None:
