@@ -106,7 +106,7 @@ def build_indexes(session: Session, deferred: list[str]) -> None:
 def check_references(session: Session) -> None:
     """SQLite, in a bulk transaction (foreign keys not enforced while it writes): refuse the
     load if any row references a missing one. The load only writes references it resolved,
-    so this never fires unless there is a bug; it costs a fraction of a second a 100,000
+    so this never fires unless there is a bug; it costs a fraction of a second for 100,000
     claims, the price of keeping the guarantee the enforced checks give."""
     if session.get_bind().dialect.name != "sqlite":
         return
