@@ -219,7 +219,12 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]
     """
     ids = new_ids(session, len(rows))
     suspended = None
-    if len(rows) >= SEARCH_IN_ONE_GO:
+    # PostgreSQL suspends the index by ALTER TABLE, which locks readers out until the commit:
+    # only for a load as big as the importer's bulk ones
+    from factdb.io.loader import DEFER_INDEXES_FROM
+
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if len(rows) >= (SEARCH_IN_ONE_GO if sqlite else DEFER_INDEXES_FROM):
         from factdb.services.search import suspend_search_index
 
         suspended = suspend_search_index(session)
