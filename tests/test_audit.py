@@ -42,18 +42,42 @@ def test_every_change_is_logged_with_before_and_after(session: Session) -> None:
         ("insert", "statements"),
         ("insert", "attributions"),
     ]
-    # the edit flushed twice (the tags are looked up in between): two entries, one per flush
+    # one edit, one entry, with before and after of every field it changed
     updates = entries[2:]
-    assert {(e["action"], e["table"], e["changed_by"], e["claim_id"]) for e in updates} == {
+    assert [(e["action"], e["table"], e["changed_by"], e["claim_id"]) for e in updates] == [
         ("update", "statements", "desk", claim.id)
-    }
-    before = {k: v for e in updates for k, v in e["before"].items()}
-    after = {k: v for e in updates for k, v in e["after"].items()}
-    assert before == {"text": "NATO expels eight.", "tags": []}
-    assert after == {"text": "NATO expels eight officials.", "tags": ["nato"]}
+    ]
+    assert updates[0]["before"] == {"text": "NATO expels eight.", "tags": []}
+    assert updates[0]["after"] == {"text": "NATO expels eight officials.", "tags": ["nato"]}
     assert "text: NATO expels eight. → NATO expels eight officials." in updates[0]["change"]
     # speakers and sources are logged too, without a claim
     assert ("insert", "speakers") in [(a, t) for a, t, _ in _entries(session, table="speakers")]
+
+
+def test_one_edit_of_many_fields_is_one_entry(session: Session) -> None:
+    create_speaker(session, "Oana Lungescu")
+    claim = _claim(session, said_on="2021-10-06", tags=["old"])
+    before = len(list(read_log(session, claim_id=claim.id)))
+    edit_claim(
+        session,
+        claim.id,
+        text="NATO expels eight Russian officials.",
+        speaker="Oana Lungescu",
+        said_on="2021-10-07",
+        context="At NATO headquarters.",
+        tags=["nato", "expulsions"],
+    )
+    updates = list(read_log(session, claim_id=claim.id))[before:]
+    assert len(updates) == 1
+    assert set(updates[0]["after"]) == {
+        "text",
+        "speaker_id",
+        "said_on",
+        "context",
+        "tags",
+    }
+    assert updates[0]["before"]["tags"] == ["old"]
+    assert updates[0]["after"]["tags"] == ["expulsions", "nato"]
 
 
 def test_status_link_verdict_and_withdrawal_are_logged(session: Session) -> None:

@@ -11,6 +11,7 @@ from factdb.models import Attribution, Source, Statement, StatusEvent
 from factdb.services.claims import AttributionInput, add_claim
 from factdb.services.names import NearMatch
 from factdb.services.sources import (
+    add_source_alias,
     create_source,
     delete_source,
     edit_source,
@@ -185,3 +186,16 @@ def test_lengths_and_nul_are_refused_alike_on_both_backends(session: Session) ->
         edit_source(session, source.id, name="w" * 301)
     with pytest.raises(FactdbError, match="a URL is too long"):
         edit_source(session, source.id, url="https://example.org/" + "u" * 1990)
+
+
+def test_did_you_mean_names_each_source_once(session: Session) -> None:
+    """A source matched by its name and by its alias is suggested once, by its name."""
+    ap = create_source(session, "Associated Press", kind="news_agency")
+    add_source_alias(session, ap.id, "Associated Pres")
+    add_source_alias(session, ap.id, "AP")
+    with pytest.raises(NotFound) as found:
+        get_source(session, "Asociated Press")
+    assert str(found.value).endswith("did you mean 'Associated Press'?")
+    with pytest.raises(NearMatch) as near:
+        create_source(session, "Associated Presss")
+    assert near.value.candidates == ["Associated Press"]

@@ -85,7 +85,8 @@ def test_near_match_is_refused_and_forced(session: Session, lavrov: Speaker) -> 
 def test_near_match_through_a_cyrillic_alias(session: Session, lavrov: Speaker) -> None:
     with pytest.raises(NearMatch) as caught:
         create_speaker(session, "Сергей Лавроф")
-    assert caught.value.candidates == ["Сергей Лавров"]
+    # matched through the alias, suggested by the speaker's name (one speaker, one suggestion)
+    assert caught.value.candidates == ["Sergey Lavrov"]
     # й is и with a breve: accent-insensitive keys treat a missing breve (or ё → е) as the same
     assert find_speaker(session, "Сергеи Лавров") is lavrov
 
@@ -446,3 +447,12 @@ def test_as_id_takes_exactly_the_numbers_a_row_id_can_be(ref: int | str) -> None
     assert as_id(ref) == (number if number <= MAX_ID else None)
     assert as_id(str(ref)) == as_id(ref)
     assert as_id("1" * 5000) is None and as_id("١٢") is None  # no huge or non-ASCII digits
+
+
+def test_did_you_mean_names_each_speaker_once(session: Session) -> None:
+    """A speaker matched by its name and by an alias is suggested once, by its name."""
+    lavrov = create_speaker(session, "Sergey Lavrov")
+    add_alias(session, lavrov, "Sergei Lavrov")
+    with pytest.raises(NotFound) as found:
+        get_speaker(session, "Sergej Lavrov")
+    assert str(found.value).endswith("did you mean 'Sergey Lavrov'?")

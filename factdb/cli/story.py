@@ -43,9 +43,14 @@ def new(app: AppContext, file: str, force: bool) -> None:
 
 def load_files(app: AppContext, files: list[Path], *, dry_run: bool, verb: str) -> None:
     """Check and load story files in one transaction; say what was added and what changed."""
+    from factdb.io.loader import is_bulk
     from factdb.stories.load import load_stories
 
-    with app.session() as session:
+    # a rough count of claims (a story file runs 300-400 bytes a claim): a big load is a bulk
+    # one, as for an import (on SQLite without foreign-key and CHECK constraint checks while it
+    # writes; load_stories checks the references it wrote before it returns)
+    size = sum(path.stat().st_size for path in files)
+    with app.session(bulk=is_bulk(size // 350)) as session:
         report = load_stories(session, files)
         if dry_run:
             session.rollback()

@@ -354,17 +354,22 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
             check_not_before_claim(
                 probe, PartialDate(event.effective_on, event.effective_precision), "a status event"
             )
-    for field, value in values.items():
-        setattr(statement, field, value)
-    statement.content_key = key
-    if "tags" in changes:
-        statement.tags = _tag_rows(session, changes["tags"] or ())
+    # every query first (looking tags up, dropping the vector), then every change, then one
+    # flush: a query after a change would flush it early, and one edit would be logged as
+    # several audit entries
+    tags = _tag_rows(session, changes["tags"] or ()) if "tags" in changes else None
     if "text" in values or "speaker" in values:
         # the claim's vector (semantic matching) embeds its speaker and text: a stale one is
         # dropped, and 'factdb match index' (or the next add/import) embeds the claim again
         from factdb.models import ClaimVector
 
         session.execute(delete(ClaimVector).where(ClaimVector.statement_id == statement.id))
+    if tags is not None:
+        # before the columns: replacing the list loads the old one (a query)
+        statement.tags = tags
+    for field, value in values.items():
+        setattr(statement, field, value)
+    statement.content_key = key
     session.flush()
     return statement
 

@@ -60,18 +60,26 @@ def check_look_alike(noun: str, typed: str, known: list[str]) -> None:
 def near_matches(name: str, existing: Iterable[tuple[str, str]], limit: int = 3) -> list[str]:
     """Names among ``existing`` (pairs of display name and key) that nearly match ``name``:
     misspellings ("Sergei Lavrov"), and short forms (:func:`is_short_form`: "Lavrov",
-    "S. Lavrov", "AP" for "Associated Press"). The name itself (same key) is never returned."""
+    "S. Lavrov", "AP" for "Associated Press"). The name itself (same key) is never returned.
+
+    An alias comes as (its owner's name, the alias's key): a speaker or source matched by its
+    name and by an alias is suggested once, by its name."""
     key = name_key(name)
     choices: dict[str, str] = {}
     for display, existing_key in existing:
         choices.setdefault(existing_key, display)
     choices.pop(key, None)
+    # more keys than names wanted: a name and its aliases may take several of the best places
     found = process.extract(
-        key, list(choices), scorer=fuzz.token_sort_ratio, score_cutoff=NEAR_MATCH_SCORE, limit=limit
+        key,
+        list(choices),
+        scorer=fuzz.token_sort_ratio,
+        score_cutoff=NEAR_MATCH_SCORE,
+        limit=limit * 3,
     )
     matches: list[str] = []
     for match, _score, _index in found:
-        if choices[match] not in matches:  # a name and its alias suggest the same name once
+        if len(matches) < limit and choices[match] not in matches:
             matches.append(choices[match])
     for existing_key, display in choices.items():
         if len(matches) >= limit:

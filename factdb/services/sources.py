@@ -109,7 +109,8 @@ def source_near_matches(session: Session, name: str, *, exclude_id: int | None =
     misspellings and short forms ("AP" for "Associated Press"). Those of source
     ``exclude_id`` are left out (renaming a source is not a near match of itself)."""
     names = select(Source.name, Source.name_key).distinct()
-    aliases = select(SourceAlias.alias, SourceAlias.alias_key)
+    # an alias suggests its source's name: one source, one suggestion
+    aliases = select(Source.name, SourceAlias.alias_key).join(SourceAlias.source)
     if exclude_id is not None:
         names = names.where(Source.id != exclude_id)
         aliases = aliases.where(SourceAlias.source_id != exclude_id)

@@ -87,7 +87,8 @@ def speaker_near_matches(
     a near match of itself).
     """
     names = select(Speaker.name, Speaker.name_key)
-    aliases = select(SpeakerAlias.alias, SpeakerAlias.alias_key)
+    # an alias suggests its speaker's name: one speaker, one suggestion
+    aliases = select(Speaker.name, SpeakerAlias.alias_key).join(SpeakerAlias.speaker)
     if exclude_id is not None:
         names = names.where(Speaker.id != exclude_id)
         aliases = aliases.where(SpeakerAlias.speaker_id != exclude_id)

@@ -103,7 +103,7 @@ def add_status_event(
         if evidence_claim_id == statement.id:
             raise FactdbError(f"claim {statement.id} cannot be evidence of its own status")
         get_claim(session, evidence_claim_id)
-    if statement.current_status == status_row.code and not again:
+    if current_status_locked(session, statement.id) == status_row.code and not again:
         raise Conflict(
             f"claim {statement.id} is already {status_row.code!r}; "
             "use --again to record the same status once more"
@@ -123,6 +123,19 @@ def add_status_event(
     session.flush()
     refresh_current_status(session, statement)
     return event
+
+
+def current_status_locked(session: Session, claim_id: int) -> str | None:
+    """The claim's current status, read under a lock on its row until the transaction ends.
+
+    Two commands recording the same status at once must not both find it new: on PostgreSQL
+    the row lock (SELECT … FOR UPDATE) makes the second wait for the first to commit, then
+    read what it wrote; SQLite's writers hold the database's write lock from BEGIN IMMEDIATE
+    (``factdb.db``), so there the read is serialised already.
+    """
+    return session.execute(
+        select(Statement.current_status).where(Statement.id == claim_id).with_for_update()
+    ).scalar_one()
 
 
 def _latest_event_query(claim_id: int):  # type: ignore[no-untyped-def]

@@ -76,6 +76,7 @@ class Applier(ClaimDetails):
         self.report = report
         self.speakers: dict[str, Speaker] = {}
         self.sources: dict[str, Source] = {}
+        self.source_ids: dict[str, int] = {}
         self.known = Known(session)
         # status code as written → the vocabulary's code
         self.codes: dict[str, str] = {}
@@ -83,6 +84,8 @@ class Applier(ClaimDetails):
         self.fresh: set[int] = set()
         # the date each new claim was said (a status may not be dated before it)
         self.said: dict[int, PartialDate | None] = {}
+        # the DDL of indexes dropped for a big load, built again once its new rows are in
+        self.deferred: list[str] = []
 
     def count(self, what: str, n: int = 1) -> None:
         self.report.counts[what] += n
@@ -200,6 +203,14 @@ class Applier(ClaimDetails):
             if had:
                 self.changed(f"source {source.name!r}", ["based_on"])
 
+    def source_id(self, ref: str) -> int:
+        """:meth:`source_ref`'s id (kept by reference: a big story cites a few sources in every
+        claim, and an ORM attribute costs more than a dict)."""
+        found = self.source_ids.get(ref)
+        if found is None:
+            found = self.source_ids[ref] = self.source_ref(ref).id
+        return found
+
     def source_ref(self, ref: str) -> Source:
         from factdb.services.sources import get_source
 
@@ -235,6 +246,8 @@ class Applier(ClaimDetails):
             else:
                 first[key] = len(rows)
                 rows.append((i, data, fields))
+        # a big load builds its indexes at the end (see apply_stories)
+        self.deferred += bulk.defer_indexes(self.session, len(rows))
         for _i, data, fields in rows:
             # the current status goes in with the row: updating it afterwards would re-index
             # every claim for search (an UPDATE fires the search triggers)
@@ -249,17 +262,18 @@ class Applier(ClaimDetails):
                 PartialDate(row["said_on"], row["said_precision"]) if row["said_on"] else None
             )
             tags.append((claim_id, _tag_names(fields["tags"])))
-            wanted = [(self.source_ref(w["source"]).id, w) for w in self.wanted_chain(story, data)]
+            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
             chains.extend(bulk.chain_rows(claim_id, wanted))
         self.count("claims added", len(ids))
         bulk.insert_tags(self.session, tags)
         bulk.insert_rows(self.session, Attribution, chains)
+        stored = set(in_db.values())
         for i, data, key in adopted:
             # the user typed this very claim in already, or the file has it twice: use the
             # first, do not store it twice
             claim_id = in_db.get(key) or ids[first[key]]
             story.claim_ids[data["id"]] = claim_id
-            self.count("claims matched" if claim_id in in_db.values() else "claims unchanged")
+            self.count("claims matched" if claim_id in stored else "claims unchanged")
             run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
 
     def _latest_code(self, data: dict[str, Any]) -> str | None:
@@ -267,8 +281,14 @@ class Applier(ClaimDetails):
         the file's order; an event without recorded-at is recorded now, after all others)."""
         from factdb.services.statuses import check_status
 
+        items = data.get("status") or []
+        if len(items) == 1 and items[0] and not items[0].get("withdrawn_at"):
+            # the common case: one event, whatever its date
+            code = self.codes.get(items[0]["status"])
+            if code is not None:
+                return code
         latest: tuple[Any, ...] | None = None
-        for order, item in enumerate(filter(None, data.get("status") or [])):
+        for order, item in enumerate(filter(None, items)):
             if item.get("withdrawn_at"):
                 continue  # in the history, but no longer counts
             code = self.codes.get(item["status"])
@@ -382,6 +402,8 @@ class Applier(ClaimDetails):
     def wanted_chain(story: Story, data: dict[str, Any]) -> list[dict[str, Any]]:
         """The claim's own chain, then the story's shared links and outlet it does not cite."""
         wanted = [dict(item) for item in data.get("attributions") or [] if item]
+        if not story.chain and not story.outlet:
+            return wanted
         cited = {(spec.key(w["source"]), w.get("role") or spec.DEFAULT_ROLE) for w in wanted}
         extra = list(story.chain)
         if story.outlet:

@@ -39,6 +39,7 @@ class ClaimDetails:
         from factdb.services.statuses import check_status
 
         codes = self.codes
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         rows = []
         for i, data in enumerate(story.claims):
             claim_id = story.claim_ids.get(data.get("id"))
@@ -50,7 +51,12 @@ class ClaimDetails:
                     if item["status"] not in codes:
                         codes[item["status"]] = check_status(self.session, item["status"]).code
                     row = bulk.event_row(
-                        claim_id, self.said[claim_id], codes[item["status"]], item, story.origin
+                        claim_id,
+                        self.said[claim_id],
+                        codes[item["status"]],
+                        item,
+                        story.origin,
+                        now,
                     )
                     evidence = item.get("evidence_claim")
                     row["evidence_statement_id"] = (

@@ -7,6 +7,7 @@ so that the user fixes them in one pass instead of one per run.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -147,6 +148,8 @@ class _Checker:
         if not isinstance(data, dict):
             self.add(line, f"{where} must be a table")
             return None
+        if _plainly_right(data, shape):
+            return data
         for key in sorted(set(data) - set(shape)):
             self.add(line, f"{where}: unknown key {key!r} (allowed: {', '.join(sorted(shape))})")
         ok = True
@@ -173,7 +176,7 @@ class _Checker:
         if not isinstance(value, str):
             return None
         try:
-            return parse_partial(value)
+            return _partial(value)
         except FactdbError as exc:
             self.add(line, f"{where}: {exc}")
             return None
@@ -186,6 +189,29 @@ class _Checker:
                 self.add(line, f"{where}: {value!r} is not a date and time (YYYY-MM-DDTHH:MM:SS)")
 
 
+@functools.lru_cache(maxsize=4096)
+def _partial(value: str) -> PartialDate:
+    # a story's claims and events share a few thousand dates at most: each parsed once
+    return parse_partial(value)
+
+
+def _plainly_right(data: dict[str, Any], shape: spec.Spec) -> bool:
+    """The common case, decided fast: every key known, of its type, every required key there
+    and a required string not blank (anything else goes through the full check, which says
+    what is wrong)."""
+    for key, value in data.items():
+        found = shape.get(key)
+        if found is None:
+            return False
+        expected, required = found
+        if type(value) is str and expected is str:
+            if required and not value.strip():
+                return False
+        elif not spec.has_type(value, expected):
+            return False
+    return all(key in data for key in spec.required(shape))
+
+
 def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
     """Check parsed data: the Story, with its problems (tables with problems are left empty).
 
@@ -195,7 +221,7 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
     top = c.table(data, spec.TOP, "the file", None)
     if top is None:
         raise StoryError(path, c.problems)
-    story = c.table(top["story"], spec.STORY, "[story]", lines.find("story"))
+    story = c.table(top["story"], spec.STORY, "[story]", lambda: lines.find("story"))
     items: dict[str, list[dict[str, Any]]] = {}
     for name, shape in spec.TOP_ITEMS.items():
         raw = top.get(name) or []
@@ -214,13 +240,13 @@ def check_data(path: Path, data: Any, lines: LineIndex) -> Story:
                 link,
                 spec.ATTRIBUTION,
                 f"[story] chain item {j + 1}",
-                lines.find("story", None, "chain"),
+                lambda: lines.find("story", None, "chain"),
             ):
                 c.choice(
                     link.get("role"),
                     ATTRIBUTION_ROLES,
                     "attribution role",
-                    lines.find("story", None, "chain", link.get("role")),
+                    lambda link=link: lines.find("story", None, "chain", link.get("role")),
                 )
                 chain.append(link)
     _check_names(c, items["speakers"], "speakers", "speaker")
@@ -299,11 +325,15 @@ def _check_claim(c: _Checker, i: int, claim: dict[str, Any], keys: set[str]) -> 
         # a callable: finding a line costs a scan of the claim's text, paid only for a problem
         return lambda: c.lines.find("claims", i, key, value)
 
+    def item_line(key: str, item: Any) -> Any:
+        # the line of a nested item, found by its first string (only for a problem)
+        return lambda: c.lines.find("claims", i, key, _first_string(item))
+
     c.choice(claim.get("quote_kind"), QUOTE_KINDS, "quote kind", line("quote_kind"))
     said = c.date(claim.get("said_on"), where, line("said_on"))
     for key, shape in spec.CLAIM_ITEMS.items():
         for j, item in enumerate(claim.get(key) or []):
-            at = line(key, _first_string(item))
+            at = item_line(key, item)
             if c.table(item, shape, f"{where}, {key} item {j + 1}", at) is None:
                 claim[key][j] = None
     for item in filter(None, claim.get("attributions") or []):

@@ -7,6 +7,7 @@ because storing it would make two records of one person or outlet.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -26,7 +27,7 @@ class Names:
     def __init__(self, session: Session, stories: list[Story]) -> None:
         from sqlalchemy import select
 
-        from factdb.models import RatingScale, Source, Speaker, SpeakerAlias
+        from factdb.models import RatingScale, Source, SourceAlias, Speaker, SpeakerAlias
         from factdb.services.statuses import status_codes
 
         self.session = session
@@ -35,8 +36,8 @@ class Names:
         for story in stories:
             for s in filter(None, story.speakers):
                 for value in [s["name"], *(s.get("aliases") or [])]:
-                    # suggestions name what the file wrote: the alias, not whose alias it is
-                    self.speakers.setdefault(spec.key(value), value)
+                    # an alias suggests its speaker's name: one speaker, one suggestion
+                    self.speakers.setdefault(spec.key(value), s["name"])
             for s in filter(None, story.sources):
                 self.sources.setdefault(spec.key(s["name"]), s["name"])
                 if s.get("url"):
@@ -46,9 +47,9 @@ class Names:
         }
         self.db_speakers.update(
             {
-                key: alias
-                for alias, key in session.execute(
-                    select(SpeakerAlias.alias, SpeakerAlias.alias_key)
+                key: name
+                for name, key in session.execute(
+                    select(Speaker.name, SpeakerAlias.alias_key).join(SpeakerAlias.speaker)
                 )
             }
         )
@@ -57,6 +58,11 @@ class Names:
             self.db_sources.setdefault(key, name)
             if url:
                 self.db_sources[url] = name
+        # a source's other names ("AP") resolve to it, and suggest its name
+        for name, key in session.execute(
+            select(Source.name, SourceAlias.alias_key).join(SourceAlias.source)
+        ):
+            self.db_sources.setdefault(key, name)
         self.statuses = set(status_codes(session))
         self.scales = {spec.key(n) for n in session.scalars(select(RatingScale.name))}
 
@@ -118,6 +124,10 @@ class Names:
 def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
     """Every name problem of every story, by file path (empty when all resolve)."""
     names = Names(session, stories)
+    # a story names the same few speakers, sources and statuses in every claim: each name is
+    # judged once
+    for method in ("speaker_problem", "source_problem", "status_problem"):
+        setattr(names, method, functools.lru_cache(maxsize=None)(getattr(names, method)))
     found: dict[str, list[Problem]] = {}
     for story in stories:
         problems = found.setdefault(str(story.path), [])

@@ -140,3 +140,16 @@ def has_type(value: Any, expected: Any) -> bool:
 # a story names the same few speakers and sources in thousands of claims: their keys are
 # computed once each (name_key is Unicode normalisation and case folding, ~25 µs a call)
 key = lru_cache(maxsize=100_000)(name_key)
+
+
+# the specs are module constants: their required keys are worked out once each (the spec is
+# kept with them, so that an id reused by another dict is never mistaken for it)
+_REQUIRED: dict[int, tuple[Spec, tuple[str, ...]]] = {}
+
+
+def required(shape: Spec) -> tuple[str, ...]:
+    """The required keys of a table's spec."""
+    found = _REQUIRED.get(id(shape))
+    if found is None or found[0] is not shape:
+        found = _REQUIRED[id(shape)] = (shape, tuple(k for k, (_t, need) in shape.items() if need))
+    return found[1]
