@@ -18,8 +18,9 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from factdb import tables as t
 from factdb.errors import FactdbError
@@ -27,6 +28,9 @@ from factdb.errors import FactdbError
 MODEL = "use-multilingual-v3"
 DIM = 512
 BATCH = 256
+# stored vectors read (and widened to float32 for scoring) at a time: 4 MiB of int8, 16 MiB
+# of float32, whatever the number of claims
+READ_BLOCK = 8192
 
 
 class SemanticUnavailable(FactdbError):
@@ -136,44 +140,123 @@ def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[
         yield [(i, document(text, speaker)) for i, text, speaker in rows]
 
 
-def _matrix(session: Session) -> tuple[Any, Any]:
-    """(claim ids, unit float32 matrix) of every stored vector of this model."""
+class VectorIndex:
+    """Every stored vector of ``MODEL``, read once, kept as int8 blocks for scoring.
+
+    The vectors stay int8 in memory (512 bytes a claim: 51 MB for 100,000 claims, where a
+    float32 matrix would take 205 MB and its normalisation as much again in temporaries);
+    ``cosines`` widens one block at a time to float32 for the matrix product.
+    """
+
+    def __init__(self, ids: Any, blocks: list[Any], inverse_norms: Any) -> None:
+        import numpy as np
+
+        self.ids = ids
+        self.blocks = blocks
+        self.inverse_norms = inverse_norms
+        # claim ids in ascending order and where each is, for looking single claims up
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def cosines(self, query: Any) -> Any:
+        """The cosine similarity of the unit vector ``query`` to every stored vector."""
+        import numpy as np
+
+        out = np.empty(len(self.ids), dtype=np.float32)
+        start = 0
+        for block in self.blocks:
+            end = start + len(block)
+            np.dot(block.astype(np.float32), query, out=out[start:end])
+            start = end
+        out *= self.inverse_norms
+        return out
+
+    def positions(self, claim_ids: list[int]) -> dict[int, int]:
+        """Where each of ``claim_ids`` that has a vector is in ``ids`` (others left out)."""
+        import numpy as np
+
+        if not claim_ids or not len(self.ids):
+            return {}
+        wanted = np.asarray(claim_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        found = self._sorted[at] == wanted
+        return {int(c): int(self._order[a]) for c, a, f in zip(wanted, at, found, strict=True) if f}
+
+
+def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
+    """Every stored vector of this model, in one query read ``block`` rows at a time.
+
+    The blobs are read as the driver returns them (no per-row conversion) and joined into one
+    int8 array a block; each vector's norm is taken from its int8 components (the stored
+    scale is arbitrary: the cosine re-normalises). NoVectors when there is none.
+    """
     import numpy as np
 
     cv = t.claim_vectors
-    rows = session.execute(select(cv.c.statement_id, cv.c.vector).where(cv.c.model == MODEL)).all()
-    if not rows:
+    # NullType: no result processing, the driver's bytes as they come (bytes on both backends)
+    query = select(cv.c.statement_id, type_coerce(cv.c.vector, NullType())).where(
+        cv.c.model == MODEL
+    )
+    ids, blocks, norms = [], [], []
+    for rows in session.execute(query, execution_options={"yield_per": block}).partitions():
+        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        raw = b"".join(bytes(r[1]) for r in rows)
+        if len(raw) != len(rows) * DIM:
+            raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
+        matrix = np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM)
+        wide = matrix.astype(np.float32)
+        norms.append(np.sqrt(np.einsum("ij,ij->i", wide, wide)))
+        blocks.append(matrix)
+    if not blocks:
         raise NoVectors(
             "this database has no claim vectors yet: run 'factdb match index' to build them"
         )
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), DIM)
-    matrix = matrix.astype(np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
-    return ids, matrix
+    norm = np.concatenate(norms)
+    norm[norm == 0] = 1.0  # an all-zero vector scores 0 against everything
+    return VectorIndex(np.concatenate(ids), blocks, (1.0 / norm).astype(np.float32))
 
 
 def ranker(session: Session) -> Any:
     """A semantic ranker for ``match_claims`` over the vectors stored now (read once).
 
+    The model loads in a thread while the vectors are read (each waits mostly outside the
+    interpreter: zlib, SQLite, numpy), so a command pays about the longer of the two.
     NoVectors when the database has none; SemanticUnavailable without the extra.
     """
+    import threading
+
     import numpy as np
 
     encoder()
-    ids, matrix = _matrix(session)
-    position = {int(i): n for n, i in enumerate(ids)}
+    failed: list[BaseException] = []
+
+    def warm() -> None:
+        try:
+            embed(["warm up"])  # the model's weights and tokenizer load on first use
+        except BaseException as exc:  # re-raised in the caller's thread
+            failed.append(exc)
+
+    loading = threading.Thread(target=warm, name="factdb-model-load", daemon=True)
+    loading.start()
+    try:
+        vectors = load_vectors(session)
+    finally:
+        loading.join()
+    if failed:
+        raise failed[0]
 
     def rank(
         _session: Session, query: str, shortlist: int, exclude: int | None, others: list[int]
     ) -> dict[int, float]:
-        cosines = matrix @ embed([query])[0]
-        k = min(shortlist + 1, len(ids))
+        cosines = vectors.cosines(embed([query])[0])
+        k = min(shortlist + 1, len(vectors))
         top = np.argpartition(-cosines, k - 1)[:k]
-        found = {int(ids[n]): float(cosines[n]) for n in top}
-        for other in others:
-            if other in position:
-                found[other] = float(cosines[position[other]])
+        found = {int(vectors.ids[n]): float(cosines[n]) for n in top}
+        for other, n in vectors.positions(others).items():
+            found[other] = float(cosines[n])
         found.pop(exclude, None)  # type: ignore[arg-type]
         return found
 
