@@ -67,6 +67,8 @@ def test_vectors_read_back_in_blocks_score_like_a_float_reference(
         # int8 storage keeps the cosine of the float vectors within rounding
         assert cosines[n] == pytest.approx(float(vectors[claim_id][0] @ query), abs=0.01)
     assert int(index.ids[int(np.argmax(cosines))]) == ids[2]
+    # the norms are kept from the first query: a second one scores the same
+    assert np.array_equal(index.cosines(query), cosines)
 
 
 def test_positions_find_stored_claims_and_leave_out_the_others(engine: Engine) -> None:
@@ -120,3 +122,17 @@ def test_the_ranker_scores_its_shortlist_and_the_other_candidates(engine: Engine
     assert ids[-1] in found and -5 not in found  # another candidate with a vector is scored
     assert max(found, key=found.__getitem__) == ids[0]
     assert all(-1.0 <= value <= 1.0 for value in found.values())
+
+
+def test_the_build_finds_the_claims_without_a_vector_of_this_model(engine: Engine) -> None:
+    ids = _claims(engine)
+    vectors = _random_vectors(ids)
+    _store(engine, {i: raw for i, (_, raw) in vectors.items() if i in ids[::2]})
+    _store(engine, {ids[1]: vectors[ids[1]][1]}, model="other-v1")  # not this model's
+    todo = sorted(i for i in ids if i not in ids[::2])
+    with Session(engine) as session:
+        assert semantic.missing(session) == len(todo)
+        batches = list(semantic.missing_batches(session, size=2))
+    assert [i for batch in batches for i, _ in batch] == todo
+    assert all(len(batch) <= 2 for batch in batches)
+    assert all(" says: " in document for batch in batches for _, document in batch)

@@ -18,7 +18,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, type_coerce
+from sqlalchemy import delete, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.types import NullType
 
@@ -110,11 +110,17 @@ def store(session: Session, claims: list[tuple[int, str]]) -> int:
     return len(ids)
 
 
+def _has_vector() -> Any:
+    """Whether the statement has a vector of this model: a correlated EXISTS, one primary-key
+    probe a claim (``NOT IN`` a subquery re-read every vector for each batch of a build)."""
+    st, cv = t.statements, t.claim_vectors
+    return exists().where(cv.c.statement_id == st.c.id, cv.c.model == MODEL).correlate(st)
+
+
 def missing(session: Session) -> int:
     """How many claims have no vector of this model."""
-    st, cv = t.statements, t.claim_vectors
-    have = select(cv.c.statement_id).where(cv.c.model == MODEL)
-    return session.scalar(select(func.count()).where(st.c.id.not_in(have))) or 0
+    query = select(func.count()).select_from(t.statements).where(~_has_vector())
+    return session.scalar(query) or 0
 
 
 def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[int, str]]]:
@@ -123,14 +129,13 @@ def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[
     Each batch is read after the previous one was stored, so the caller may commit between
     batches: an interrupted build resumes where it stopped.
     """
-    st, sp, cv = t.statements, t.speakers, t.claim_vectors
+    st, sp = t.statements, t.speakers
     after = 0
     while True:
-        have = select(cv.c.statement_id).where(cv.c.model == MODEL)
         rows = session.execute(
             select(st.c.id, st.c.text, sp.c.name)
             .join(sp, sp.c.id == st.c.speaker_id)
-            .where(st.c.id > after, st.c.id.not_in(have))
+            .where(st.c.id > after, ~_has_vector())
             .order_by(st.c.id)
             .limit(size)
         ).all()
@@ -148,12 +153,14 @@ class VectorIndex:
     ``cosines`` widens one block at a time to float32 for the matrix product.
     """
 
-    def __init__(self, ids: Any, blocks: list[Any], inverse_norms: Any) -> None:
+    def __init__(self, ids: Any, blocks: list[Any]) -> None:
         import numpy as np
 
         self.ids = ids
         self.blocks = blocks
-        self.inverse_norms = inverse_norms
+        # 1 / each vector's norm, taken during the first ``cosines`` from the float32 block
+        # it widens anyway (the stored int8 scale is arbitrary: the cosine re-normalises)
+        self.inverse_norms: Any = None
         # claim ids in ascending order and where each is, for looking single claims up
         self._order = np.argsort(ids, kind="stable")
         self._sorted = ids[self._order]
@@ -166,11 +173,20 @@ class VectorIndex:
         import numpy as np
 
         out = np.empty(len(self.ids), dtype=np.float32)
+        first = self.inverse_norms is None
+        norms = np.empty(len(self.ids), dtype=np.float32) if first else None
         start = 0
         for block in self.blocks:
             end = start + len(block)
-            np.dot(block.astype(np.float32), query, out=out[start:end])
+            wide = block.astype(np.float32)
+            np.dot(wide, query, out=out[start:end])
+            if norms is not None:
+                np.einsum("ij,ij->i", wide, wide, out=norms[start:end])
             start = end
+        if norms is not None:
+            norms = np.sqrt(norms)
+            norms[norms == 0] = 1.0  # an all-zero vector scores 0 against everything
+            self.inverse_norms = 1.0 / norms
         out *= self.inverse_norms
         return out
 
@@ -190,8 +206,7 @@ def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
     """Every stored vector of this model, in one query read ``block`` rows at a time.
 
     The blobs are read as the driver returns them (no per-row conversion) and joined into one
-    int8 array a block; each vector's norm is taken from its int8 components (the stored
-    scale is arbitrary: the cosine re-normalises). NoVectors when there is none.
+    int8 array a block. NoVectors when there is none.
     """
     import numpy as np
 
@@ -200,23 +215,18 @@ def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
     query = select(cv.c.statement_id, type_coerce(cv.c.vector, NullType())).where(
         cv.c.model == MODEL
     )
-    ids, blocks, norms = [], [], []
+    ids, blocks = [], []
     for rows in session.execute(query, execution_options={"yield_per": block}).partitions():
         ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
         raw = b"".join(bytes(r[1]) for r in rows)
         if len(raw) != len(rows) * DIM:
             raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
-        matrix = np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM)
-        wide = matrix.astype(np.float32)
-        norms.append(np.sqrt(np.einsum("ij,ij->i", wide, wide)))
-        blocks.append(matrix)
+        blocks.append(np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM))
     if not blocks:
         raise NoVectors(
             "this database has no claim vectors yet: run 'factdb match index' to build them"
         )
-    norm = np.concatenate(norms)
-    norm[norm == 0] = 1.0  # an all-zero vector scores 0 against everything
-    return VectorIndex(np.concatenate(ids), blocks, (1.0 / norm).astype(np.float32))
+    return VectorIndex(np.concatenate(ids), blocks)
 
 
 def ranker(session: Session) -> Any:
