@@ -47,8 +47,9 @@ def _random_vectors(ids: list[int], seed: int = 7) -> dict[int, Any]:
 
 @pytest.mark.parametrize("block", [1, 3, semantic.READ_BLOCK])
 def test_vectors_read_back_in_blocks_score_like_a_float_reference(
-    engine: Engine, block: int
+    engine: Engine, block: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(semantic, "WIDEN_ROWS", 2)  # widened rows cross the read blocks
     ids = _claims(engine)
     assert len(ids) >= 5
     vectors = _random_vectors(ids)

@@ -28,9 +28,11 @@ from factdb.errors import FactdbError
 MODEL = "use-multilingual-v3"
 DIM = 512
 BATCH = 256
-# stored vectors read (and widened to float32 for scoring) at a time: 4 MiB of int8, 16 MiB
-# of float32, whatever the number of claims
+# stored vectors read at a time: 4 MiB of int8 whatever the number of claims
 READ_BLOCK = 8192
+# stored vectors widened to float32 at a time for a matrix product: one 2 MiB buffer, reused
+# (a fresh 16 MiB array a block costs more in page faults than the product itself)
+WIDEN_ROWS = 1024
 
 
 class SemanticUnavailable(FactdbError):
@@ -158,8 +160,8 @@ class VectorIndex:
 
         self.ids = ids
         self.blocks = blocks
-        # 1 / each vector's norm, taken during the first ``cosines`` from the float32 block
-        # it widens anyway (the stored int8 scale is arbitrary: the cosine re-normalises)
+        # 1 / each vector's norm (``prepare``; the stored int8 scale is arbitrary: the cosine
+        # re-normalises)
         self.inverse_norms: Any = None
         # claim ids in ascending order and where each is, for looking single claims up
         self._order = np.argsort(ids, kind="stable")
@@ -168,25 +170,42 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self.ids)
 
+    def _widened(self) -> Iterator[tuple[int, Any]]:
+        """(first row, float32 copy) of every ``WIDEN_ROWS`` stored rows, in order, each
+        written into the same buffer (valid until the next one)."""
+        import numpy as np
+
+        buffer = np.empty((WIDEN_ROWS, DIM), dtype=np.float32)
+        start = 0
+        for block in self.blocks:
+            for at in range(0, len(block), WIDEN_ROWS):
+                part = block[at : at + WIDEN_ROWS]
+                wide = buffer[: len(part)]
+                wide[...] = part
+                yield start + at, wide
+            start += len(block)
+
+    def prepare(self) -> None:
+        """Take 1 / each vector's norm (once; ``cosines`` does it when not done yet)."""
+        import numpy as np
+
+        if self.inverse_norms is not None:
+            return
+        norms = np.empty(len(self.ids), dtype=np.float32)
+        for start, wide in self._widened():
+            np.einsum("ij,ij->i", wide, wide, out=norms[start : start + len(wide)])
+        norms = np.sqrt(norms)
+        norms[norms == 0] = 1.0  # an all-zero vector scores 0 against everything
+        self.inverse_norms = 1.0 / norms
+
     def cosines(self, query: Any) -> Any:
         """The cosine similarity of the unit vector ``query`` to every stored vector."""
         import numpy as np
 
+        self.prepare()
         out = np.empty(len(self.ids), dtype=np.float32)
-        first = self.inverse_norms is None
-        norms = np.empty(len(self.ids), dtype=np.float32) if first else None
-        start = 0
-        for block in self.blocks:
-            end = start + len(block)
-            wide = block.astype(np.float32)
-            np.dot(wide, query, out=out[start:end])
-            if norms is not None:
-                np.einsum("ij,ij->i", wide, wide, out=norms[start:end])
-            start = end
-        if norms is not None:
-            norms = np.sqrt(norms)
-            norms[norms == 0] = 1.0  # an all-zero vector scores 0 against everything
-            self.inverse_norms = 1.0 / norms
+        for start, wide in self._widened():
+            np.dot(wide, query, out=out[start : start + len(wide)])
         out *= self.inverse_norms
         return out
 
@@ -232,15 +251,22 @@ def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
 def ranker(session: Session) -> Any:
     """A semantic ranker for ``match_claims`` over the vectors stored now (read once).
 
-    The model loads in a thread while the vectors are read (each waits mostly outside the
-    interpreter: zlib, SQLite, numpy), so a command pays about the longer of the two.
-    NoVectors when the database has none; SemanticUnavailable without the extra.
+    The model loads in a thread from here until the first query needs it, while this thread
+    reads the vectors and the caller goes on (the lexical layer's query): the model's load
+    waits mostly outside the interpreter (zlib, numpy), SQLite's reads too, so a command
+    pays about the longest of them rather than their sum. NoVectors when the database has
+    none; SemanticUnavailable without the extra.
     """
     import threading
 
     import numpy as np
 
     encoder()
+    cv = t.claim_vectors
+    if session.scalar(select(cv.c.statement_id).where(cv.c.model == MODEL).limit(1)) is None:
+        raise NoVectors(
+            "this database has no claim vectors yet: run 'factdb match index' to build them"
+        )
     failed: list[BaseException] = []
 
     def warm() -> None:
@@ -249,18 +275,23 @@ def ranker(session: Session) -> Any:
         except BaseException as exc:  # re-raised in the caller's thread
             failed.append(exc)
 
-    loading = threading.Thread(target=warm, name="factdb-model-load", daemon=True)
+    # not a daemon: an error before the first query waits for the load rather than tearing
+    # numpy down under it at exit
+    loading = threading.Thread(target=warm, name="factdb-model-load")
     loading.start()
     try:
         vectors = load_vectors(session)
-    finally:
+        vectors.prepare()
+    except BaseException:
         loading.join()
-    if failed:
-        raise failed[0]
+        raise
 
     def rank(
         _session: Session, query: str, shortlist: int, exclude: int | None, others: list[int]
     ) -> dict[int, float]:
+        loading.join()  # at once when the model is loaded
+        if failed:
+            raise failed[0]
         cosines = vectors.cosines(embed([query])[0])
         k = min(shortlist + 1, len(vectors))
         top = np.argpartition(-cosines, k - 1)[:k]
