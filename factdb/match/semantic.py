@@ -15,6 +15,7 @@ loaded). Each row names its model, so vectors of another model are never compare
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +45,9 @@ class NoVectors(FactdbError):
 
 
 _encoder: Any = None
+# the model loads its weights on first use, and ``ranker`` starts that in a thread: one encode
+# at a time, so no two threads load it
+_encoding = threading.Lock()
 
 
 def available() -> bool:
@@ -73,7 +77,8 @@ def embed(texts: list[str]) -> Any:
     """(len(texts), DIM) float32 unit vectors for ``texts``."""
     import numpy as np
 
-    vectors = np.asarray(encoder().encode(list(texts)), dtype=np.float32)
+    with _encoding:
+        vectors = np.asarray(encoder().encode(list(texts)), dtype=np.float32)
     return vectors.reshape(len(texts), DIM)
 
 
@@ -257,8 +262,6 @@ def ranker(session: Session) -> Any:
     pays about the longest of them rather than their sum. NoVectors when the database has
     none; SemanticUnavailable without the extra.
     """
-    import threading
-
     import numpy as np
 
     encoder()
