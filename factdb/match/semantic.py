@@ -15,11 +15,13 @@ loaded). Each row names its model, so vectors of another model are never compare
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, exists, func, insert, select, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import NullType
 
 from factdb import tables as t
 from factdb.errors import FactdbError
@@ -27,6 +29,11 @@ from factdb.errors import FactdbError
 MODEL = "use-multilingual-v3"
 DIM = 512
 BATCH = 256
+# stored vectors read at a time: 4 MiB of int8 whatever the number of claims
+READ_BLOCK = 8192
+# stored vectors widened to float32 at a time for a matrix product: one 2 MiB buffer, reused
+# (a fresh 16 MiB array a block costs more in page faults than the product itself)
+WIDEN_ROWS = 1024
 
 
 class SemanticUnavailable(FactdbError):
@@ -38,6 +45,9 @@ class NoVectors(FactdbError):
 
 
 _encoder: Any = None
+# the model loads its weights on first use, and ``ranker`` starts that in a thread: one encode
+# at a time, so no two threads load it
+_encoding = threading.Lock()
 
 
 def available() -> bool:
@@ -67,7 +77,8 @@ def embed(texts: list[str]) -> Any:
     """(len(texts), DIM) float32 unit vectors for ``texts``."""
     import numpy as np
 
-    vectors = np.asarray(encoder().encode(list(texts)), dtype=np.float32)
+    with _encoding:
+        vectors = np.asarray(encoder().encode(list(texts)), dtype=np.float32)
     return vectors.reshape(len(texts), DIM)
 
 
@@ -106,11 +117,17 @@ def store(session: Session, claims: list[tuple[int, str]]) -> int:
     return len(ids)
 
 
+def _has_vector() -> Any:
+    """Whether the statement has a vector of this model: a correlated EXISTS, one primary-key
+    probe a claim (``NOT IN`` a subquery re-read every vector for each batch of a build)."""
+    st, cv = t.statements, t.claim_vectors
+    return exists().where(cv.c.statement_id == st.c.id, cv.c.model == MODEL).correlate(st)
+
+
 def missing(session: Session) -> int:
     """How many claims have no vector of this model."""
-    st, cv = t.statements, t.claim_vectors
-    have = select(cv.c.statement_id).where(cv.c.model == MODEL)
-    return session.scalar(select(func.count()).where(st.c.id.not_in(have))) or 0
+    query = select(func.count()).select_from(t.statements).where(~_has_vector())
+    return session.scalar(query) or 0
 
 
 def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[int, str]]]:
@@ -119,14 +136,13 @@ def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[
     Each batch is read after the previous one was stored, so the caller may commit between
     batches: an interrupted build resumes where it stopped.
     """
-    st, sp, cv = t.statements, t.speakers, t.claim_vectors
+    st, sp = t.statements, t.speakers
     after = 0
     while True:
-        have = select(cv.c.statement_id).where(cv.c.model == MODEL)
         rows = session.execute(
             select(st.c.id, st.c.text, sp.c.name)
             .join(sp, sp.c.id == st.c.speaker_id)
-            .where(st.c.id > after, st.c.id.not_in(have))
+            .where(st.c.id > after, ~_has_vector())
             .order_by(st.c.id)
             .limit(size)
         ).all()
@@ -136,44 +152,155 @@ def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[
         yield [(i, document(text, speaker)) for i, text, speaker in rows]
 
 
-def _matrix(session: Session) -> tuple[Any, Any]:
-    """(claim ids, unit float32 matrix) of every stored vector of this model."""
+class VectorIndex:
+    """Every stored vector of ``MODEL``, read once, kept as int8 blocks for scoring.
+
+    The vectors stay int8 in memory (512 bytes a claim: 51 MB for 100,000 claims, where a
+    float32 matrix would take 205 MB and its normalisation as much again in temporaries);
+    ``cosines`` widens one block at a time to float32 for the matrix product.
+    """
+
+    def __init__(self, ids: Any, blocks: list[Any]) -> None:
+        import numpy as np
+
+        self.ids = ids
+        self.blocks = blocks
+        # 1 / each vector's norm (``prepare``; the stored int8 scale is arbitrary: the cosine
+        # re-normalises)
+        self.inverse_norms: Any = None
+        # claim ids in ascending order and where each is, for looking single claims up
+        self._order = np.argsort(ids, kind="stable")
+        self._sorted = ids[self._order]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def _widened(self) -> Iterator[tuple[int, Any]]:
+        """(first row, float32 copy) of every ``WIDEN_ROWS`` stored rows, in order, each
+        written into the same buffer (valid until the next one)."""
+        import numpy as np
+
+        buffer = np.empty((WIDEN_ROWS, DIM), dtype=np.float32)
+        start = 0
+        for block in self.blocks:
+            for at in range(0, len(block), WIDEN_ROWS):
+                part = block[at : at + WIDEN_ROWS]
+                wide = buffer[: len(part)]
+                wide[...] = part
+                yield start + at, wide
+            start += len(block)
+
+    def prepare(self) -> None:
+        """Take 1 / each vector's norm (once; ``cosines`` does it when not done yet)."""
+        import numpy as np
+
+        if self.inverse_norms is not None:
+            return
+        norms = np.empty(len(self.ids), dtype=np.float32)
+        for start, wide in self._widened():
+            np.einsum("ij,ij->i", wide, wide, out=norms[start : start + len(wide)])
+        norms = np.sqrt(norms)
+        norms[norms == 0] = 1.0  # an all-zero vector scores 0 against everything
+        self.inverse_norms = 1.0 / norms
+
+    def cosines(self, query: Any) -> Any:
+        """The cosine similarity of the unit vector ``query`` to every stored vector."""
+        import numpy as np
+
+        self.prepare()
+        out = np.empty(len(self.ids), dtype=np.float32)
+        for start, wide in self._widened():
+            np.dot(wide, query, out=out[start : start + len(wide)])
+        out *= self.inverse_norms
+        return out
+
+    def positions(self, claim_ids: list[int]) -> dict[int, int]:
+        """Where each of ``claim_ids`` that has a vector is in ``ids`` (others left out)."""
+        import numpy as np
+
+        if not claim_ids or not len(self.ids):
+            return {}
+        wanted = np.asarray(claim_ids, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._sorted, wanted), len(self._sorted) - 1)
+        found = self._sorted[at] == wanted
+        return {int(c): int(self._order[a]) for c, a, f in zip(wanted, at, found, strict=True) if f}
+
+
+def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
+    """Every stored vector of this model, in one query read ``block`` rows at a time.
+
+    The blobs are read as the driver returns them (no per-row conversion) and joined into one
+    int8 array a block. NoVectors when there is none.
+    """
     import numpy as np
 
     cv = t.claim_vectors
-    rows = session.execute(select(cv.c.statement_id, cv.c.vector).where(cv.c.model == MODEL)).all()
-    if not rows:
+    # NullType: no result processing, the driver's bytes as they come (bytes on both backends)
+    query = select(cv.c.statement_id, type_coerce(cv.c.vector, NullType())).where(
+        cv.c.model == MODEL
+    )
+    ids, blocks = [], []
+    for rows in session.execute(query, execution_options={"yield_per": block}).partitions():
+        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        raw = b"".join(bytes(r[1]) for r in rows)
+        if len(raw) != len(rows) * DIM:
+            raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
+        blocks.append(np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM))
+    if not blocks:
         raise NoVectors(
             "this database has no claim vectors yet: run 'factdb match index' to build them"
         )
-    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    matrix = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.int8).reshape(len(rows), DIM)
-    matrix = matrix.astype(np.float32)
-    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-9
-    return ids, matrix
+    return VectorIndex(np.concatenate(ids), blocks)
 
 
 def ranker(session: Session) -> Any:
     """A semantic ranker for ``match_claims`` over the vectors stored now (read once).
 
-    NoVectors when the database has none; SemanticUnavailable without the extra.
+    The model loads in a thread from here until the first query needs it, while this thread
+    reads the vectors and the caller goes on (the lexical layer's query): the model's load
+    waits mostly outside the interpreter (zlib, numpy), SQLite's reads too, so a command
+    pays about the longest of them rather than their sum. NoVectors when the database has
+    none; SemanticUnavailable without the extra.
     """
     import numpy as np
 
     encoder()
-    ids, matrix = _matrix(session)
-    position = {int(i): n for n, i in enumerate(ids)}
+    cv = t.claim_vectors
+    if session.scalar(select(cv.c.statement_id).where(cv.c.model == MODEL).limit(1)) is None:
+        raise NoVectors(
+            "this database has no claim vectors yet: run 'factdb match index' to build them"
+        )
+    failed: list[BaseException] = []
+
+    def warm() -> None:
+        try:
+            embed(["warm up"])  # the model's weights and tokenizer load on first use
+        except BaseException as exc:  # re-raised in the caller's thread
+            failed.append(exc)
+
+    # not a daemon: an error before the first query waits for the load rather than tearing
+    # numpy down under it at exit
+    loading = threading.Thread(target=warm, name="factdb-model-load")
+    loading.start()
+    try:
+        vectors = load_vectors(session)
+        vectors.prepare()
+    except BaseException:
+        loading.join()
+        raise
 
     def rank(
         _session: Session, query: str, shortlist: int, exclude: int | None, others: list[int]
     ) -> dict[int, float]:
-        cosines = matrix @ embed([query])[0]
-        k = min(shortlist + 1, len(ids))
+        loading.join()  # at once when the model is loaded
+        if failed:
+            raise failed[0]
+        cosines = vectors.cosines(embed([query])[0])
+        k = min(shortlist + 1, len(vectors))
         top = np.argpartition(-cosines, k - 1)[:k]
-        found = {int(ids[n]): float(cosines[n]) for n in top}
-        for other in others:
-            if other in position:
-                found[other] = float(cosines[position[other]])
+        found = {int(vectors.ids[n]): float(cosines[n]) for n in top}
+        for other, n in vectors.positions(others).items():
+            found[other] = float(cosines[n])
         found.pop(exclude, None)  # type: ignore[arg-type]
         return found
 
