@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from factdb.match import semantic
-from factdb.match.clean import clean_text, match_terms
+from factdb.match.clean import clean_text, match_terms, word_forms
 from factdb.match.service import EmptyQuery, match_claims
 from factdb.models import Statement
 from factdb.services.seeding import default_seed_files, load_seed_files
@@ -39,15 +39,35 @@ def _spy_claim(session: Session) -> int:
     )
 
 
-def test_cleaning_drops_tweet_furniture_and_splits_hashtags() -> None:
+def test_cleaning_drops_tweet_furniture_and_splits_hashtags_and_mentions() -> None:
     tweet = (
-        "Wow #DefundTheCBC https://t.co/abc pic.twitter.com/xyz @someone said it "
+        "Wow #DefundTheCBC https://t.co/abc pic.twitter.com/xyz @JoeBiden said it "
         "— Brad Trost (@BradTrostCPC) December 26, 2019"
     )
     cleaned = clean_text(tweet)
     assert "t.co" not in cleaned and "pic.twitter" not in cleaned and "@" not in cleaned
     assert "Defund The CBC" in cleaned and "Brad Trost" in cleaned and "2019" not in cleaned
-    assert match_terms(tweet) == ["wow", "defundthecbc", "defund", "cbc", "brad", "trost"]
+    # the signature's handle goes (its name is there), a mention in the text becomes a name
+    assert "BradTrostCPC" not in cleaned and "Joe Biden said it" in cleaned
+    assert match_terms(tweet) == [
+        "wow",
+        "defundthecbc",
+        "defund",
+        "cbc",
+        "joe",
+        "biden",
+        "brad",
+        "trost",
+    ]
+
+
+def test_word_forms_cover_plurals_and_tenses() -> None:
+    assert word_forms("migrants") == ["migrants", "migrant"]
+    assert word_forms("spy") == ["spy"]  # too short to guess at
+    assert "policies" in word_forms("policy") and "policy" in word_forms("policies")
+    assert {"shoot", "shoots", "shooting"} <= set(word_forms("shooting"))
+    assert {"expel", "expelled", "expels"} <= set(word_forms("expelled"))
+    assert word_forms("шпионы") == ["шпионы"] and word_forms("g7") == ["g7"]
 
 
 def test_terms_are_folded_and_any_script_counts() -> None:

@@ -1,7 +1,8 @@
 """The lexical layer: the full-text index ranked for matching, not for search.
 
-A query's cleaned terms (``clean.match_terms``) are ORed, so a claim need not contain every
-word of a tweet to be found, and ranked by bm25 (SQLite FTS5) or ts_rank (PostgreSQL). The
+A query's cleaned terms (``clean.match_terms``) and their inflections (``clean.word_forms``:
+the index does not stem) are ORed, so a claim need not contain every word of a tweet, nor in
+the same form, to be found, and ranked by bm25 (SQLite FTS5) or ts_rank (PostgreSQL). The
 claim's own text weighs more than its original-language text and far more than its speaker's
 names, which are in the same index for search.
 
@@ -20,7 +21,7 @@ from sqlalchemy import func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from factdb import tables
-from factdb.match.clean import match_terms
+from factdb.match.clean import match_terms, word_forms
 from factdb.services.search import Or, Term, pg_tsquery
 
 # bm25 column weights: text, original_text, speaker (the index's column order)
@@ -78,6 +79,17 @@ def _select_terms(counts: dict[str, int]) -> tuple[list[str], bool]:
     return [t for _n, t in present][:MAX_TERMS], True
 
 
+def _with_forms(
+    chosen: list[str], forms: dict[str, list[str]], counts: dict[str, int]
+) -> list[str]:
+    """The chosen terms and those of their other forms some claims, but not too many, have."""
+    return list(
+        dict.fromkeys(
+            f for t in chosen for f in forms[t] if f == t or 0 < counts[f] <= COMMON_TERM_DOCS
+        )
+    )
+
+
 def _quoted(terms: list[str], operator: str) -> str:
     return f" {operator} ".join('"' + t.replace('"', '""') + '"' for t in terms)
 
@@ -94,16 +106,21 @@ def lexical_hits(
     if not terms:
         return []
     fetch = limit + (1 if exclude is not None else 0)
+    forms = {t: word_forms(t) for t in terms}
     if session.get_bind().dialect.name == "sqlite":
-        chosen, all_common = _select_terms(doc_counts(session, terms)[0])
+        counts = doc_counts(session, list(dict.fromkeys(f for fs in forms.values() for f in fs)))[0]
+        # a term is as frequent as its commonest form: "shootings" is found as "shooting"
+        chosen, all_common = _select_terms({t: max(counts[f] for f in forms[t]) for t in terms})
         if not chosen:
             return []
         # only common terms: claims with all of them (a small intersection of long lists) are
         # scored, not the hundreds of thousands with any; too few such claims and the two
         # rarest terms are ORed for the rest of the list
-        expressions = [_quoted(chosen, "OR")]
+        expressions = [_quoted(_with_forms(chosen, forms, counts), "OR")]
         if all_common:
-            expressions = [_quoted(chosen, "AND"), _quoted(chosen[:2], "OR")]
+            # each term in its commonest form: claims must have them all
+            common = [max(forms[t], key=lambda f: counts[f]) for t in chosen]
+            expressions = [_quoted(common, "AND"), _quoted(common[:2], "OR")]
         fts = tables.sqlite_fts
         score = func.bm25(literal_column("statements_fts"), *WEIGHTS)
         rows: list[tuple[int, float]] = []
@@ -120,7 +137,8 @@ def lexical_hits(
                 break
         rows = rows[:fetch]
     else:
-        node = Or(tuple(Term(t) for t in terms[:MAX_TERMS])) if len(terms) > 1 else Term(terms[0])
+        ored = [f for t in terms[:MAX_TERMS] for f in forms[t]]
+        node = Or(tuple(Term(f) for f in ored)) if len(ored) > 1 else Term(ored[0])
         fts = tables.pg_fts
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), pg_tsquery(session, node))
         # normalisation 1: divide by 1 + log(length), so long claims do not win by size alone
