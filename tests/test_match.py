@@ -113,6 +113,28 @@ def test_min_score_and_limit(engine: Engine) -> None:
         assert all(m.score >= 0.5 for m in match_claims(session, SPY_QUERY_LEXICAL, min_score=0.5))
 
 
+def test_context_reranks_claims_the_text_alone_ties(engine: Engine) -> None:
+    """Two claims the index scores alike: the one whose context (a fact-checker's headline)
+    also has the query's words comes first, on either backend; without context, no change."""
+    from factdb.services.claims import add_claim
+
+    with Session(engine) as session:
+        plain = add_claim(session, text="A photo shows a flooded airport.", speaker="Desk")
+        headed = add_claim(
+            session,
+            text="A photo shows a flooded airport terminal.",
+            speaker="Desk",
+            context="Did Hurricane Harvey Flood Houston's Airport?",
+        )
+        session.flush()
+        query = "Hurricane Harvey: photo of the flooded Houston airport"
+        assert [m.claim_id for m in match_claims(session, query)][:2] == [headed.id, plain.id]
+        session.execute(
+            Statement.__table__.update().where(Statement.id == headed.id).values(context=None)
+        )
+        assert match_claims(session, query)[0].claim_id == plain.id
+
+
 def test_empty_query_is_refused(engine: Engine) -> None:
     with Session(engine) as session, pytest.raises(EmptyQuery):
         match_claims(session, "  !!! ")
