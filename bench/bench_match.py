@@ -45,13 +45,20 @@ def read_tsv(path: Path) -> list[list[str]]:
 
 def build_db(data: Path) -> Path:
     """The verified claims in a factdb database (imported with the ordinary CLI once)."""
-    db = data / "clef2020.db"
+    db = data / "clef2020_context.db"
     if db.exists():
         return db
     jsonl = data / "verified_claims.jsonl"
     with jsonl.open("w", encoding="utf-8") as out:
-        for vid, vclaim, _title in read_tsv(data / "v3.0" / "verified_claims.docs.tsv"):
-            record = {"text": vclaim, "speaker": "Snopes", "origin": "clef2020", "external_id": vid}
+        for vid, vclaim, title in read_tsv(data / "v3.0" / "verified_claims.docs.tsv"):
+            # the fact-check's headline is the claim's context: what a desk records with it
+            record = {
+                "text": vclaim,
+                "context": title,
+                "speaker": "Snopes",
+                "origin": "clef2020",
+                "external_id": vid,
+            }
             out.write(json.dumps(record) + "\n")
     factdb = [sys.executable, "-m", "factdb", "--db", str(db)]
     subprocess.run([*factdb, "init"], check=True)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from factdb.match import semantic
-from factdb.match.clean import clean_text, match_terms
+from factdb.match.clean import clean_text, match_terms, word_forms
 from factdb.match.service import EmptyQuery, match_claims
 from factdb.models import Statement
 from factdb.services.seeding import default_seed_files, load_seed_files
@@ -39,15 +39,35 @@ def _spy_claim(session: Session) -> int:
     )
 
 
-def test_cleaning_drops_tweet_furniture_and_splits_hashtags() -> None:
+def test_cleaning_drops_tweet_furniture_and_splits_hashtags_and_mentions() -> None:
     tweet = (
-        "Wow #DefundTheCBC https://t.co/abc pic.twitter.com/xyz @someone said it "
+        "Wow #DefundTheCBC https://t.co/abc pic.twitter.com/xyz @JoeBiden said it "
         "— Brad Trost (@BradTrostCPC) December 26, 2019"
     )
     cleaned = clean_text(tweet)
     assert "t.co" not in cleaned and "pic.twitter" not in cleaned and "@" not in cleaned
     assert "Defund The CBC" in cleaned and "Brad Trost" in cleaned and "2019" not in cleaned
-    assert match_terms(tweet) == ["wow", "defundthecbc", "defund", "cbc", "brad", "trost"]
+    # the signature's handle goes (its name is there), a mention in the text becomes a name
+    assert "BradTrostCPC" not in cleaned and "Joe Biden said it" in cleaned
+    assert match_terms(tweet) == [
+        "wow",
+        "defundthecbc",
+        "defund",
+        "cbc",
+        "joe",
+        "biden",
+        "brad",
+        "trost",
+    ]
+
+
+def test_word_forms_cover_plurals_and_tenses() -> None:
+    assert word_forms("migrants") == ["migrants", "migrant"]
+    assert word_forms("spy") == ["spy"]  # too short to guess at
+    assert "policies" in word_forms("policy") and "policy" in word_forms("policies")
+    assert {"shoot", "shoots", "shooting"} <= set(word_forms("shooting"))
+    assert {"expel", "expelled", "expels"} <= set(word_forms("expelled"))
+    assert word_forms("шпионы") == ["шпионы"] and word_forms("g7") == ["g7"]
 
 
 def test_terms_are_folded_and_any_script_counts() -> None:
@@ -91,6 +111,28 @@ def test_min_score_and_limit(engine: Engine) -> None:
         found = match_claims(session, SPY_QUERY_LEXICAL, limit=2)
         assert len(found) == 2
         assert all(m.score >= 0.5 for m in match_claims(session, SPY_QUERY_LEXICAL, min_score=0.5))
+
+
+def test_context_reranks_claims_the_text_alone_ties(engine: Engine) -> None:
+    """Two claims the index scores alike: the one whose context (a fact-checker's headline)
+    also has the query's words comes first, on either backend; without context, no change."""
+    from factdb.services.claims import add_claim
+
+    with Session(engine) as session:
+        plain = add_claim(session, text="A photo shows a flooded airport.", speaker="Desk")
+        headed = add_claim(
+            session,
+            text="A photo shows a flooded airport terminal.",
+            speaker="Desk",
+            context="Did Hurricane Harvey Flood Houston's Airport?",
+        )
+        session.flush()
+        query = "Hurricane Harvey: photo of the flooded Houston airport"
+        assert [m.claim_id for m in match_claims(session, query)][:2] == [headed.id, plain.id]
+        session.execute(
+            Statement.__table__.update().where(Statement.id == headed.id).values(context=None)
+        )
+        assert match_claims(session, query)[0].claim_id == plain.id
 
 
 def test_empty_query_is_refused(engine: Engine) -> None:

@@ -1,5 +1,5 @@
-"""Free text to match terms: URLs, mentions and tweet furniture out, hashtags split, stopwords
-dropped. Nothing in the text is search syntax: every term is later quoted."""
+"""Free text to match terms: URLs and tweet furniture out, hashtags and @mentions split into
+words, stopwords dropped. Nothing in the text is search syntax: every term is later quoted."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from factdb.services.search import fold
 
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
-_MENTION = re.compile(r"(?<!\w)@\w+")
+_MENTION = re.compile(r"(?<!\w)@(\w+)")
 # "— Name (@handle) February 25, 2016": the signature of an embedded tweet; the author's name
 # is kept (the claim is often about them: "Morgan Eastwood" on Clint Eastwood), the date not
 _TWEET_TAIL = re.compile(r"[—–]\s*([^—–]*)\(@\w+\)\s*\w+\s+\d{1,2},\s*\d{4}\W*$")
@@ -40,12 +40,18 @@ def _split_hashtag(match: re.Match[str]) -> str:
     return f" {match.group(1)} {split} " if split != match.group(1) else f" {split} "
 
 
+def _split_mention(match: re.Match[str]) -> str:
+    # a mention names who the tweet is about as often as not: @JoeBiden is "Joe Biden"
+    return f" {_CAMEL.sub(' ', match.group(1))} "
+
+
 def clean_text(value: str) -> str:
-    """``value`` without URLs, @mentions and a trailing tweet signature's handle and date;
-    hashtags also split into words (``#DefundTheCBC`` -> ``DefundTheCBC Defund The CBC``)."""
+    """``value`` without URLs and a trailing tweet signature's handle and date; hashtags also
+    split into words (``#DefundTheCBC`` -> ``DefundTheCBC Defund The CBC``), @mentions replaced
+    by theirs (``@JoeBiden`` -> ``Joe Biden``)."""
     value = _TWEET_TAIL.sub(r" \1 ", value)
     value = _URL.sub(" ", value)
-    value = _MENTION.sub(" ", value)
+    value = _MENTION.sub(_split_mention, value)
     value = _HASHTAG.sub(_split_hashtag, value)
     return " ".join(value.split())
 
@@ -60,3 +66,37 @@ def match_terms(value: str) -> list[str]:
     words = [w for w in words if w]
     kept = [w for w in words if w not in STOPWORDS and not (len(w) == 1 and w.isascii())]
     return list(dict.fromkeys(kept or words))
+
+
+def word_forms(term: str) -> list[str]:
+    """``term`` and its likely English inflections (plural / singular, -ing, -ed), ``term``
+    first: "migrants" is also "migrant", "shooting" also "shoot". The index does not stem, so
+    the lexical layer ORs the forms a claim might use; forms no claim has cost nothing.
+
+    Only for lowercase ASCII words of four letters or more; anything else is its own only form.
+    """
+    if len(term) < 4 or not (term.isascii() and term.isalpha()):
+        return [term]
+    forms = [term]
+    if term.endswith("ies"):
+        forms.append(term[:-3] + "y")
+    elif term.endswith("es"):
+        forms += [term[:-2], term[:-1]]
+    elif term.endswith("s") and not term.endswith("ss"):
+        forms.append(term[:-1])
+    else:
+        forms.append(term + "s")
+    if term.endswith("y"):
+        forms.append(term[:-1] + "ies")
+    if term.endswith("ing") and len(term) > 5:
+        raw = term[:-3]
+        forms += [raw, _undoubled(raw), raw + "e", raw + "s", _undoubled(raw) + "s", raw + "ed"]
+    if term.endswith("ed") and len(term) > 4:
+        raw = term[:-2]
+        forms += [raw, _undoubled(raw), term[:-1], raw + "ing", raw + "s", _undoubled(raw) + "s"]
+    return list(dict.fromkeys(forms))
+
+
+def _undoubled(stem: str) -> str:
+    # "expell(ed)" may be "expel", "shopp(ing)" is "shop" (both forms are tried)
+    return stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeio" else stem
