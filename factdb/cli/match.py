@@ -127,12 +127,15 @@ def match(
     if given != 1:
         raise click.UsageError("give exactly one of TEXT, --claim ID or --file FILE")
     from factdb.cli.claim import _short
-    from factdb.match.service import EmptyQuery, match_claims
+    from factdb.match.service import EmptyQuery, match_claims, match_terms
     from factdb.output import render
 
     queries = read_queries("/dev/stdin" if file == "-" else file) if file else None
     if query is not None and not query.strip():
         raise EmptyQuery("the query is empty")
+    if query is not None and not match_terms(query):
+        # refused before choosing a layer, so that its note does not precede the error
+        raise EmptyQuery("the query has no words to match on")
     with app.session(write=False) as session:
         if claim_id is not None:
             from factdb.match.service import describe
