@@ -8,16 +8,18 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from factdb.match import semantic
-from factdb.match.clean import clean_text, match_terms, word_forms
+from factdb.match.clean import clean_text, match_terms, stem, stemmed_words, word_forms
+from factdb.match.lexical import lexical_hits, rescore
 from factdb.match.service import EmptyQuery, match_claims
 from factdb.models import Statement
+from factdb.services.claims import add_claim
 from factdb.services.seeding import default_seed_files, load_seed_files
 
 SPY_QUERY_LEXICAL = "were the expelled Russian diplomats secretly intelligence officers?"
@@ -80,10 +82,69 @@ def test_terms_are_folded_and_any_script_counts() -> None:
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(st.text(max_size=80))
+# a word to Python, none to PostgreSQL's folding (a Mende Kikakui digit): once an invalid tsquery
+@example("\U0001e8c7")
 def test_any_text_is_a_query_never_search_syntax(engine: Engine, value: str) -> None:
     """Quotes, stars, parentheses and AND/OR/NOT are just text: no syntax error, ever."""
     with Session(engine) as session, contextlib.suppress(EmptyQuery):
         match_claims(session, value + ' "NOT (x* OR')
+
+
+def test_stems_compare_inflections_the_index_does_not() -> None:
+    assert stem("denies") == stem("denied") == stem("deny")
+    assert stem("vaccines") == stem("vaccination")
+    assert stem("шпионы") == "шпионы" and stem("g7") == "g7"
+    assert stemmed_words("The Minister DENIED it") == ["the", "minist", "deni", "it"]
+
+
+def _claims(engine: Engine, *claims: tuple[str, str | None]) -> list[int]:
+    """Add (text, context) claims by one speaker; their ids."""
+    with Session(engine) as session:
+        ids = [
+            add_claim(session, text=text, speaker="Desk", speaker_kind="person", context=context).id
+            for text, context in claims
+        ]
+        session.commit()
+    return ids
+
+
+def test_an_inflection_ranks_the_claim_that_has_it_first(engine: Engine) -> None:
+    # both claims share "minister" and "report"; only the second, longer one (which bm25 alone
+    # ranks lower) also has "denies", as "denied"
+    read, denied = _claims(
+        engine,
+        ("The minister read the report.", None),
+        ("The minister strongly denied the whole report on Monday evening.", None),
+    )
+    with Session(engine) as session:
+        found = [m.claim_id for m in match_claims(session, "minister denies report")]
+    assert found[:2] == [denied, read]
+
+
+def test_a_claims_context_ranks_it(engine: Engine) -> None:
+    # nearly the same text twice: the context (a fact-check's headline) tells them apart
+    plain, headlined = _claims(
+        engine,
+        ("A photograph shows a crowd at the stadium.", None),
+        ("A photograph shows a crowd at the stadium on Sunday.", "Did a hologram show fill it?"),
+    )
+    with Session(engine) as session:
+        found = [m.claim_id for m in match_claims(session, "hologram show at the stadium")]
+    assert found[:2] == [headlined, plain]
+
+
+def test_a_candidate_the_index_missed_is_ranked_by_its_context(engine: Engine) -> None:
+    # the semantic layer's finds are scored lexically too: here only the context has the words
+    other, headlined = _claims(
+        engine,
+        ("Hologram shows are popular in Tokyo.", None),
+        ("A video shows a dragon over a ballpark.", "Did an AR dragon hologram fly over a game?"),
+    )
+    with Session(engine) as session:
+        assert [h.claim_id for h in lexical_hits(session, "hologram at the game")] == [other]
+        ranked = rescore(session, "hologram at the game", [other, headlined])
+    assert [h.claim_id for h in ranked] == [headlined, other]
+    assert ranked[0].relevance > ranked[1].relevance > 0
 
 
 def test_lexical_layer_finds_the_accusation_first(engine: Engine) -> None:

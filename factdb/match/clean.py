@@ -3,7 +3,9 @@ words, stopwords dropped. Nothing in the text is search syntax: every term is la
 
 from __future__ import annotations
 
+import functools
 import re
+from typing import Any
 
 from factdb.services.search import fold
 
@@ -100,3 +102,29 @@ def word_forms(term: str) -> list[str]:
 def _undoubled(stem: str) -> str:
     # "expell(ed)" may be "expel", "shopp(ing)" is "shop" (both forms are tried)
     return stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "aeio" else stem
+
+
+@functools.cache
+def _english() -> Any:
+    # imported on first use: the package loads all its 36 stemmers (20 ms), which commands
+    # that never rank matches should not pay for
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The Snowball (Porter 2) English stem of a folded ASCII word ("vaccines", "vaccination"
+    -> "vaccin"); any other word is its own stem. Matching compares stems, so a claim's
+    "denied" answers a query's "denies"; the full-text index itself stays unstemmed for search.
+    """
+    if len(word) < 3 or not (word.isascii() and word.isalpha()):
+        return word
+    return _english().stemWord(word)
+
+
+def stemmed_words(value: str) -> list[str]:
+    """Every word of ``value``, folded as the index folds it and stemmed, stopwords included
+    (they count towards a text's length as they do in the index)."""
+    return [stem(w) for w in (fold(x) for x in _WORD.findall(value.replace("_", " "))) if w]

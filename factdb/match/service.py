@@ -35,7 +35,7 @@ from factdb import tables as t
 from factdb.dates import format_partial
 from factdb.errors import FactdbError
 from factdb.match.clean import clean_text, match_terms
-from factdb.match.lexical import doc_counts, lexical_hits
+from factdb.match.lexical import doc_counts, lexical_hits, rescore
 
 # how many candidates each layer proposes before the fused score re-ranks them
 SHORTLIST = 50
@@ -182,6 +182,11 @@ def match_claims(
     cleaned = clean_text(query) or query
     cosines = semantic(session, cleaned, shortlist, exclude, lexical_ids) if semantic else {}
     ids = list(dict.fromkeys(lexical_ids + list(cosines)))
+    if cosines:
+        # every candidate ranked lexically, the semantic layer's finds too: a claim the index
+        # missed (its context has the query's words, its text not) gets the rank it deserves
+        hits = rescore(session, query, ids)
+        lexical_ids = [h.claim_id for h in hits if h.relevance > 0]
     lexical = lexical_scores(session, terms, _texts(session, ids))
     # the lexical layer's own relevance, scaled to [0, 1] by the best hit (bm25 / ts_rank):
     # on CheckThat! dev it ranks better than the overlap score, which is what is shown
