@@ -418,14 +418,14 @@ def test_a_big_load_by_the_bulk_path_gives_the_same_database(
     search, leaves every index in place and every reference whole; reloading changes nothing.
     The thresholds are lowered so that the seed story takes that path."""
     from factdb.db import for_bulk_load
-    from factdb.io import loader
+    from factdb.io import bulkwrite
     from factdb.services.search import search_ids
     from factdb.stories import bulk
 
     with Session(engine) as session, session.begin():
         load_seed_files(session, default_seed_files())
     indexes = _indexes(second_engine)
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 1)
     monkeypatch.setattr(bulk, "SEARCH_IN_ONE_GO", 1)
     with Session(for_bulk_load(second_engine)) as session, session.begin():
         load_stories(session, default_seed_files())

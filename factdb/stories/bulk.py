@@ -21,6 +21,7 @@ from sqlalchemy.sql import sqltypes
 
 from factdb.dates import PartialDate, parse_partial, period_end
 from factdb.errors import FactdbError
+from factdb.io import bulkwrite
 from factdb.models import Statement, StatementTag
 from factdb.stories import spec
 from factdb.text import clean_text
@@ -56,10 +57,8 @@ def bigger_cache(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
-    from factdb.io.loader import CACHE_KIB
-
     before = session.execute(text("PRAGMA cache_size")).scalar()
-    session.execute(text(f"PRAGMA cache_size = {-CACHE_KIB}"))
+    session.execute(text(f"PRAGMA cache_size = {-bulkwrite.CACHE_KIB}"))
     try:
         yield
     finally:
@@ -79,9 +78,7 @@ def defer_indexes(session: Session, new_claims: int) -> list[str]:
     Dropping is transactional on SQLite: a load that fails or is a dry run rolls back to the
     indexes it found.
     """
-    from factdb.io.loader import DEFER_INDEXES_FROM
-
-    if session.get_bind().dialect.name != "sqlite" or new_claims < DEFER_INDEXES_FROM:
+    if session.get_bind().dialect.name != "sqlite" or new_claims < bulkwrite.DEFER_INDEXES_FROM:
         return []
     if new_claims < (session.scalar(select(func.max(Statement.id))) or 0):
         return []
@@ -169,8 +166,6 @@ def statement_row(
     fields: dict[str, Any], origin: str | None, external: str | None
 ) -> dict[str, Any]:
     """A statements row for a new claim, checked as ``add_claim`` checks it."""
-    from factdb.io.loader import _content_key
-
     text = clean_text(fields["text"] or "")
     if not text:
         raise FactdbError("a claim text cannot be empty")
@@ -188,7 +183,7 @@ def statement_row(
         "context": clean_text(fields["context"]) if fields["context"] else None,
         "speaker_id": speaker_id,
         # the bulk importer's key: the same as content_key, faster on cleaned ASCII text
-        "content_key": _content_key(speaker_id, text, str(said) if said else None),
+        "content_key": bulkwrite.clean_content_key(speaker_id, text, str(said) if said else None),
         "origin": origin,
         "external_id": external,
     }
@@ -221,10 +216,8 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]
     suspended = None
     # PostgreSQL suspends the index by ALTER TABLE, which locks readers out until the commit:
     # only for a load as big as the importer's bulk ones
-    from factdb.io.loader import DEFER_INDEXES_FROM
-
     sqlite = session.get_bind().dialect.name == "sqlite"
-    if len(rows) >= (SEARCH_IN_ONE_GO if sqlite else DEFER_INDEXES_FROM):
+    if len(rows) >= (SEARCH_IN_ONE_GO if sqlite else bulkwrite.DEFER_INDEXES_FROM):
         from factdb.services.search import suspend_search_index
 
         suspended = suspend_search_index(session)
@@ -239,30 +232,19 @@ def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]
 
 @contextmanager
 def fts_bulk_settings(session: Session) -> Iterator[None]:
-    """SQLite: the bulk importer's settings of the full-text index (a bigger buffer of new
-    terms, later merges: see ``Loader._fts_settings``) while many claims are indexed at once,
-    then the values it had."""
-    from factdb.io.loader import FTS_BULK_SETTINGS, FTS_DEFAULTS
-
+    """SQLite: the bulk importer's settings of the full-text index (``bulkwrite.
+    set_fts_settings``) while many claims are indexed at once, then the values it had."""
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
-    previous = {}
-    for key, value in FTS_BULK_SETTINGS.items():
-        row = session.execute(
-            text("SELECT v FROM statements_fts_config WHERE k = :k"), {"k": key}
-        ).first()
-        previous[key] = int(row[0]) if row is not None else FTS_DEFAULTS[key]
-        session.execute(
-            text("INSERT INTO statements_fts (statements_fts, rank) VALUES (:k, :v)"),
-            {"k": key, "v": value},
-        )
-    yield
-    for key, value in previous.items():
-        session.execute(
-            text("INSERT INTO statements_fts (statements_fts, rank) VALUES (:k, :v)"),
-            {"k": key, "v": value},
-        )
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        previous = bulkwrite.set_fts_settings(cursor, bulkwrite.FTS_BULK_SETTINGS)
+        yield
+        if previous is not None:
+            bulkwrite.set_fts_settings(cursor, previous)
+    finally:
+        cursor.close()
 
 
 def insert_tags(session: Session, tags_by_claim: list[tuple[int, list[str]]]) -> None:
