@@ -20,16 +20,19 @@ from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, format_partial, parse_partial
 from factdb.errors import FactdbError
+from factdb.io import bulkwrite
 from factdb.models import (
     Attribution,
     Source,
     Speaker,
     Statement,
+    StatementTag,
 )
 from factdb.stories import bulk, spec
 from factdb.stories.details import ClaimDetails
 from factdb.stories.known import Known
 from factdb.stories.read import Problem, Story, StoryError
+from factdb.stories.writer import RowWriter
 from factdb.text import clean_text
 from factdb.textkeys import normalise_tag
 
@@ -86,6 +89,10 @@ class Applier(ClaimDetails):
         self.said: dict[int, PartialDate | None] = {}
         # the DDL of indexes dropped for a big load, built again once its new rows are in
         self.deferred: list[str] = []
+        # normalised tag name → id
+        self.tag_ids: dict[str, int] = {}
+        # the new claims' rows are written on its thread (see factdb.stories.writer)
+        self.writer = RowWriter(session)
 
     def count(self, what: str, n: int = 1) -> None:
         self.report.counts[what] += n
@@ -155,6 +162,7 @@ class Applier(ClaimDetails):
 
         found = self.speakers.get(spec.key(ref))
         if found is None:
+            self.quiet()
             found = self.speakers[spec.key(ref)] = get_speaker(self.session, ref)
         return found
 
@@ -216,6 +224,7 @@ class Applier(ClaimDetails):
 
         found = self.sources.get(ref.strip()) or self.sources.get(spec.key(ref))
         if found is None:
+            self.quiet()
             found = self.sources[spec.key(ref)] = get_source(self.session, ref)
         return found
 
@@ -223,7 +232,9 @@ class Applier(ClaimDetails):
 
     def new_claims(self, story: Story) -> None:
         """Find the story's claims again (edits go through :meth:`claim`); add the new ones in
-        bulk (:mod:`factdb.stories.bulk`) with their tags and chains."""
+        bulk (:mod:`factdb.stories.bulk`) with their tags and chains, a chunk at a time, each
+        written on the writer's thread while the next is built (:mod:`factdb.stories.writer`)."""
+        self.quiet()
         identities = [story.identity(c) if c else (None, None) for c in story.claims]
         known = bulk.known_identities(self.session, identities)
         new = []
@@ -233,48 +244,107 @@ class Applier(ClaimDetails):
                 run_step(story, ("claims", i), self.claim, story, data)
                 run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
                 continue
-            fields: dict[str, Any] = {}
-            run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
-            new.append((i, data, fields))
-        in_db = bulk.known_keys(self.session, [f["row"]["content_key"] for _i, _d, f in new])
-        first: dict[str, int] = {}
-        rows, adopted = [], []
-        for i, data, fields in new:
-            key = fields["row"]["content_key"]
-            if key in in_db or key in first:
-                adopted.append((i, data, key))
-            else:
-                first[key] = len(rows)
-                rows.append((i, data, fields))
+            new.append((i, data, origin, external))
+        if not new:
+            return
         # a big load builds its indexes at the end (see apply_stories)
-        self.deferred += bulk.defer_indexes(self.session, len(rows))
-        for _i, data, fields in rows:
-            # the current status goes in with the row: updating it afterwards would re-index
-            # every claim for search (an UPDATE fires the search triggers)
-            fields["row"]["current_status"] = self._latest_code(data)
-        ids = bulk.insert_statements(self.session, [f["row"] for _i, _d, f in rows])
-        chains, tags = [], []
-        for claim_id, (_i, data, fields) in zip(ids, rows, strict=True):
-            story.claim_ids[data["id"]] = claim_id
-            self.fresh.add(claim_id)
-            row = fields["row"]
-            self.said[claim_id] = (
-                PartialDate(row["said_on"], row["said_precision"]) if row["said_on"] else None
-            )
-            tags.append((claim_id, _tag_names(fields["tags"])))
-            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
-            chains.extend(bulk.chain_rows(claim_id, wanted))
-        self.count("claims added", len(ids))
-        bulk.insert_tags(self.session, tags)
-        bulk.insert_rows(self.session, Attribution, chains)
+        self.deferred += bulk.defer_indexes(self.session, len(new))
+        writer = self.writer
+        # PostgreSQL suspends the search index by ALTER TABLE, which locks readers out until
+        # the commit: only for a load as big as the importer's bulk ones
+        big = bulk.SEARCH_IN_ONE_GO if writer.sqlite else bulkwrite.DEFER_INDEXES_FROM
+        search_suspended = False
+        # content key → the id of the first new claim with it (a claim the file has twice is
+        # stored once); content key → the id of a claim the database had already
+        first: dict[str, int] = {}
+        in_db: dict[str, int] = {}
+        adopted: list[tuple[int, dict[str, Any], str]] = []
+        added = 0
+        for part in bulk.chunks(new, bulk.CLAIMS_PER_WRITE):
+            built = []
+            for i, data, origin, external in part:
+                fields: dict[str, Any] = {}
+                run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
+                built.append((i, data, fields))
+            self.quiet()
+            keys = [f["row"]["content_key"] for _i, _d, f in built]
+            in_db.update(bulk.known_keys(self.session, [k for k in keys if k not in first]))
+            rows = []
+            chunk_keys: set[str] = set()
+            for (i, data, fields), key in zip(built, keys, strict=True):
+                if key in in_db or key in first or key in chunk_keys:
+                    adopted.append((i, data, key))
+                else:
+                    chunk_keys.add(key)
+                    rows.append((data, fields))
+            ids = bulk.new_ids(self.session, len(rows))
+            if not ids:
+                continue
+            if not search_suspended and len(new) >= big:
+                writer.suspend_search(ids[0] - 1)
+                search_suspended = True
+            self._write_new(story, list(zip(ids, rows, strict=True)), first)
+            writer.index_for_search(ids[-1])
+            added += len(ids)
+        if search_suspended:
+            writer.resume_search()
+        self.count("claims added", added)
+        if not adopted:
+            return
+        self.quiet()
         stored = set(in_db.values())
         for i, data, key in adopted:
             # the user typed this very claim in already, or the file has it twice: use the
             # first, do not store it twice
-            claim_id = in_db.get(key) or ids[first[key]]
+            claim_id = in_db.get(key) or first[key]
             story.claim_ids[data["id"]] = claim_id
             self.count("claims matched" if claim_id in stored else "claims unchanged")
             run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
+
+    def _write_new(
+        self,
+        story: Story,
+        new: list[tuple[int, tuple[dict[str, Any], dict[str, Any]]]],
+        first: dict[str, int],
+    ) -> None:
+        """Hand a chunk of new claims (id, (file data, fields)) to the writer: statements,
+        tags, attributions. The writer is quiet: tags are made through the session first."""
+        writer = self.writer
+        tags = {name for _id, (_d, fields) in new for name in _tag_names(fields["tags"])}
+        self._make_tags(tags)
+        statements, tag_rows, chains = [], [], []
+        day = writer.day
+        for claim_id, (data, fields) in new:
+            story.claim_ids[data["id"]] = claim_id
+            self.fresh.add(claim_id)
+            row = fields["row"]
+            first[row["content_key"]] = claim_id
+            said = row["said_on"]
+            self.said[claim_id] = PartialDate(said, row["said_precision"]) if said else None
+            # the current status goes in with the row: updating it afterwards would re-index
+            # every claim for search (an UPDATE fires the search triggers)
+            values = [claim_id, *row.values(), self._latest_code(data)]
+            values[STATEMENT_COLUMNS.index("said_on")] = day(said)
+            statements.append(tuple(values))
+            tag_rows.extend((claim_id, self.tag_ids[t]) for t in _tag_names(fields["tags"]))
+            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
+            chains.extend(tuple(r.values()) for r in bulk.chain_rows(claim_id, wanted))
+        self.session.flush()
+        writer.insert(Statement, STATEMENT_COLUMNS, statements)
+        writer.insert(StatementTag, ("statement_id", "tag_id"), tag_rows)
+        writer.insert(Attribution, bulk.CHAIN_COLUMNS, chains)
+
+    def _make_tags(self, names: set[str]) -> None:
+        """The ids of these tags (normalised names), made in the database when new."""
+        from factdb.services.claims import _tag_rows
+
+        missing = sorted(names - self.tag_ids.keys())
+        if missing:
+            self.tag_ids.update({tag.name: tag.id for tag in _tag_rows(self.session, missing)})
+
+    def quiet(self) -> None:
+        """Wait for the writer's pending writes (before the session is used here)."""
+        self.writer.quiet()
 
     def _latest_code(self, data: dict[str, Any]) -> str | None:
         """The status a new claim's history leaves it in (latest date, then recorded-at, then
@@ -293,6 +363,7 @@ class Applier(ClaimDetails):
                 continue  # in the history, but no longer counts
             code = self.codes.get(item["status"])
             if code is None:
+                self.quiet()
                 code = self.codes[item["status"]] = check_status(self.session, item["status"]).code
             recorded = item.get("recorded_at") or "9999"
             rank = (parse_partial(item["on"]).start, recorded, order)
@@ -459,6 +530,7 @@ class Applier(ClaimDetails):
         that external id)."""
         if "/" not in ref:
             return story.claim_ids[ref]
+        self.quiet()
         rows = self.session.execute(
             select(Statement.id, Statement.origin).where(Statement.external_id == ref)
         ).all()
@@ -469,6 +541,10 @@ class Applier(ClaimDetails):
             raise FactdbError(f"no claim with the id {ref!r}")
         origins = ", ".join(sorted(repr(row.origin) for row in rows))
         raise FactdbError(f"claim id {ref!r} is in several origins ({origins})")
+
+
+# a new claim's statements row: its id, the columns of bulk.statement_row, its current status
+STATEMENT_COLUMNS = ("id", *bulk.STATEMENT_ROW_COLUMNS, "current_status")
 
 
 def _tag_names(tags: list[str]) -> list[str]:

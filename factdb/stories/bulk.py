@@ -15,19 +15,55 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import sqltypes
 
 from factdb.dates import PartialDate, parse_partial, period_end
 from factdb.errors import FactdbError
 from factdb.io import bulkwrite
-from factdb.models import Statement, StatementTag
+from factdb.models import Statement
 from factdb.stories import spec
 from factdb.text import clean_text
 
 CHUNK = 500
+# new claims of a load at least this big are indexed for search together (SQLite; see
+# writer.RowWriter.suspend_search), not one by one by the triggers
 SEARCH_IN_ONE_GO = 1000
+# new claims built, then handed to the writer, at a time: small enough that the writer starts
+# early, big enough that the few waits for it (one a chunk, to look up content keys) are few
+CLAIMS_PER_WRITE = 5000
+# the columns of statement_row, in its order
+STATEMENT_ROW_COLUMNS = (
+    "text",
+    "quote_kind",
+    "language",
+    "original_text",
+    "original_language",
+    "said_on",
+    "said_precision",
+    "context",
+    "speaker_id",
+    "content_key",
+    "origin",
+    "external_id",
+)
+# the columns of chain_rows' rows, in their order
+CHAIN_COLUMNS = ("statement_id", "source_id", "role", "verb", "position")
+# the columns of event_row's rows with the evidence the load adds, in their order
+EVENT_COLUMNS = (
+    "statement_id",
+    "status_code",
+    "effective_on",
+    "effective_precision",
+    "recorded_at",
+    "note",
+    "recorded_by",
+    "withdrawn_at",
+    "withdrawn_by",
+    "withdrawn_note",
+    "evidence_statement_id",
+    "evidence_source_id",
+)
 
 
 def chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -165,7 +201,8 @@ def _checked(kind: str, value: str | None) -> str | None:
 def statement_row(
     fields: dict[str, Any], origin: str | None, external: str | None
 ) -> dict[str, Any]:
-    """A statements row for a new claim, checked as ``add_claim`` checks it."""
+    """A statements row for a new claim, checked as ``add_claim`` checks it (the columns of
+    STATEMENT_ROW_COLUMNS, in that order)."""
     text = clean_text(fields["text"] or "")
     if not text:
         raise FactdbError("a claim text cannot be empty")
@@ -204,117 +241,6 @@ def new_ids(session: Session, n: int) -> list[int]:
         {"n": n},
     )
     return [r[0] for r in rows]
-
-
-def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert statements rows; their new ids in the same order.
-
-    Ids are chosen first and inserted with the rows: an INSERT … RETURNING whose ids must come
-    back in the rows' order runs one row at a time on SQLite.
-    """
-    ids = new_ids(session, len(rows))
-    suspended = None
-    # PostgreSQL suspends the index by ALTER TABLE, which locks readers out until the commit:
-    # only for a load as big as the importer's bulk ones
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if len(rows) >= (SEARCH_IN_ONE_GO if sqlite else bulkwrite.DEFER_INDEXES_FROM):
-        from factdb.services.search import suspend_search_index
-
-        suspended = suspend_search_index(session)
-    insert_rows(session, Statement, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
-    if suspended is not None:
-        from factdb.services.search import resume_search_index
-
-        with fts_bulk_settings(session):
-            resume_search_index(session, suspended, since_id=ids[0] - 1)
-    return ids
-
-
-@contextmanager
-def fts_bulk_settings(session: Session) -> Iterator[None]:
-    """SQLite: the bulk importer's settings of the full-text index (``bulkwrite.
-    set_fts_settings``) while many claims are indexed at once, then the values it had."""
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        previous = bulkwrite.set_fts_settings(cursor, bulkwrite.FTS_BULK_SETTINGS)
-        yield
-        if previous is not None:
-            bulkwrite.set_fts_settings(cursor, previous)
-    finally:
-        cursor.close()
-
-
-def insert_tags(session: Session, tags_by_claim: list[tuple[int, list[str]]]) -> None:
-    """Tag new claims (tags created once each)."""
-    from factdb.services.claims import _tag_rows
-
-    names = sorted({t for _claim, tags in tags_by_claim for t in tags})
-    if not names:
-        return
-    rows = {tag.name: tag.id for tag in _tag_rows(session, names)}
-    pairs = [
-        {"statement_id": claim_id, "tag_id": rows[name]}
-        for claim_id, tags in tags_by_claim
-        for name in dict.fromkeys(tags)
-        if name in rows
-    ]
-    for part in chunks(pairs, 5000):
-        session.execute(insert(StatementTag.__table__), part)
-
-
-def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Plain executemany inserts of ``rows`` (every row with the same keys, every column
-    without a server default given) into ``model``'s table.
-
-    SQLite: through the DB-API cursor, values as SQLAlchemy's types would store them; the
-    Core's per-row parameter processing cost as much as SQLite's writing.
-    """
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "sqlite":
-        for part in chunks(rows, 5000):
-            session.execute(insert(model.__table__), part)
-        return
-    columns = list(rows[0])
-    table = model.__table__
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    # only date and time columns need converting; the rest go as they are
-    dated = [
-        i
-        for i, name in enumerate(columns)
-        if isinstance(table.c[name].type, (sqltypes.Date, sqltypes.DateTime))
-    ]
-    values: Iterator[tuple[Any, ...]] = (tuple(row.values()) for row in rows)
-    if dated:
-
-        def convert(row: dict[str, Any]) -> tuple[Any, ...]:
-            found = list(row.values())
-            for i in dated:
-                found[i] = _sqlite_value(found[i])
-            return tuple(found)
-
-        values = map(convert, rows)
-    session.flush()
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, values)
-    finally:
-        cursor.close()
-
-
-def _sqlite_value(value: Any) -> Any:
-    """A value as SQLAlchemy's SQLite types store it (dates and times as ISO text)."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:

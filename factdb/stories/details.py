@@ -33,6 +33,8 @@ class ClaimDetails:
     changed: Callable[[str, list[str]], None]
     claim_ref: Callable[[Story, str], int]
     source_ref: Callable[[str], Any]
+    quiet: Callable[[], None]
+    writer: Any
 
     def fresh_statuses(self, story: Story) -> None:
         """The status histories of the story's new claims, in one insert."""
@@ -40,6 +42,8 @@ class ClaimDetails:
 
         codes = self.codes
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        stamp, day = self.writer.stamp, self.writer.day
+        now_stored = stamp(now)
         rows = []
         for i, data in enumerate(story.claims):
             claim_id = story.claim_ids.get(data.get("id"))
@@ -49,6 +53,7 @@ class ClaimDetails:
                 where = ("claims", i, "status", item["status"])
                 try:
                     if item["status"] not in codes:
+                        self.quiet()
                         codes[item["status"]] = check_status(self.session, item["status"]).code
                     row = bulk.event_row(
                         claim_id,
@@ -66,8 +71,12 @@ class ClaimDetails:
                     row["evidence_source_id"] = self.source_ref(source).id if source else None
                 except FactdbError as exc:
                     raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
-                rows.append(row)
-        bulk.insert_rows(self.session, StatusEvent, rows)
+                recorded = row["recorded_at"]
+                row["recorded_at"] = now_stored if recorded is now else stamp(recorded)
+                row["effective_on"] = day(row["effective_on"])
+                row["withdrawn_at"] = stamp(row["withdrawn_at"])
+                rows.append(tuple(row.values()))
+        self.writer.insert(StatusEvent, bulk.EVENT_COLUMNS, rows)
         self.count("status events added", len(rows))
 
     def statuses(self, story: Story, data: dict[str, Any]) -> None:
