@@ -91,6 +91,8 @@ class Applier(ClaimDetails):
         self.deferred: list[str] = []
         # normalised tag name → id
         self.tag_ids: dict[str, int] = {}
+        # a speaker's name or alias as a file writes it → the speaker and its id
+        self.speaker_ids: dict[str, tuple[Speaker, int]] = {}
         # the new claims' rows are written on its thread (see factdb.stories.writer)
         self.writer = RowWriter(session)
 
@@ -249,6 +251,11 @@ class Applier(ClaimDetails):
             return
         # a big load builds its indexes at the end (see apply_stories)
         self.deferred += bulk.defer_indexes(self.session, len(new))
+        # into a table without claims there is no claim to find by its content: no look-up,
+        # so no wait for the writer between chunks
+        look_up = bulk.has_claims(self.session)
+        next_id = bulk.next_id(self.session) if self.writer.sqlite else None
+        self.session.flush()
         writer = self.writer
         # PostgreSQL suspends the search index by ALTER TABLE, which locks readers out until
         # the commit: only for a load as big as the importer's bulk ones
@@ -266,9 +273,10 @@ class Applier(ClaimDetails):
                 fields: dict[str, Any] = {}
                 run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
                 built.append((i, data, fields))
-            self.quiet()
             keys = [f["row"]["content_key"] for _i, _d, f in built]
-            in_db.update(bulk.known_keys(self.session, [k for k in keys if k not in first]))
+            if look_up:
+                self.quiet()
+                in_db.update(bulk.known_keys(self.session, [k for k in keys if k not in first]))
             rows = []
             chunk_keys: set[str] = set()
             for (i, data, fields), key in zip(built, keys, strict=True):
@@ -277,7 +285,11 @@ class Applier(ClaimDetails):
                 else:
                     chunk_keys.add(key)
                     rows.append((data, fields))
-            ids = bulk.new_ids(self.session, len(rows))
+            if next_id is None:
+                ids = bulk.new_ids(self.session, len(rows))
+            else:
+                # SQLite: the transaction holds the write lock, and only this load adds claims
+                ids, next_id = list(range(next_id, next_id + len(rows))), next_id + len(rows)
             if not ids:
                 continue
             if not search_suspended and len(new) >= big:
@@ -308,28 +320,34 @@ class Applier(ClaimDetails):
         first: dict[str, int],
     ) -> None:
         """Hand a chunk of new claims (id, (file data, fields)) to the writer: statements,
-        tags, attributions. The writer is quiet: tags are made through the session first."""
+        tags, attributions."""
         writer = self.writer
-        tags = {name for _id, (_d, fields) in new for name in _tag_names(fields["tags"])}
-        self._make_tags(tags)
+        names = {id_: _tag_names(f["tags"]) if f["tags"] else [] for id_, (_d, f) in new}
+        self._make_tags({name for found in names.values() for name in found})
         statements, tag_rows, chains = [], [], []
-        day = writer.day
+        said_at = STATEMENT_COLUMNS.index("said_on")
+        # dates repeat: each stored form made once
+        days: dict[Any, Any] = {None: None}
+        fresh, said_of, claim_ids, tag_ids = self.fresh, self.said, story.claim_ids, self.tag_ids
         for claim_id, (data, fields) in new:
-            story.claim_ids[data["id"]] = claim_id
-            self.fresh.add(claim_id)
+            claim_ids[data["id"]] = claim_id
+            fresh.add(claim_id)
             row = fields["row"]
             first[row["content_key"]] = claim_id
             said = row["said_on"]
-            self.said[claim_id] = PartialDate(said, row["said_precision"]) if said else None
+            said_of[claim_id] = PartialDate(said, row["said_precision"]) if said else None
             # the current status goes in with the row: updating it afterwards would re-index
             # every claim for search (an UPDATE fires the search triggers)
             values = [claim_id, *row.values(), self._latest_code(data)]
-            values[STATEMENT_COLUMNS.index("said_on")] = day(said)
+            day = days.get(said)
+            if day is None and said is not None:
+                day = days[said] = writer.day(said)
+            values[said_at] = day
             statements.append(tuple(values))
-            tag_rows.extend((claim_id, self.tag_ids[t]) for t in _tag_names(fields["tags"]))
+            for tag in names[claim_id]:
+                tag_rows.append((claim_id, tag_ids[tag]))
             wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
-            chains.extend(tuple(r.values()) for r in bulk.chain_rows(claim_id, wanted))
-        self.session.flush()
+            chains.extend(bulk.chain_rows(claim_id, wanted))
         writer.insert(Statement, STATEMENT_COLUMNS, statements)
         writer.insert(StatementTag, ("statement_id", "tag_id"), tag_rows)
         writer.insert(Attribution, bulk.CHAIN_COLUMNS, chains)
@@ -340,6 +358,7 @@ class Applier(ClaimDetails):
 
         missing = sorted(names - self.tag_ids.keys())
         if missing:
+            self.quiet()
             self.tag_ids.update({tag.name: tag.id for tag in _tag_rows(self.session, missing)})
 
     def quiet(self) -> None:
@@ -427,10 +446,18 @@ class Applier(ClaimDetails):
         self.count("claims added")
 
     def _claim_fields(self, story: Story, data: dict[str, Any]) -> dict[str, Any]:
-        tags = list(dict.fromkeys([*story.tags, *(data.get("tags") or [])]))
+        own = data.get("tags")
+        tags = list(dict.fromkeys([*story.tags, *own])) if own else list(story.tags)
+        found = self.speaker_ids.get(data["speaker"])
+        if found is None:
+            # by the name as written (an ORM attribute costs more than a dict)
+            speaker = self.speaker_ref(data["speaker"])
+            found = self.speaker_ids[data["speaker"]] = (speaker, speaker.id)
+        speaker, speaker_id = found
         return {
             "text": data["text"],
-            "speaker": self.speaker_ref(data["speaker"]),
+            "speaker": speaker,
+            "speaker_id": speaker_id,
             "quote_kind": data.get("quote_kind") or spec.DEFAULT_QUOTE_KIND,
             "language": data.get("language", story.language),
             "original_text": data.get("original_text"),
@@ -456,7 +483,8 @@ class Applier(ClaimDetails):
             "context": statement.context,
             "tags": sorted(t.name for t in statement.tags),
         }
-        wanted = dict(fields, speaker=fields["speaker"].id, tags=_tag_names(fields["tags"]))
+        wanted = dict(fields, speaker=fields["speaker_id"], tags=_tag_names(fields["tags"]))
+        del wanted["speaker_id"]
         for key in ("text", "original_text", "context"):
             wanted[key] = _clean(wanted[key])
         changes = {k: v for k, v in wanted.items() if v != stored[k]}

@@ -206,8 +206,8 @@ def statement_row(
     text = clean_text(fields["text"] or "")
     if not text:
         raise FactdbError("a claim text cannot be empty")
-    said = _partial(fields["said_on"]) if fields["said_on"] else None
-    speaker_id = fields["speaker"].id
+    said, said_text = _said(fields["said_on"]) if fields["said_on"] else (None, None)
+    speaker_id = fields["speaker_id"]
     original = clean_text(fields["original_text"]) if fields["original_text"] else None
     return {
         "text": text,
@@ -220,10 +220,28 @@ def statement_row(
         "context": clean_text(fields["context"]) if fields["context"] else None,
         "speaker_id": speaker_id,
         # the bulk importer's key: the same as content_key, faster on cleaned ASCII text
-        "content_key": bulkwrite.clean_content_key(speaker_id, text, str(said) if said else None),
+        "content_key": bulkwrite.clean_content_key(speaker_id, text, said_text),
         "origin": origin,
         "external_id": external,
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _said(value: str) -> tuple[PartialDate, str]:
+    # a date as written: the date and its canonical text (the content key's), once each
+    said = parse_partial(value)
+    return said, str(said)
+
+
+def has_claims(session: Session) -> bool:
+    """Whether the database holds any claim."""
+    return session.scalar(select(Statement.id).limit(1)) is not None
+
+
+def next_id(session: Session) -> int:
+    """SQLite: the id of the next new statement (max + 1; a transaction that has written holds
+    the write lock, so no other can take it)."""
+    return (session.scalar(select(func.max(Statement.id))) or 0) + 1
 
 
 def new_ids(session: Session, n: int) -> list[int]:
@@ -232,7 +250,7 @@ def new_ids(session: Session, n: int) -> list[int]:
     if n == 0:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        start = (session.scalar(select(func.max(Statement.id))) or 0) + 1
+        start = next_id(session)
         return list(range(start, start + n))
     rows = session.execute(
         text(
@@ -243,8 +261,9 @@ def new_ids(session: Session, n: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Attribution rows of a new claim's chain, exactly as written (source ids resolved)."""
+def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+    """Attribution rows of a new claim's chain, exactly as written (source ids resolved), as
+    values of CHAIN_COLUMNS."""
     taken: set[int] = set()
     rows = []
     for i, (source_id, item) in enumerate(wanted, start=1):
@@ -252,15 +271,9 @@ def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[
         if position in taken:
             position = max(taken) + 1
         taken.add(position)
-        rows.append(
-            {
-                "statement_id": claim_id,
-                "source_id": source_id,
-                "role": _checked("role", item.get("role") or spec.DEFAULT_ROLE),
-                "verb": " ".join(item["verb"].split()) if item.get("verb") else None,
-                "position": position,
-            }
-        )
+        verb = item.get("verb")
+        role = _checked("role", item.get("role") or spec.DEFAULT_ROLE)
+        rows.append((claim_id, source_id, role, " ".join(verb.split()) if verb else None, position))
     return rows
 
 
