@@ -238,7 +238,10 @@ class Applier(ClaimDetails):
         written on the writer's thread while the next is built (:mod:`factdb.stories.writer`)."""
         self.quiet()
         identities = [story.identity(c) if c else (None, None) for c in story.claims]
-        known = bulk.known_identities(self.session, identities)
+        # into a table without claims there is no claim to find, by identity or by content: no
+        # look-up, so no wait for the writer between chunks
+        look_up = bulk.has_claims(self.session)
+        known = bulk.known_identities(self.session, identities) if look_up else {}
         new = []
         for i, data in enumerate(story.claims):
             origin, external = identities[i]
@@ -251,9 +254,6 @@ class Applier(ClaimDetails):
             return
         # a big load builds its indexes at the end (see apply_stories)
         self.deferred += bulk.defer_indexes(self.session, len(new))
-        # into a table without claims there is no claim to find by its content: no look-up,
-        # so no wait for the writer between chunks
-        look_up = bulk.has_claims(self.session)
         next_id = bulk.next_id(self.session) if self.writer.sqlite else None
         self.session.flush()
         writer = self.writer

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from factdb.dates import PartialDate, parse_partial, period_end
+from factdb.dates import PartialDate, ends_before, parse_partial
 from factdb.errors import FactdbError
 from factdb.io import bulkwrite
 from factdb.models import Statement
@@ -101,8 +101,10 @@ def bigger_cache(session: Session) -> Iterator[None]:
         session.execute(text(f"PRAGMA cache_size = {int(before or -2000)}"))
 
 
-# the tables a story's new claims fill; their secondary indexes can wait for a big load's end
-DEFERRED_TABLES = ("statements", "attributions", "statement_tags", "status_events")
+# the tables a story's new claims fill whose secondary indexes can wait for a big load's end
+# (as the importer: not status_events, whose index keys grow with the load and cost little to
+# keep, and whose rows are written while the others' indexes are built)
+DEFERRED_TABLES = ("statements", "attributions", "statement_tags")
 
 
 def defer_indexes(session: Session, new_claims: int) -> list[str]:
@@ -288,7 +290,7 @@ def event_row(
     """A status_events row of a new claim (the date may not be before the claim's); ``now``:
     the recorded-at of an event the file gives none (the time of the load)."""
     when = _partial(item["on"])
-    if said is not None and period_end(when.start, when.precision) < said.start:
+    if said is not None and ends_before(when, said.start):
         raise FactdbError(
             f"status {code!r} dated {when} is before claim {claim_id} was made ({said}); refused"
         )

@@ -44,20 +44,27 @@ class ClaimDetails:
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         stamp, day = self.writer.stamp, self.writer.day
         now_stored = stamp(now)
+        # dates repeat: each stored form made once
+        days: dict[Any, Any] = {}
         rows = []
+        fresh, said, claim_ids = self.fresh, self.said, story.claim_ids
         for i, data in enumerate(story.claims):
-            claim_id = story.claim_ids.get(data.get("id"))
-            if claim_id not in self.fresh:
+            items = data.get("status")
+            if not items:
                 continue
-            for item in filter(None, data.get("status") or []):
-                where = ("claims", i, "status", item["status"])
+            claim_id = claim_ids.get(data.get("id"))
+            if claim_id not in fresh:
+                continue
+            for item in items:
+                if not item:
+                    continue
                 try:
                     if item["status"] not in codes:
                         self.quiet()
                         codes[item["status"]] = check_status(self.session, item["status"]).code
                     row = bulk.event_row(
                         claim_id,
-                        self.said[claim_id],
+                        said[claim_id],
                         codes[item["status"]],
                         item,
                         story.origin,
@@ -70,11 +77,17 @@ class ClaimDetails:
                     source = item.get("evidence_source")
                     row["evidence_source_id"] = self.source_ref(source).id if source else None
                 except FactdbError as exc:
+                    where = ("claims", i, "status", item["status"])
                     raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
                 recorded = row["recorded_at"]
                 row["recorded_at"] = now_stored if recorded is now else stamp(recorded)
-                row["effective_on"] = day(row["effective_on"])
-                row["withdrawn_at"] = stamp(row["withdrawn_at"])
+                effective = row["effective_on"]
+                stored = days.get(effective)
+                if stored is None:
+                    stored = days[effective] = day(effective)
+                row["effective_on"] = stored
+                if row["withdrawn_at"] is not None:
+                    row["withdrawn_at"] = stamp(row["withdrawn_at"])
                 rows.append(tuple(row.values()))
         self.writer.insert(StatusEvent, bulk.EVENT_COLUMNS, rows)
         self.count("status events added", len(rows))

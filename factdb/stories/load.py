@@ -79,11 +79,13 @@ def _apply(session: Session, stories: list[Story], applier: Applier) -> None:
     # every file's claims before any link, so that a file may link to another file's claim
     for story in stories:
         applier.new_claims(story)
+    # the new claims are in (or queued): the indexes a big load dropped are built on the
+    # writer's thread while the status events are prepared, before the steps that read
+    deferred, applier.deferred = applier.deferred, []
+    applier.writer.submit(lambda: bulk.build_indexes(session, deferred))
     for story in stories:
         applier.fresh_statuses(story)
-    # the new rows are in: indexes a big load dropped are built before the steps that read
     applier.writer.close()
-    bulk.build_indexes(session, applier.deferred)
     for story in stories:
         for i, data in enumerate(story.claims):
             if (

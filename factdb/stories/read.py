@@ -16,7 +16,7 @@ from typing import Any
 
 import rtoml
 
-from factdb.dates import PartialDate, parse_partial, period_end
+from factdb.dates import PartialDate, ends_before, parse_partial
 from factdb.errors import FactdbError
 from factdb.stories import spec
 from factdb.stories.lines import LineIndex
@@ -363,7 +363,7 @@ def _check_claim(c: _Checker, i: int, claim: dict[str, Any], keys: set[str]) -> 
     for item in filter(None, claim.get("status") or []):
         status = item["status"]
         when = c.date(item["on"], f"{where}, status {status!r}", line("on", item["on"]))
-        if when is not None and said is not None and _ends_before(when, said.start):
+        if when is not None and said is not None and ends_before(when, said.start):
             made = f"is before the claim was made ({said})"
             c.add(line("status", status), f"{where}: status {status!r} dated {when} {made}")
         if "recorded_at" in item:
@@ -391,12 +391,6 @@ def _check_claim(c: _Checker, i: int, claim: dict[str, Any], keys: set[str]) -> 
             f"{where}, verdict",
             line("reviewed_on", item.get("reviewed_on")),
         )
-
-
-@functools.lru_cache(maxsize=4096)
-def _ends_before(when: PartialDate, day: dt.date) -> bool:
-    # whether the period ``when`` ends before ``day`` (the same few pairs on every claim)
-    return period_end(when.start, when.precision) < day
 
 
 def _first_string(item: Any) -> str | None:
