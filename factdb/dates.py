@@ -8,6 +8,7 @@ force from 2021-10-01 in ``--as-of`` queries.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import NamedTuple
 
@@ -67,3 +68,10 @@ def period_end(start: dt.date, precision: str) -> dt.date:
         next_month = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
         return next_month - dt.timedelta(days=1)
     return start
+
+
+@functools.lru_cache(maxsize=4096)
+def ends_before(when: PartialDate, day: dt.date) -> bool:
+    """Whether the whole period ``when`` names ends before ``day`` (memoised: a big story
+    checks the same few pairs of dates on every claim)."""
+    return period_end(when.start, when.precision) < day

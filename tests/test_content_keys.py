@@ -83,7 +83,7 @@ def test_data_entry_refuses_a_different_claim_with_a_colliding_key(
 def test_import_refuses_a_different_claim_with_a_colliding_key(
     run: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(loader, "_content_key", lambda *args: "f" * CONTENT_KEY_DIGITS)
+    monkeypatch.setattr(loader, "clean_content_key", lambda *args: "f" * CONTENT_KEY_DIGITS)
     path = tmp_path / "c.jsonl"
     rows = [
         {"text": "The sky is green", "speaker": "Ann Example"},

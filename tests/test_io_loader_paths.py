@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from factdb.cli import cli
+from factdb.io import bulkwrite
 
 DATA = Path(__file__).parent / "data"
 FILES = ["messy.csv", "messy.jsonl", "claimreview_single.json", "claimreview_page.html"]
@@ -39,9 +40,9 @@ def test_pipelined_chunks_store_what_single_rows_store(
     shutil.copyfile(sqlite_template, fast)
     shutil.copyfile(sqlite_template, slow)
     monkeypatch.setattr(loader, "BATCH", 7)  # several batches in flight, chunks cut mid-batch
-    monkeypatch.setattr(loader, "VALUES_ROWS", 3)
+    monkeypatch.setattr(bulkwrite, "VALUES_ROWS", 3)
     pipelined = _import_and_export(fast)
-    monkeypatch.setattr(loader, "VALUES_ROWS", 1)
+    monkeypatch.setattr(bulkwrite, "VALUES_ROWS", 1)
     original = pipeline.Pipeline.__init__
     monkeypatch.setattr(
         pipeline.Pipeline,
@@ -146,7 +147,7 @@ def test_bulk_imports_skip_foreign_key_and_check_constraints_yet_break_none(
 
     db = tmp_path / "bulk.db"
     shutil.copyfile(sqlite_template, db)
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)  # every import is a bulk one
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 0)  # every import is a bulk one
     seen: list[int] = []
     original = loader.Loader.finish
 
@@ -195,7 +196,7 @@ def test_bulk_load_indexes_for_search_in_groups_exactly(
 
     db = tmp_path / "fts.db"
     shutil.copyfile(sqlite_template, db)
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 0)
     monkeypatch.setattr(loader, "BATCH", 3)
     monkeypatch.setattr(loader, "FTS_GROUP", 2)
     _import_and_export(db)
@@ -211,7 +212,7 @@ def test_bulk_load_indexes_for_search_in_groups_exactly(
         conn.execute("INSERT INTO statements_fts (statements_fts) VALUES ('integrity-check')")
         conn.execute("INSERT INTO statements_fts (statements_fts) VALUES ('rebuild')")
         assert conn.execute(query).fetchall() == grouped
-        for key, default in loader.FTS_DEFAULTS.items():  # the settings are put back
+        for key, default in bulkwrite.FTS_DEFAULTS.items():  # the settings are put back
             setting = conn.execute("SELECT v FROM statements_fts_config WHERE k = ?", (key,))
             assert setting.fetchall() in ([], [(default,)])
 
@@ -310,12 +311,12 @@ def test_a_bulk_load_into_an_empty_table_merges_repeats_as_record_by_record(
     )
     at_once = tmp_path / "bulk.db"
     shutil.copyfile(sqlite_template, at_once)
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 0)
     bulk = _load_repeats(at_once, path)
     assert len(deferred_calls) == 1
     one_by_one = tmp_path / "records.db"
     shutil.copyfile(sqlite_template, one_by_one)
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 10**9)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 10**9)
     assert _load_repeats(one_by_one, path) == bulk
     assert len(deferred_calls) == 1
     assert bulk[0] == (
@@ -331,8 +332,8 @@ def test_a_key_collision_found_at_the_end_of_a_bulk_load_is_refused(
 
     import factdb.io.loader as loader
 
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
-    monkeypatch.setattr(loader, "_content_key", lambda *args: "e" * 16)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 0)
+    monkeypatch.setattr(loader, "clean_content_key", lambda *args: "e" * 16)
     db = tmp_path / "t.db"
     shutil.copyfile(sqlite_template, db)
     before = db.read_bytes()
@@ -358,9 +359,7 @@ def test_a_bulk_dry_run_into_an_empty_table_leaves_the_file_as_it_was(
     merged repeats all roll back with the dry run: the database file is byte for byte the same."""
     import json
 
-    import factdb.io.loader as loader
-
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 0)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 0)
     db = tmp_path / "t.db"
     shutil.copyfile(sqlite_template, db)
     before = db.read_bytes()

@@ -418,14 +418,14 @@ def test_a_big_load_by_the_bulk_path_gives_the_same_database(
     search, leaves every index in place and every reference whole; reloading changes nothing.
     The thresholds are lowered so that the seed story takes that path."""
     from factdb.db import for_bulk_load
-    from factdb.io import loader
+    from factdb.io import bulkwrite
     from factdb.services.search import search_ids
     from factdb.stories import bulk
 
     with Session(engine) as session, session.begin():
         load_seed_files(session, default_seed_files())
     indexes = _indexes(second_engine)
-    monkeypatch.setattr(loader, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 1)
     monkeypatch.setattr(bulk, "SEARCH_IN_ONE_GO", 1)
     with Session(for_bulk_load(second_engine)) as session, session.begin():
         load_stories(session, default_seed_files())
@@ -443,6 +443,57 @@ def test_a_big_load_by_the_bulk_path_gives_the_same_database(
     with Session(for_bulk_load(second_engine)) as session, session.begin():
         report = load_stories(session, default_seed_files())
     assert report.changes == [] and report.counts["claims added"] == 0
+
+
+@pytest.mark.parametrize("typed_in", [False, True], ids=["empty", "typed-in"])
+def test_new_claims_written_chunk_by_chunk_give_the_same_database(
+    engine: Engine, second_engine: Engine, monkeypatch: pytest.MonkeyPatch, typed_in: bool
+) -> None:
+    """New claims built and written a few at a time on the writer's thread, indexed for
+    search in small groups, store what one chunk stores: into an empty database (no look-up
+    between chunks) and into one where a seed claim was typed in already (looked up chunk by
+    chunk, adopted, not stored twice)."""
+    from factdb.db import for_bulk_load
+    from factdb.io import bulkwrite
+    from factdb.services.claims import add_claim
+    from factdb.services.search import search_ids
+    from factdb.stories import bulk, writer
+
+    def type_in(target: Engine) -> None:
+        with Session(target) as session, session.begin():
+            add_claim(
+                session,
+                text="The alliance's line towards our country is becoming more and more "
+                "aggressive.",
+                speaker="Russian Foreign Ministry",
+                speaker_kind="organisation",
+                said_on="2021-10-18",
+            )
+
+    if typed_in:
+        type_in(engine)
+        type_in(second_engine)
+    with Session(engine) as session, session.begin():
+        load_seed_files(session, default_seed_files())
+    monkeypatch.setattr(bulkwrite, "DEFER_INDEXES_FROM", 1)
+    monkeypatch.setattr(bulk, "SEARCH_IN_ONE_GO", 1)
+    monkeypatch.setattr(bulk, "CLAIMS_PER_WRITE", 3)
+    monkeypatch.setattr(writer, "FTS_GROUP", 2)
+    with Session(for_bulk_load(second_engine)) as session, session.begin():
+        report = load_stories(session, default_seed_files())
+    assert report.counts["claims matched"] == (1 if typed_in else 0)
+    assert _without_load_times(snapshot(second_engine)) == _without_load_times(snapshot(engine))
+    for words in ("diplomats", "Lavrov", "aggressive"):
+        with Session(second_engine) as chunked, Session(engine) as whole:
+            found = search_ids(chunked, words)
+            assert found and sorted(found) == sorted(search_ids(whole, words))
+    if second_engine.dialect.name == "sqlite":
+        with second_engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert connection.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+            connection.exec_driver_sql(
+                "INSERT INTO statements_fts (statements_fts) VALUES ('integrity-check')"
+            )
 
 
 def _indexes(engine: Engine) -> set[str]:

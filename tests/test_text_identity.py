@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from factdb.cli import cli
 from factdb.errors import FactdbError
 from factdb.io import readers
-from factdb.io.loader import _content_key
+from factdb.io.bulkwrite import clean_content_key
 from factdb.services.claims import DuplicateClaim, add_claim
 from factdb.services.names import LookAlike
 from factdb.services.speakers import create_speaker, find_speaker, get_speaker
@@ -269,7 +269,7 @@ def test_ascii_fast_paths_equal_the_general_fold(value: str) -> None:
     cleaned = clean(value)
     if cleaned and cleaned.isascii():
         assert fold_ascii_claim(cleaned) == _fold_claim(cleaned)
-        assert _content_key(3, cleaned, "2021") == content_key(3, cleaned, "2021")
+        assert clean_content_key(3, cleaned, "2021") == content_key(3, cleaned, "2021")
 
 
 @given(st.text(max_size=40))

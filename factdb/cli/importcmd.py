@@ -90,7 +90,8 @@ def import_cmd(
     All or nothing: the first invalid record stops the import and nothing is written, unless
     --skip-invalid is given. Importing the same file twice adds nothing the second time.
     """
-    from factdb.io.loader import Loader, is_bulk
+    from factdb.io.bulkwrite import is_bulk
+    from factdb.io.loader import Loader
     from factdb.io.readers import detect_format, read_records, utf8_input
     from factdb.io.records import RecordError
     from factdb.safefiles import OutputFile, check_output, protected_files

@@ -43,7 +43,7 @@ def new(app: AppContext, file: str, force: bool) -> None:
 
 def load_files(app: AppContext, files: list[Path], *, dry_run: bool, verb: str) -> None:
     """Check and load story files in one transaction; say what was added and what changed."""
-    from factdb.io.loader import is_bulk
+    from factdb.io.bulkwrite import is_bulk
     from factdb.stories.load import load_stories
 
     # a rough count of claims (a story file runs 300-400 bytes a claim): a big load is a bulk

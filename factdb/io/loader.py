@@ -21,9 +21,7 @@ The caller owns the transaction: a failure leaves nothing behind once it rolls b
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gc
-import hashlib
 import json
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -36,6 +34,14 @@ from sqlalchemy.orm import Session
 
 from factdb.dates import parse_partial
 from factdb.errors import FactdbError
+from factdb.io.bulkwrite import (
+    CACHE_KIB,
+    FTS_BULK_SETTINGS,
+    clean_content_key,
+    flat_inserts,
+    is_bulk,
+    set_fts_settings,
+)
 from factdb.io.pipeline import Pipeline
 from factdb.io.records import Record, RecordError, SourceRef
 from factdb.models import (
@@ -52,10 +58,7 @@ from factdb.models import (
     Verdict,
 )
 from factdb.textkeys import (
-    CONTENT_KEY_DIGITS,
     content_identity,
-    content_key,
-    fold_ascii_claim,
     is_unknown_speaker,
     look_alike_characters,
     name_key,
@@ -72,18 +75,9 @@ WRITER_DEPTH = 4
 # how many name comparisons the near-match check may spend (rapidfuzz, C speed): enough for
 # thousands of new names against tens of thousands of known ones
 NEAR_MATCH_BUDGET = 5_000_000
-# a load of at least this many records, and at least as many as the table holds, builds the
-# secondary indexes at the end (SQLite)
-DEFER_INDEXES_FROM = 20_000
-# page cache for the load (KiB): random content keys make index pages hot all over
-CACHE_KIB = 16_384
 # ... and when the content keys' index is built at the end instead (a load into an empty
 # table), everything else is written in order: a small cache is as fast and 12 MiB lighter
 CACHE_KIB_KEYS_DEFERRED = 4_096
-# the full-text index's settings during a bulk load (see Loader._fts_settings), and SQLite's
-# defaults for them
-FTS_BULK_SETTINGS = {"hashsize": 8 << 20, "automerge": 16}
-FTS_DEFAULTS = {"hashsize": 1 << 20, "automerge": 4}
 # records between two runs of the cyclic garbage collector during a load (see Loader.load):
 # records make no cycles, so this only bounds what a stray cycle could hold on to
 GC_EVERY = 100_000
@@ -92,9 +86,6 @@ GC_EVERY = 100_000
 # queue (WRITER_DEPTH batches), so the main thread never stops for it; 100,000 stopped it for
 # 7 of 46 s once the writer had become faster than the main thread
 FTS_GROUP = 25_000
-# rows per multi-row INSERT on SQLite: big enough to amortise a statement, small enough that
-# the few prepared statements (one per table and chunk size) stay small
-VALUES_ROWS = 500
 # the unique index of claims' content keys (migration 0005)
 CONTENT_KEY_INDEX = "uq_statements_content_key"
 # ids per IN list when the loader reads or deletes rows by id
@@ -615,7 +606,7 @@ class Loader:
         said, status, language, quote_kind = checked
         # the cache hit inline: a method call per record is measurable here
         speaker_id = self._speaker_by_name.get(record.speaker) or self._speaker(record)
-        key = _content_key(speaker_id, record.text, record.said_on)
+        key = clean_content_key(speaker_id, record.text, record.said_on)
         origin = record.origin or self.origin
         external = (origin, record.external_id) if origin and record.external_id else None
         if language or origin or record.context or record.external_id:
@@ -872,31 +863,10 @@ class Loader:
             cursor.execute(f"DELETE FROM statements WHERE id IN ({marks})", chunk)
 
     def _fts_settings(self, settings: dict[str, int]) -> dict[str, int] | None:
-        """Change settings of the SQLite full-text index; returns the values they had (None
-        when there is no index to tune).
-
-        For a bulk load: ``hashsize``, FTS5's in-memory buffer of new terms, written out as a
-        new index segment each time it fills (1 MiB by default): a bigger one writes far fewer
-        segments (about a third less time). ``automerge``, how many segments of one size FTS5
-        lets pile up before it merges them (4 by default): merging later, in bigger steps,
-        saved another second in six on a million claims, and searches were no slower. The
-        settings live in the index's config table, so the loader puts the old values back.
-        """
-        cursor = self.cursor
-        assert cursor is not None
-        previous = {}
-        try:
-            for key, value in settings.items():
-                row = cursor.execute(
-                    "SELECT v FROM statements_fts_config WHERE k = ?", (key,)
-                ).fetchone()
-                previous[key] = int(row[0]) if row is not None else FTS_DEFAULTS[key]
-                cursor.execute(
-                    "INSERT INTO statements_fts (statements_fts, rank) VALUES (?, ?)", (key, value)
-                )
-        except Exception:  # noqa: BLE001 - no such table, or an SQLite without the option
-            return None
-        return previous
+        """Change settings of the SQLite full-text index (see ``bulkwrite.set_fts_settings``);
+        returns the values they had."""
+        assert self.cursor is not None
+        return set_fts_settings(self.cursor, settings)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -942,20 +912,18 @@ class Loader:
         constants: tuple[tuple[str, str], ...] = (),
     ) -> list[tuple[str, list[Any]]]:
         """:meth:`_inserts` for rows given one after another in one flat list (``constants``:
-        see :func:`_values_insert`)."""
-        width = len(columns)
-        per = max(1, min(VALUES_ROWS, self._max_variables // width))
+        see ``bulkwrite.values_insert``)."""
         conflict = " ON CONFLICT DO NOTHING" if ignore else ""
-        step = per * width
-        return [
-            (
-                _values_insert(
-                    table.name, columns, min(per, (len(flat) - i) // width), conflict, constants
-                ),
-                flat[i : i + step],
+        return list(
+            flat_inserts(
+                table.name,
+                columns,
+                flat,
+                self._max_variables,
+                conflict=conflict,
+                constants=constants,
             )
-            for i in range(0, len(flat), step)
-        ]
+        )
 
     def _run(self, inserts: list[tuple[str, list[Any]]]) -> int:
         """Execute what :meth:`_inserts` prepared; the number of rows inserted."""
@@ -1360,25 +1328,6 @@ class Loader:
                 display[key] = name
 
 
-def is_bulk(expected: int | None) -> bool:
-    """Whether a load of about ``expected`` records is big enough for the bulk path (indexes
-    built at the end; on SQLite, a transaction without foreign-key or CHECK constraint checks)."""
-    return expected is not None and expected >= DEFER_INDEXES_FROM
-
-
-def _content_key(speaker_id: int, text: str, said_on: str | None) -> str:
-    """``textkeys.content_key``, with a shortcut for cleaned single-line ASCII text.
-
-    Record text is already cleaned (no tabs, no runs of spaces, no control characters), so for
-    ASCII text without line breaks the fold is a translate table and there is no whitespace
-    to collapse: the same key, several times faster (a test compares the two).
-    """
-    if text.isascii() and "\n" not in text:
-        payload = f"{speaker_id}\x1f{fold_ascii_claim(text)}\x1f{said_on or ''}"
-        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:CONTENT_KEY_DIGITS]
-    return content_key(speaker_id, text, said_on)
-
-
 def _statement_row(statement_id: int, row: _Row) -> tuple[Any, ...]:
     """A statement's values in the order of _STATEMENT_COLUMNS."""
     r = row.record
@@ -1455,21 +1404,6 @@ def _external_ids(same_as: tuple[str, ...]) -> dict[str, str] | None:
         else:
             ids.setdefault(f"sameAs{len(ids) + 1 if ids else ''}", url)
     return ids
-
-
-@functools.lru_cache(maxsize=64)
-def _values_insert(
-    table: str,
-    columns: tuple[str, ...],
-    rows: int,
-    conflict: str,
-    constants: tuple[tuple[str, str], ...] = (),
-) -> str:
-    """``INSERT INTO table (columns) VALUES (?, …), … (rows times)`` with its conflict clause;
-    ``constants``: (column, SQL literal) pairs every row gets as they are, not as parameters."""
-    names = (*columns, *(c for c, _ in constants))
-    row = "(" + ", ".join([*("?" for _ in columns), *(v for _, v in constants)]) + ")"
-    return f"INSERT INTO {table} ({', '.join(names)}) VALUES {', '.join([row] * rows)}{conflict}"
 
 
 _STATEMENT_COLUMNS = (

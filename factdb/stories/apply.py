@@ -20,16 +20,19 @@ from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, format_partial, parse_partial
 from factdb.errors import FactdbError
+from factdb.io import bulkwrite
 from factdb.models import (
     Attribution,
     Source,
     Speaker,
     Statement,
+    StatementTag,
 )
 from factdb.stories import bulk, spec
 from factdb.stories.details import ClaimDetails
 from factdb.stories.known import Known
 from factdb.stories.read import Problem, Story, StoryError
+from factdb.stories.writer import RowWriter
 from factdb.text import clean_text
 from factdb.textkeys import normalise_tag
 
@@ -86,6 +89,12 @@ class Applier(ClaimDetails):
         self.said: dict[int, PartialDate | None] = {}
         # the DDL of indexes dropped for a big load, built again once its new rows are in
         self.deferred: list[str] = []
+        # normalised tag name → id
+        self.tag_ids: dict[str, int] = {}
+        # a speaker's name or alias as a file writes it → the speaker and its id
+        self.speaker_ids: dict[str, tuple[Speaker, int]] = {}
+        # the new claims' rows are written on its thread (see factdb.stories.writer)
+        self.writer = RowWriter(session)
 
     def count(self, what: str, n: int = 1) -> None:
         self.report.counts[what] += n
@@ -155,6 +164,7 @@ class Applier(ClaimDetails):
 
         found = self.speakers.get(spec.key(ref))
         if found is None:
+            self.quiet()
             found = self.speakers[spec.key(ref)] = get_speaker(self.session, ref)
         return found
 
@@ -216,6 +226,7 @@ class Applier(ClaimDetails):
 
         found = self.sources.get(ref.strip()) or self.sources.get(spec.key(ref))
         if found is None:
+            self.quiet()
             found = self.sources[spec.key(ref)] = get_source(self.session, ref)
         return found
 
@@ -223,9 +234,14 @@ class Applier(ClaimDetails):
 
     def new_claims(self, story: Story) -> None:
         """Find the story's claims again (edits go through :meth:`claim`); add the new ones in
-        bulk (:mod:`factdb.stories.bulk`) with their tags and chains."""
+        bulk (:mod:`factdb.stories.bulk`) with their tags and chains, a chunk at a time, each
+        written on the writer's thread while the next is built (:mod:`factdb.stories.writer`)."""
+        self.quiet()
         identities = [story.identity(c) if c else (None, None) for c in story.claims]
-        known = bulk.known_identities(self.session, identities)
+        # into a table without claims there is no claim to find, by identity or by content: no
+        # look-up, so no wait for the writer between chunks
+        look_up = bulk.has_claims(self.session)
+        known = bulk.known_identities(self.session, identities) if look_up else {}
         new = []
         for i, data in enumerate(story.claims):
             origin, external = identities[i]
@@ -233,48 +249,121 @@ class Applier(ClaimDetails):
                 run_step(story, ("claims", i), self.claim, story, data)
                 run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
                 continue
-            fields: dict[str, Any] = {}
-            run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
-            new.append((i, data, fields))
-        in_db = bulk.known_keys(self.session, [f["row"]["content_key"] for _i, _d, f in new])
-        first: dict[str, int] = {}
-        rows, adopted = [], []
-        for i, data, fields in new:
-            key = fields["row"]["content_key"]
-            if key in in_db or key in first:
-                adopted.append((i, data, key))
-            else:
-                first[key] = len(rows)
-                rows.append((i, data, fields))
+            new.append((i, data, origin, external))
+        if not new:
+            return
         # a big load builds its indexes at the end (see apply_stories)
-        self.deferred += bulk.defer_indexes(self.session, len(rows))
-        for _i, data, fields in rows:
-            # the current status goes in with the row: updating it afterwards would re-index
-            # every claim for search (an UPDATE fires the search triggers)
-            fields["row"]["current_status"] = self._latest_code(data)
-        ids = bulk.insert_statements(self.session, [f["row"] for _i, _d, f in rows])
-        chains, tags = [], []
-        for claim_id, (_i, data, fields) in zip(ids, rows, strict=True):
-            story.claim_ids[data["id"]] = claim_id
-            self.fresh.add(claim_id)
-            row = fields["row"]
-            self.said[claim_id] = (
-                PartialDate(row["said_on"], row["said_precision"]) if row["said_on"] else None
-            )
-            tags.append((claim_id, _tag_names(fields["tags"])))
-            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
-            chains.extend(bulk.chain_rows(claim_id, wanted))
-        self.count("claims added", len(ids))
-        bulk.insert_tags(self.session, tags)
-        bulk.insert_rows(self.session, Attribution, chains)
+        self.deferred += bulk.defer_indexes(self.session, len(new))
+        next_id = bulk.next_id(self.session) if self.writer.sqlite else None
+        self.session.flush()
+        writer = self.writer
+        # PostgreSQL suspends the search index by ALTER TABLE, which locks readers out until
+        # the commit: only for a load as big as the importer's bulk ones
+        big = bulk.SEARCH_IN_ONE_GO if writer.sqlite else bulkwrite.DEFER_INDEXES_FROM
+        search_suspended = False
+        # content key → the id of the first new claim with it (a claim the file has twice is
+        # stored once); content key → the id of a claim the database had already
+        first: dict[str, int] = {}
+        in_db: dict[str, int] = {}
+        adopted: list[tuple[int, dict[str, Any], str]] = []
+        added = 0
+        for part in bulk.chunks(new, bulk.CLAIMS_PER_WRITE):
+            built = []
+            for i, data, origin, external in part:
+                fields: dict[str, Any] = {}
+                run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
+                built.append((i, data, fields))
+            keys = [f["row"]["content_key"] for _i, _d, f in built]
+            if look_up:
+                self.quiet()
+                in_db.update(bulk.known_keys(self.session, [k for k in keys if k not in first]))
+            rows = []
+            chunk_keys: set[str] = set()
+            for (i, data, fields), key in zip(built, keys, strict=True):
+                if key in in_db or key in first or key in chunk_keys:
+                    adopted.append((i, data, key))
+                else:
+                    chunk_keys.add(key)
+                    rows.append((data, fields))
+            if next_id is None:
+                ids = bulk.new_ids(self.session, len(rows))
+            else:
+                # SQLite: the transaction holds the write lock, and only this load adds claims
+                ids, next_id = list(range(next_id, next_id + len(rows))), next_id + len(rows)
+            if not ids:
+                continue
+            if not search_suspended and len(new) >= big:
+                writer.suspend_search(ids[0] - 1)
+                search_suspended = True
+            self._write_new(story, list(zip(ids, rows, strict=True)), first)
+            writer.index_for_search(ids[-1])
+            added += len(ids)
+        if search_suspended:
+            writer.resume_search()
+        self.count("claims added", added)
+        if not adopted:
+            return
+        self.quiet()
         stored = set(in_db.values())
         for i, data, key in adopted:
             # the user typed this very claim in already, or the file has it twice: use the
             # first, do not store it twice
-            claim_id = in_db.get(key) or ids[first[key]]
+            claim_id = in_db.get(key) or first[key]
             story.claim_ids[data["id"]] = claim_id
             self.count("claims matched" if claim_id in stored else "claims unchanged")
             run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
+
+    def _write_new(
+        self,
+        story: Story,
+        new: list[tuple[int, tuple[dict[str, Any], dict[str, Any]]]],
+        first: dict[str, int],
+    ) -> None:
+        """Hand a chunk of new claims (id, (file data, fields)) to the writer: statements,
+        tags, attributions."""
+        writer = self.writer
+        names = {id_: _tag_names(f["tags"]) if f["tags"] else [] for id_, (_d, f) in new}
+        self._make_tags({name for found in names.values() for name in found})
+        statements, tag_rows, chains = [], [], []
+        said_at = STATEMENT_COLUMNS.index("said_on")
+        # dates repeat: each stored form made once
+        days: dict[Any, Any] = {None: None}
+        fresh, said_of, claim_ids, tag_ids = self.fresh, self.said, story.claim_ids, self.tag_ids
+        for claim_id, (data, fields) in new:
+            claim_ids[data["id"]] = claim_id
+            fresh.add(claim_id)
+            row = fields["row"]
+            first[row["content_key"]] = claim_id
+            said = row["said_on"]
+            said_of[claim_id] = PartialDate(said, row["said_precision"]) if said else None
+            # the current status goes in with the row: updating it afterwards would re-index
+            # every claim for search (an UPDATE fires the search triggers)
+            values = [claim_id, *row.values(), self._latest_code(data)]
+            day = days.get(said)
+            if day is None and said is not None:
+                day = days[said] = writer.day(said)
+            values[said_at] = day
+            statements.append(tuple(values))
+            for tag in names[claim_id]:
+                tag_rows.append((claim_id, tag_ids[tag]))
+            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
+            chains.extend(bulk.chain_rows(claim_id, wanted))
+        writer.insert(Statement, STATEMENT_COLUMNS, statements)
+        writer.insert(StatementTag, ("statement_id", "tag_id"), tag_rows)
+        writer.insert(Attribution, bulk.CHAIN_COLUMNS, chains)
+
+    def _make_tags(self, names: set[str]) -> None:
+        """The ids of these tags (normalised names), made in the database when new."""
+        from factdb.services.claims import _tag_rows
+
+        missing = sorted(names - self.tag_ids.keys())
+        if missing:
+            self.quiet()
+            self.tag_ids.update({tag.name: tag.id for tag in _tag_rows(self.session, missing)})
+
+    def quiet(self) -> None:
+        """Wait for the writer's pending writes (before the session is used here)."""
+        self.writer.quiet()
 
     def _latest_code(self, data: dict[str, Any]) -> str | None:
         """The status a new claim's history leaves it in (latest date, then recorded-at, then
@@ -293,6 +382,7 @@ class Applier(ClaimDetails):
                 continue  # in the history, but no longer counts
             code = self.codes.get(item["status"])
             if code is None:
+                self.quiet()
                 code = self.codes[item["status"]] = check_status(self.session, item["status"]).code
             recorded = item.get("recorded_at") or "9999"
             rank = (parse_partial(item["on"]).start, recorded, order)
@@ -356,10 +446,18 @@ class Applier(ClaimDetails):
         self.count("claims added")
 
     def _claim_fields(self, story: Story, data: dict[str, Any]) -> dict[str, Any]:
-        tags = list(dict.fromkeys([*story.tags, *(data.get("tags") or [])]))
+        own = data.get("tags")
+        tags = list(dict.fromkeys([*story.tags, *own])) if own else list(story.tags)
+        found = self.speaker_ids.get(data["speaker"])
+        if found is None:
+            # by the name as written (an ORM attribute costs more than a dict)
+            speaker = self.speaker_ref(data["speaker"])
+            found = self.speaker_ids[data["speaker"]] = (speaker, speaker.id)
+        speaker, speaker_id = found
         return {
             "text": data["text"],
-            "speaker": self.speaker_ref(data["speaker"]),
+            "speaker": speaker,
+            "speaker_id": speaker_id,
             "quote_kind": data.get("quote_kind") or spec.DEFAULT_QUOTE_KIND,
             "language": data.get("language", story.language),
             "original_text": data.get("original_text"),
@@ -385,7 +483,8 @@ class Applier(ClaimDetails):
             "context": statement.context,
             "tags": sorted(t.name for t in statement.tags),
         }
-        wanted = dict(fields, speaker=fields["speaker"].id, tags=_tag_names(fields["tags"]))
+        wanted = dict(fields, speaker=fields["speaker_id"], tags=_tag_names(fields["tags"]))
+        del wanted["speaker_id"]
         for key in ("text", "original_text", "context"):
             wanted[key] = _clean(wanted[key])
         changes = {k: v for k, v in wanted.items() if v != stored[k]}
@@ -459,6 +558,7 @@ class Applier(ClaimDetails):
         that external id)."""
         if "/" not in ref:
             return story.claim_ids[ref]
+        self.quiet()
         rows = self.session.execute(
             select(Statement.id, Statement.origin).where(Statement.external_id == ref)
         ).all()
@@ -469,6 +569,10 @@ class Applier(ClaimDetails):
             raise FactdbError(f"no claim with the id {ref!r}")
         origins = ", ".join(sorted(repr(row.origin) for row in rows))
         raise FactdbError(f"claim id {ref!r} is in several origins ({origins})")
+
+
+# a new claim's statements row: its id, the columns of bulk.statement_row, its current status
+STATEMENT_COLUMNS = ("id", *bulk.STATEMENT_ROW_COLUMNS, "current_status")
 
 
 def _tag_names(tags: list[str]) -> list[str]:

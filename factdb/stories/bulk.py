@@ -15,18 +15,55 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import sqltypes
 
-from factdb.dates import PartialDate, parse_partial, period_end
+from factdb.dates import PartialDate, ends_before, parse_partial
 from factdb.errors import FactdbError
-from factdb.models import Statement, StatementTag
+from factdb.io import bulkwrite
+from factdb.models import Statement
 from factdb.stories import spec
 from factdb.text import clean_text
 
 CHUNK = 500
+# new claims of a load at least this big are indexed for search together (SQLite; see
+# writer.RowWriter.suspend_search), not one by one by the triggers
 SEARCH_IN_ONE_GO = 1000
+# new claims built, then handed to the writer, at a time: small enough that the writer starts
+# early, big enough that the few waits for it (one a chunk, to look up content keys) are few
+CLAIMS_PER_WRITE = 5000
+# the columns of statement_row, in its order
+STATEMENT_ROW_COLUMNS = (
+    "text",
+    "quote_kind",
+    "language",
+    "original_text",
+    "original_language",
+    "said_on",
+    "said_precision",
+    "context",
+    "speaker_id",
+    "content_key",
+    "origin",
+    "external_id",
+)
+# the columns of chain_rows' rows, in their order
+CHAIN_COLUMNS = ("statement_id", "source_id", "role", "verb", "position")
+# the columns of event_row's rows with the evidence the load adds, in their order
+EVENT_COLUMNS = (
+    "statement_id",
+    "status_code",
+    "effective_on",
+    "effective_precision",
+    "recorded_at",
+    "note",
+    "recorded_by",
+    "withdrawn_at",
+    "withdrawn_by",
+    "withdrawn_note",
+    "evidence_statement_id",
+    "evidence_source_id",
+)
 
 
 def chunks(items: list[Any], size: int = CHUNK) -> Iterator[list[Any]]:
@@ -56,18 +93,18 @@ def bigger_cache(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
-    from factdb.io.loader import CACHE_KIB
-
     before = session.execute(text("PRAGMA cache_size")).scalar()
-    session.execute(text(f"PRAGMA cache_size = {-CACHE_KIB}"))
+    session.execute(text(f"PRAGMA cache_size = {-bulkwrite.CACHE_KIB}"))
     try:
         yield
     finally:
         session.execute(text(f"PRAGMA cache_size = {int(before or -2000)}"))
 
 
-# the tables a story's new claims fill; their secondary indexes can wait for a big load's end
-DEFERRED_TABLES = ("statements", "attributions", "statement_tags", "status_events")
+# the tables a story's new claims fill whose secondary indexes can wait for a big load's end
+# (as the importer: not status_events, whose index keys grow with the load and cost little to
+# keep, and whose rows are written while the others' indexes are built)
+DEFERRED_TABLES = ("statements", "attributions", "statement_tags")
 
 
 def defer_indexes(session: Session, new_claims: int) -> list[str]:
@@ -79,9 +116,7 @@ def defer_indexes(session: Session, new_claims: int) -> list[str]:
     Dropping is transactional on SQLite: a load that fails or is a dry run rolls back to the
     indexes it found.
     """
-    from factdb.io.loader import DEFER_INDEXES_FROM
-
-    if session.get_bind().dialect.name != "sqlite" or new_claims < DEFER_INDEXES_FROM:
+    if session.get_bind().dialect.name != "sqlite" or new_claims < bulkwrite.DEFER_INDEXES_FROM:
         return []
     if new_claims < (session.scalar(select(func.max(Statement.id))) or 0):
         return []
@@ -168,14 +203,13 @@ def _checked(kind: str, value: str | None) -> str | None:
 def statement_row(
     fields: dict[str, Any], origin: str | None, external: str | None
 ) -> dict[str, Any]:
-    """A statements row for a new claim, checked as ``add_claim`` checks it."""
-    from factdb.io.loader import _content_key
-
+    """A statements row for a new claim, checked as ``add_claim`` checks it (the columns of
+    STATEMENT_ROW_COLUMNS, in that order)."""
     text = clean_text(fields["text"] or "")
     if not text:
         raise FactdbError("a claim text cannot be empty")
-    said = _partial(fields["said_on"]) if fields["said_on"] else None
-    speaker_id = fields["speaker"].id
+    said, said_text = _said(fields["said_on"]) if fields["said_on"] else (None, None)
+    speaker_id = fields["speaker_id"]
     original = clean_text(fields["original_text"]) if fields["original_text"] else None
     return {
         "text": text,
@@ -188,10 +222,28 @@ def statement_row(
         "context": clean_text(fields["context"]) if fields["context"] else None,
         "speaker_id": speaker_id,
         # the bulk importer's key: the same as content_key, faster on cleaned ASCII text
-        "content_key": _content_key(speaker_id, text, str(said) if said else None),
+        "content_key": bulkwrite.clean_content_key(speaker_id, text, said_text),
         "origin": origin,
         "external_id": external,
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _said(value: str) -> tuple[PartialDate, str]:
+    # a date as written: the date and its canonical text (the content key's), once each
+    said = parse_partial(value)
+    return said, str(said)
+
+
+def has_claims(session: Session) -> bool:
+    """Whether the database holds any claim."""
+    return session.scalar(select(Statement.id).limit(1)) is not None
+
+
+def next_id(session: Session) -> int:
+    """SQLite: the id of the next new statement (max + 1; a transaction that has written holds
+    the write lock, so no other can take it)."""
+    return (session.scalar(select(func.max(Statement.id))) or 0) + 1
 
 
 def new_ids(session: Session, n: int) -> list[int]:
@@ -200,7 +252,7 @@ def new_ids(session: Session, n: int) -> list[int]:
     if n == 0:
         return []
     if session.get_bind().dialect.name == "sqlite":
-        start = (session.scalar(select(func.max(Statement.id))) or 0) + 1
+        start = next_id(session)
         return list(range(start, start + n))
     rows = session.execute(
         text(
@@ -211,132 +263,9 @@ def new_ids(session: Session, n: int) -> list[int]:
     return [r[0] for r in rows]
 
 
-def insert_statements(session: Session, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert statements rows; their new ids in the same order.
-
-    Ids are chosen first and inserted with the rows: an INSERT … RETURNING whose ids must come
-    back in the rows' order runs one row at a time on SQLite.
-    """
-    ids = new_ids(session, len(rows))
-    suspended = None
-    # PostgreSQL suspends the index by ALTER TABLE, which locks readers out until the commit:
-    # only for a load as big as the importer's bulk ones
-    from factdb.io.loader import DEFER_INDEXES_FROM
-
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if len(rows) >= (SEARCH_IN_ONE_GO if sqlite else DEFER_INDEXES_FROM):
-        from factdb.services.search import suspend_search_index
-
-        suspended = suspend_search_index(session)
-    insert_rows(session, Statement, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
-    if suspended is not None:
-        from factdb.services.search import resume_search_index
-
-        with fts_bulk_settings(session):
-            resume_search_index(session, suspended, since_id=ids[0] - 1)
-    return ids
-
-
-@contextmanager
-def fts_bulk_settings(session: Session) -> Iterator[None]:
-    """SQLite: the bulk importer's settings of the full-text index (a bigger buffer of new
-    terms, later merges: see ``Loader._fts_settings``) while many claims are indexed at once,
-    then the values it had."""
-    from factdb.io.loader import FTS_BULK_SETTINGS, FTS_DEFAULTS
-
-    if session.get_bind().dialect.name != "sqlite":
-        yield
-        return
-    previous = {}
-    for key, value in FTS_BULK_SETTINGS.items():
-        row = session.execute(
-            text("SELECT v FROM statements_fts_config WHERE k = :k"), {"k": key}
-        ).first()
-        previous[key] = int(row[0]) if row is not None else FTS_DEFAULTS[key]
-        session.execute(
-            text("INSERT INTO statements_fts (statements_fts, rank) VALUES (:k, :v)"),
-            {"k": key, "v": value},
-        )
-    yield
-    for key, value in previous.items():
-        session.execute(
-            text("INSERT INTO statements_fts (statements_fts, rank) VALUES (:k, :v)"),
-            {"k": key, "v": value},
-        )
-
-
-def insert_tags(session: Session, tags_by_claim: list[tuple[int, list[str]]]) -> None:
-    """Tag new claims (tags created once each)."""
-    from factdb.services.claims import _tag_rows
-
-    names = sorted({t for _claim, tags in tags_by_claim for t in tags})
-    if not names:
-        return
-    rows = {tag.name: tag.id for tag in _tag_rows(session, names)}
-    pairs = [
-        {"statement_id": claim_id, "tag_id": rows[name]}
-        for claim_id, tags in tags_by_claim
-        for name in dict.fromkeys(tags)
-        if name in rows
-    ]
-    for part in chunks(pairs, 5000):
-        session.execute(insert(StatementTag.__table__), part)
-
-
-def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
-    """Plain executemany inserts of ``rows`` (every row with the same keys, every column
-    without a server default given) into ``model``'s table.
-
-    SQLite: through the DB-API cursor, values as SQLAlchemy's types would store them; the
-    Core's per-row parameter processing cost as much as SQLite's writing.
-    """
-    if not rows:
-        return
-    if session.get_bind().dialect.name != "sqlite":
-        for part in chunks(rows, 5000):
-            session.execute(insert(model.__table__), part)
-        return
-    columns = list(rows[0])
-    table = model.__table__
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
-    # only date and time columns need converting; the rest go as they are
-    dated = [
-        i
-        for i, name in enumerate(columns)
-        if isinstance(table.c[name].type, (sqltypes.Date, sqltypes.DateTime))
-    ]
-    values: Iterator[tuple[Any, ...]] = (tuple(row.values()) for row in rows)
-    if dated:
-
-        def convert(row: dict[str, Any]) -> tuple[Any, ...]:
-            found = list(row.values())
-            for i in dated:
-                found[i] = _sqlite_value(found[i])
-            return tuple(found)
-
-        values = map(convert, rows)
-    session.flush()
-    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.executemany(sql, values)
-    finally:
-        cursor.close()
-
-
-def _sqlite_value(value: Any) -> Any:
-    """A value as SQLAlchemy's SQLite types store it (dates and times as ISO text)."""
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S.%f")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[dict[str, Any]]:
-    """Attribution rows of a new claim's chain, exactly as written (source ids resolved)."""
+def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[tuple[Any, ...]]:
+    """Attribution rows of a new claim's chain, exactly as written (source ids resolved), as
+    values of CHAIN_COLUMNS."""
     taken: set[int] = set()
     rows = []
     for i, (source_id, item) in enumerate(wanted, start=1):
@@ -344,15 +273,9 @@ def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[
         if position in taken:
             position = max(taken) + 1
         taken.add(position)
-        rows.append(
-            {
-                "statement_id": claim_id,
-                "source_id": source_id,
-                "role": _checked("role", item.get("role") or spec.DEFAULT_ROLE),
-                "verb": " ".join(item["verb"].split()) if item.get("verb") else None,
-                "position": position,
-            }
-        )
+        verb = item.get("verb")
+        role = _checked("role", item.get("role") or spec.DEFAULT_ROLE)
+        rows.append((claim_id, source_id, role, " ".join(verb.split()) if verb else None, position))
     return rows
 
 
@@ -367,7 +290,7 @@ def event_row(
     """A status_events row of a new claim (the date may not be before the claim's); ``now``:
     the recorded-at of an event the file gives none (the time of the load)."""
     when = _partial(item["on"])
-    if said is not None and period_end(when.start, when.precision) < said.start:
+    if said is not None and ends_before(when, said.start):
         raise FactdbError(
             f"status {code!r} dated {when} is before claim {claim_id} was made ({said}); refused"
         )

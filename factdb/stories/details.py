@@ -33,6 +33,8 @@ class ClaimDetails:
     changed: Callable[[str, list[str]], None]
     claim_ref: Callable[[Story, str], int]
     source_ref: Callable[[str], Any]
+    quiet: Callable[[], None]
+    writer: Any
 
     def fresh_statuses(self, story: Story) -> None:
         """The status histories of the story's new claims, in one insert."""
@@ -40,19 +42,29 @@ class ClaimDetails:
 
         codes = self.codes
         now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        stamp, day = self.writer.stamp, self.writer.day
+        now_stored = stamp(now)
+        # dates repeat: each stored form made once
+        days: dict[Any, Any] = {}
         rows = []
+        fresh, said, claim_ids = self.fresh, self.said, story.claim_ids
         for i, data in enumerate(story.claims):
-            claim_id = story.claim_ids.get(data.get("id"))
-            if claim_id not in self.fresh:
+            items = data.get("status")
+            if not items:
                 continue
-            for item in filter(None, data.get("status") or []):
-                where = ("claims", i, "status", item["status"])
+            claim_id = claim_ids.get(data.get("id"))
+            if claim_id not in fresh:
+                continue
+            for item in items:
+                if not item:
+                    continue
                 try:
                     if item["status"] not in codes:
+                        self.quiet()
                         codes[item["status"]] = check_status(self.session, item["status"]).code
                     row = bulk.event_row(
                         claim_id,
-                        self.said[claim_id],
+                        said[claim_id],
                         codes[item["status"]],
                         item,
                         story.origin,
@@ -65,9 +77,19 @@ class ClaimDetails:
                     source = item.get("evidence_source")
                     row["evidence_source_id"] = self.source_ref(source).id if source else None
                 except FactdbError as exc:
+                    where = ("claims", i, "status", item["status"])
                     raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
-                rows.append(row)
-        bulk.insert_rows(self.session, StatusEvent, rows)
+                recorded = row["recorded_at"]
+                row["recorded_at"] = now_stored if recorded is now else stamp(recorded)
+                effective = row["effective_on"]
+                stored = days.get(effective)
+                if stored is None:
+                    stored = days[effective] = day(effective)
+                row["effective_on"] = stored
+                if row["withdrawn_at"] is not None:
+                    row["withdrawn_at"] = stamp(row["withdrawn_at"])
+                rows.append(tuple(row.values()))
+        self.writer.insert(StatusEvent, bulk.EVENT_COLUMNS, rows)
         self.count("status events added", len(rows))
 
     def statuses(self, story: Story, data: dict[str, Any]) -> None:

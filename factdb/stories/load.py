@@ -53,6 +53,17 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
     """Write checked stories (speakers, sources, claims, then everything between claims)."""
     report = LoadReport(files=len(stories))
     applier = Applier(session, report)
+    try:
+        _apply(session, stories, applier)
+    except BaseException:
+        # the writer's pending jobs end before the caller rolls back; its error, if any, yields
+        applier.writer.close(raise_error=False)
+        raise
+    return report
+
+
+def _apply(session: Session, stories: list[Story], applier: Applier) -> None:
+    report = applier.report
     for story in stories:
         for i, data in enumerate(story.speakers):
             run_step(story, ("speakers", i), applier.speaker, data)
@@ -68,10 +79,13 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
     # every file's claims before any link, so that a file may link to another file's claim
     for story in stories:
         applier.new_claims(story)
+    # the new claims are in (or queued): the indexes a big load dropped are built on the
+    # writer's thread while the status events are prepared, before the steps that read
+    deferred, applier.deferred = applier.deferred, []
+    applier.writer.submit(lambda: bulk.build_indexes(session, deferred))
     for story in stories:
         applier.fresh_statuses(story)
-    # the new rows are in: indexes a big load dropped are built before the steps that read
-    bulk.build_indexes(session, applier.deferred)
+    applier.writer.close()
     for story in stories:
         for i, data in enumerate(story.claims):
             if (
@@ -96,7 +110,6 @@ def apply_stories(session: Session, stories: list[Story]) -> LoadReport:
             last_claim_id=max(applier.fresh),
             label=", ".join(str(story.path) for story in stories),
         )
-    return report
 
 
 def load_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> LoadReport:

@@ -131,7 +131,10 @@ def type_name(expected: Any) -> str:
 def has_type(value: Any, expected: Any) -> bool:
     """True when ``value`` is of the spec's ``expected`` type (bool is not an integer)."""
     if isinstance(expected, tuple):
-        return isinstance(value, list) and all(isinstance(v, expected[1]) for v in value)
+        if not isinstance(value, list):
+            return False
+        kind = expected[1]
+        return all(isinstance(v, kind) for v in value)
     if expected is int:
         return isinstance(value, int) and not isinstance(value, bool)
     return isinstance(value, expected)
@@ -144,12 +147,13 @@ key = lru_cache(maxsize=100_000)(name_key)
 
 # the specs are module constants: their required keys are worked out once each (the spec is
 # kept with them, so that an id reused by another dict is never mistaken for it)
-_REQUIRED: dict[int, tuple[Spec, tuple[str, ...]]] = {}
+_REQUIRED: dict[int, tuple[Spec, frozenset[str]]] = {}
 
 
-def required(shape: Spec) -> tuple[str, ...]:
-    """The required keys of a table's spec."""
+def required_keys(shape: Spec) -> frozenset[str]:
+    """The required keys of a table's spec (a set, to compare with a table's keys at once)."""
     found = _REQUIRED.get(id(shape))
     if found is None or found[0] is not shape:
-        found = _REQUIRED[id(shape)] = (shape, tuple(k for k, (_t, need) in shape.items() if need))
+        keys = frozenset(k for k, (_t, need) in shape.items() if need)
+        found = _REQUIRED[id(shape)] = (shape, keys)
     return found[1]
