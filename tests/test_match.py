@@ -60,7 +60,11 @@ def test_cleaning_drops_tweet_furniture_and_splits_hashtags_and_mentions() -> No
         "biden",
         "brad",
         "trost",
+        "december",
+        "2019",
     ]
+    # the lexical layer keeps the signature's month and year; the day is gone either way
+    assert clean_text(tweet, keep_date=True).endswith("Brad Trost December 2019")
 
 
 def test_word_forms_cover_plurals_and_tenses() -> None:

