@@ -336,3 +336,22 @@ def test_common_terms_are_anded_on_a_big_database(engine: Engine, monkeypatch) -
         found = match_claims(session, SPY_QUERY_LEXICAL)
         assert found[0].claim_id == _spy_claim(session)
         assert len(found) >= 2  # the two rarest terms ORed fill the rest of the list
+
+
+@needs_model
+def test_a_far_higher_cosine_is_not_outranked_by_one_shared_word(engine: Engine) -> None:
+    # a Spanish query shares only "cancer" with both claims, and the shorter claim is the
+    # lexical layer's first; the translation's cosine (about 0.8 against 0.4) must decide
+    lemons, sunscreen = _claims(
+        engine,
+        ("Lemons can cure cancer better than chemotherapy.", None),
+        ("Sunscreen causes skin cancer.", None),
+    )
+    with Session(engine) as session:
+        for batch in semantic.missing_batches(session):
+            semantic.store(session, batch)
+        ranker = semantic.ranker(session)
+        query = "Los limones curan el cáncer mejor que la quimioterapia."
+        found = match_claims(session, query, semantic=ranker)
+    assert [m.claim_id for m in found] == [lemons, sunscreen]
+    assert found[0].semantic > found[1].semantic + 0.2
