@@ -237,7 +237,7 @@ def statement_values(
 KEY_AT = STATEMENT_ROW_COLUMNS.index("content_key")
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65_536)
 def _said(value: str, sqlite: bool) -> tuple[PartialDate, str, Any]:
     # a date as written: the date, its canonical text (the content key's) and its stored form,
     # once each
@@ -325,7 +325,7 @@ def event_values(
     )
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65_536)
 def _event_day(value: str, sqlite: bool) -> tuple[PartialDate, Any]:
     # dates repeat across a story's events: parsed, and put in their stored form, once each
     when = parse_partial(value)
