@@ -361,6 +361,7 @@ class Applier(ClaimDetails):
         plain = not story.chain and not story.outlet
         fresh, said_of, claim_ids, tag_ids = self.fresh, self.said, story.claim_ids, self.tag_ids
         source_id, latest_code, chain_rows = self.source_id, self._latest_code, bulk.chain_rows
+        codes = self.codes
         for claim_id, (_i, data, row, said) in new:
             claim_ids[data["id"]] = claim_id
             fresh.add(claim_id)
@@ -368,7 +369,12 @@ class Applier(ClaimDetails):
             said_of[claim_id] = said
             # the current status goes in with the row: updating it afterwards would re-index
             # every claim for search (an UPDATE fires the search triggers)
-            statements.append((claim_id, *row, latest_code(data)))
+            items = data.get("status")
+            code = None
+            if items and len(items) == 1 and items[0] and len(items[0]) == 2:
+                # the common history: one event, only its status and date
+                code = codes.get(items[0]["status"])
+            statements.append((claim_id, *row, code or latest_code(data)))
             for tag in names[claim_id]:
                 tag_rows.append((claim_id, tag_ids[tag]))
             if plain:

@@ -276,6 +276,9 @@ def new_ids(session: Session, n: int) -> list[int]:
 def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[tuple[Any, ...]]:
     """Attribution rows of a new claim's chain, exactly as written (source ids resolved), as
     values of CHAIN_COLUMNS."""
+    if len(wanted) == 1 and len(wanted[0][1]) == 1:
+        # the common chain: one source named, nothing else said of it
+        return [(claim_id, wanted[0][0], _checked("role", spec.DEFAULT_ROLE), None, 1)]
     taken: set[int] = set()
     rows = []
     for i, (source_id, item) in enumerate(wanted, start=1):
@@ -307,6 +310,20 @@ def event_values(
     if said is not None and ends_before(when, said.start):
         raise FactdbError(
             f"status {code!r} dated {when} is before claim {claim_id} was made ({said}); refused"
+        )
+    if len(item) == 2:
+        # only its status and date (both required): the common event, its other columns empty
+        return (
+            claim_id,
+            code,
+            effective,
+            when.precision,
+            now,
+            None,
+            default_by or None,
+            None,
+            None,
+            None,
         )
     get = item.get
     recorded = get("recorded_at")

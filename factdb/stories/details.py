@@ -64,8 +64,8 @@ class ClaimDetails:
                             self.session, item["status"]
                         ).code
                     row = values(claim_id, said[claim_id], code, item, origin, now, stamp, sqlite)
-                    evidence = item.get("evidence_claim")
-                    source = item.get("evidence_source")
+                    evidence = item.get("evidence_claim") if len(item) > 2 else None
+                    source = item.get("evidence_source") if len(item) > 2 else None
                     if evidence or source:
                         row += (
                             self.claim_ref(story, evidence) if evidence else None,
