@@ -113,6 +113,8 @@ class Applier(ClaimDetails):
             existing = self.known.new_speaker(data)
             self.count("speakers added")
         else:
+            # a known speaker: new rows go through the session from here (see Known)
+            self.known.to_session()
             self.count("speakers matched")
             # a speaker adopted under another of its names keeps the user's fields
             if existing.name_key == spec.key(data["name"]):
@@ -177,6 +179,7 @@ class Applier(ClaimDetails):
             existing = self.known.new_source(data)
             self.count("sources added")
         else:
+            self.known.to_session()  # as for a known speaker
             self.count("sources matched")
             self._edit_source(existing, data)
         self.sources[spec.key(data["name"])] = self.sources.get(spec.key(data["name"])) or existing
