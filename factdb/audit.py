@@ -185,6 +185,22 @@ def _after_update(mapper: Mapper[Any], _connection: Any, target: Any) -> None:
     _queue(target, _entry(session, table, values.get("id"), "update", values, before, after))
 
 
+def insert_entries(session: Session, objects: Sequence[Any]) -> None:
+    """Log ORM objects written by a multi-row insert (and made persistent) as a flush would
+    have logged their inserts: the same entries, in the same order."""
+    if session.info.get(_OFF):
+        return
+    entries = []
+    for target in objects:
+        mapper = inspect(target).mapper
+        table = mapper.local_table.name  # type: ignore[attr-defined]
+        if table in AUDITED:
+            values = _columns(mapper, target)
+            entries.append(_entry(session, table, values.get("id"), "insert", values, None, values))
+    if entries:
+        write_entries(session, entries)
+
+
 def _after_flush(session: Session, _context: Any) -> None:
     pending = session.info.pop(_PENDING, None)
     if pending:

@@ -70,7 +70,7 @@ def period_end(start: dt.date, precision: str) -> dt.date:
     return start
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=65_536)
 def ends_before(when: PartialDate, day: dt.date) -> bool:
     """Whether the whole period ``when`` names ends before ``day`` (memoised: a big story
     checks the same few pairs of dates on every claim)."""

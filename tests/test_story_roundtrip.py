@@ -512,3 +512,54 @@ def _without_load_times(snap: dict[str, Any]) -> dict[str, Any]:
         for event in claim["status_history"]:
             event.pop("recorded_at")
     return snap
+
+
+def test_new_speakers_and_sources_written_in_bulk_are_logged_as_a_flush_logs_them(
+    engine: Engine, second_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A load whose speakers and sources are all new writes them by multi-row inserts: the
+    same rows, ids and audit entries (same order, same content, each insert's values those of
+    its row) as the flush that wrote them before (forced here on the second database)."""
+    from factdb.models import AuditEntry, Source, Speaker, SpeakerAlias
+    from factdb.stories.known import Known
+
+    with Session(engine) as session, session.begin():
+        load_stories(session, default_seed_files())
+    monkeypatch.setattr(Known, "write_new", Known.to_session)
+    with Session(second_engine) as session, session.begin():
+        load_stories(session, default_seed_files())
+
+    def entries(target: Engine) -> list[tuple[Any, ...]]:
+        with Session(target) as session:
+            rows = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+            return [
+                (
+                    e.table_name,
+                    e.row_id,
+                    e.action,
+                    e.claim_id,
+                    e.changed_by,
+                    e.before,
+                    {k: v for k, v in (e.after or {}).items() if k != "created_at"},
+                )
+                for e in rows
+            ]
+
+    bulk_entries = entries(engine)
+    assert bulk_entries == entries(second_engine)
+    tables = [e[0] for e in bulk_entries if e[2] == "insert"]
+    assert {"speakers", "sources", "speaker_aliases"} <= set(tables)
+    with Session(engine) as session:
+        for model in (Speaker, Source, SpeakerAlias):
+            for row in session.scalars(select(model)):
+                (after,) = session.scalars(
+                    select(AuditEntry.after).where(
+                        AuditEntry.table_name == model.__tablename__,
+                        AuditEntry.row_id == row.id,
+                        AuditEntry.action == "insert",
+                    )
+                ).all()
+                for column, value in after.items():
+                    stored = getattr(row, column)
+                    stored = stored.isoformat() if isinstance(stored, dt.date) else stored
+                    assert value == stored, (model.__tablename__, row.id, column)

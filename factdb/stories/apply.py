@@ -113,6 +113,8 @@ class Applier(ClaimDetails):
             existing = self.known.new_speaker(data)
             self.count("speakers added")
         else:
+            # a known speaker: new rows go through the session from here (see Known)
+            self.known.to_session()
             self.count("speakers matched")
             # a speaker adopted under another of its names keeps the user's fields
             if existing.name_key == spec.key(data["name"]):
@@ -177,6 +179,7 @@ class Applier(ClaimDetails):
             existing = self.known.new_source(data)
             self.count("sources added")
         else:
+            self.known.to_session()  # as for a known speaker
             self.count("sources matched")
             self._edit_source(existing, data)
         self.sources[spec.key(data["name"])] = self.sources.get(spec.key(data["name"])) or existing
@@ -268,23 +271,19 @@ class Applier(ClaimDetails):
         adopted: list[tuple[int, dict[str, Any], str]] = []
         added = 0
         for part in bulk.chunks(new, bulk.CLAIMS_PER_WRITE):
-            built = []
-            for i, data, origin, external in part:
-                fields: dict[str, Any] = {}
-                run_step(story, ("claims", i), self._new_row, story, data, fields, origin, external)
-                built.append((i, data, fields))
-            keys = [f["row"]["content_key"] for _i, _d, f in built]
+            built = self._new_rows(story, part)
+            keys = [row[bulk.KEY_AT] for _i, _d, row, _s in built]
             if look_up:
                 self.quiet()
                 in_db.update(bulk.known_keys(self.session, [k for k in keys if k not in first]))
             rows = []
             chunk_keys: set[str] = set()
-            for (i, data, fields), key in zip(built, keys, strict=True):
+            for new_row, key in zip(built, keys, strict=True):
                 if key in in_db or key in first or key in chunk_keys:
-                    adopted.append((i, data, key))
+                    adopted.append((new_row[0], new_row[1], key))
                 else:
                     chunk_keys.add(key)
-                    rows.append((data, fields))
+                    rows.append(new_row)
             if next_id is None:
                 ids = bulk.new_ids(self.session, len(rows))
             else:
@@ -313,41 +312,83 @@ class Applier(ClaimDetails):
             self.count("claims matched" if claim_id in stored else "claims unchanged")
             run_step(story, ("claims", i, "attributions"), self.attributions, story, data)
 
+    def _new_rows(
+        self, story: Story, part: list[tuple[int, dict[str, Any], str | None, str | None]]
+    ) -> list[tuple[int, dict[str, Any], tuple[Any, ...], PartialDate | None]]:
+        """The statements rows of a chunk of new claims (index, file data, origin, external
+        id) as (index, file data, row, date said); a refusal is a StoryError at the claim's
+        line, as :func:`run_step` gives it (one try for the chunk: a big story has a hundred
+        thousand claims)."""
+        built = []
+        speaker_ids, language, sqlite = self.speaker_ids, story.language, self.writer.sqlite
+        values = bulk.statement_values
+        i = -1
+        try:
+            for i, data, origin, external in part:
+                found = speaker_ids.get(data["speaker"])
+                if found is None:
+                    found = self._speaker_id(data["speaker"])
+                row, said = values(data, language, found[1], origin, external, sqlite)
+                built.append((i, data, row, said))
+        except StoryError:
+            raise
+        except FactdbError as exc:
+            raise StoryError(story.path, [Problem(story.line("claims", i), str(exc))]) from None
+        return built
+
+    def _speaker_id(self, name: str) -> tuple[Speaker, int]:
+        """The speaker a claim names (by the name as written) and its id, kept by that name
+        (an ORM attribute costs more than a dict)."""
+        speaker = self.speaker_ref(name)
+        found = self.speaker_ids[name] = (speaker, speaker.id)
+        return found
+
     def _write_new(
         self,
         story: Story,
-        new: list[tuple[int, tuple[dict[str, Any], dict[str, Any]]]],
+        new: list[tuple[int, tuple[int, dict[str, Any], tuple[Any, ...], PartialDate | None]]],
         first: dict[str, int],
     ) -> None:
-        """Hand a chunk of new claims (id, (file data, fields)) to the writer: statements,
-        tags, attributions."""
+        """Hand a chunk of new claims (id, (index, file data, row, date said)) to the writer:
+        statements, tags, attributions."""
         writer = self.writer
-        names = {id_: _tag_names(f["tags"]) if f["tags"] else [] for id_, (_d, f) in new}
+        shared = _tag_names(story.tags) if story.tags else []
+        names = {}
+        for id_, (_i, data, _r, _s) in new:
+            own = data.get("tags")
+            names[id_] = _tag_names([*story.tags, *own]) if own else shared
         self._make_tags({name for found in names.values() for name in found})
         statements, tag_rows, chains = [], [], []
-        said_at = STATEMENT_COLUMNS.index("said_on")
-        # dates repeat: each stored form made once
-        days: dict[Any, Any] = {None: None}
+        key_at = bulk.KEY_AT
+        # a claim's own chain is used as written when the story adds no shared links
+        plain = not story.chain and not story.outlet
         fresh, said_of, claim_ids, tag_ids = self.fresh, self.said, story.claim_ids, self.tag_ids
-        for claim_id, (data, fields) in new:
+        source_id, latest_code, chain_rows = self.source_id, self._latest_code, bulk.chain_rows
+        codes = self.codes
+        for claim_id, (_i, data, row, said) in new:
             claim_ids[data["id"]] = claim_id
             fresh.add(claim_id)
-            row = fields["row"]
-            first[row["content_key"]] = claim_id
-            said = row["said_on"]
-            said_of[claim_id] = PartialDate(said, row["said_precision"]) if said else None
+            first[row[key_at]] = claim_id
+            said_of[claim_id] = said
             # the current status goes in with the row: updating it afterwards would re-index
             # every claim for search (an UPDATE fires the search triggers)
-            values = [claim_id, *row.values(), self._latest_code(data)]
-            day = days.get(said)
-            if day is None and said is not None:
-                day = days[said] = writer.day(said)
-            values[said_at] = day
-            statements.append(tuple(values))
+            items = data.get("status")
+            code = None
+            if items and len(items) == 1 and items[0] and len(items[0]) == 2:
+                # the common history: one event, only its status and date
+                code = codes.get(items[0]["status"])
+            statements.append((claim_id, *row, code or latest_code(data)))
             for tag in names[claim_id]:
                 tag_rows.append((claim_id, tag_ids[tag]))
-            wanted = [(self.source_id(w["source"]), w) for w in self.wanted_chain(story, data)]
-            chains.extend(bulk.chain_rows(claim_id, wanted))
+            if plain:
+                wanted = data.get("attributions")
+                if wanted:
+                    chains.extend(
+                        chain_rows(claim_id, [(source_id(w["source"]), w) for w in wanted if w])
+                    )
+            else:
+                wanted = self.wanted_chain(story, data)
+                chains.extend(chain_rows(claim_id, [(source_id(w["source"]), w) for w in wanted]))
         writer.insert(Statement, STATEMENT_COLUMNS, statements)
         writer.insert(StatementTag, ("statement_id", "tag_id"), tag_rows)
         writer.insert(Attribution, bulk.CHAIN_COLUMNS, chains)
@@ -389,17 +430,6 @@ class Applier(ClaimDetails):
             if latest is None or rank > latest[0]:
                 latest = (rank, code)
         return latest[1] if latest else None
-
-    def _new_row(
-        self,
-        story: Story,
-        data: dict[str, Any],
-        fields: dict[str, Any],
-        origin: str | None,
-        external: str | None,
-    ) -> None:
-        fields.update(self._claim_fields(story, data))
-        fields["row"] = bulk.statement_row(fields, origin, external)
 
     def claim(self, story: Story, data: dict[str, Any]) -> None:
         """Add a claim, or find it again and apply the file's changed fields."""
@@ -450,9 +480,7 @@ class Applier(ClaimDetails):
         tags = list(dict.fromkeys([*story.tags, *own])) if own else list(story.tags)
         found = self.speaker_ids.get(data["speaker"])
         if found is None:
-            # by the name as written (an ORM attribute costs more than a dict)
-            speaker = self.speaker_ref(data["speaker"])
-            found = self.speaker_ids[data["speaker"]] = (speaker, speaker.id)
+            found = self._speaker_id(data["speaker"])
         speaker, speaker_id = found
         return {
             "text": data["text"],
@@ -571,7 +599,7 @@ class Applier(ClaimDetails):
         raise FactdbError(f"claim id {ref!r} is in several origins ({origins})")
 
 
-# a new claim's statements row: its id, the columns of bulk.statement_row, its current status
+# a new claim's statements row: its id, the columns of bulk.statement_values, its current status
 STATEMENT_COLUMNS = ("id", *bulk.STATEMENT_ROW_COLUMNS, "current_status")
 
 

@@ -32,7 +32,7 @@ SEARCH_IN_ONE_GO = 1000
 # new claims built, then handed to the writer, at a time: small enough that the writer starts
 # early, big enough that the few waits for it (one a chunk, to look up content keys) are few
 CLAIMS_PER_WRITE = 5000
-# the columns of statement_row, in its order
+# the columns of statement_values' rows, in their order
 STATEMENT_ROW_COLUMNS = (
     "text",
     "quote_kind",
@@ -49,7 +49,7 @@ STATEMENT_ROW_COLUMNS = (
 )
 # the columns of chain_rows' rows, in their order
 CHAIN_COLUMNS = ("statement_id", "source_id", "role", "verb", "position")
-# the columns of event_row's rows with the evidence the load adds, in their order
+# the columns of event_values' rows, in their order
 EVENT_COLUMNS = (
     "statement_id",
     "status_code",
@@ -184,12 +184,6 @@ def known_keys(session: Session, keys: list[str]) -> dict[str, int]:
     return found
 
 
-@functools.lru_cache(maxsize=4096)
-def _partial(value: str) -> PartialDate:
-    # dates repeat across a story's claims and events: parsed once each
-    return parse_partial(value)
-
-
 @functools.lru_cache(maxsize=256)
 def _checked(kind: str, value: str | None) -> str | None:
     """A quote kind, language or attribution role as the services check it (memoised: the
@@ -200,39 +194,55 @@ def _checked(kind: str, value: str | None) -> str | None:
     return check[kind](value)  # type: ignore[operator, no-any-return]
 
 
-def statement_row(
-    fields: dict[str, Any], origin: str | None, external: str | None
-) -> dict[str, Any]:
-    """A statements row for a new claim, checked as ``add_claim`` checks it (the columns of
-    STATEMENT_ROW_COLUMNS, in that order)."""
-    text = clean_text(fields["text"] or "")
+def statement_values(
+    data: dict[str, Any],
+    language: str | None,
+    speaker_id: int,
+    origin: str | None,
+    external: str | None,
+    sqlite: bool,
+) -> tuple[tuple[Any, ...], PartialDate | None]:
+    """A statements row for a new claim of a story (``data``: the file's table; ``language``:
+    the story's), checked as ``add_claim`` checks it: the values of STATEMENT_ROW_COLUMNS, the
+    date as the writer stores it (``sqlite``: ISO text), and the date the claim was said.
+
+    A tuple, not a dict: a big story builds a hundred thousand of them."""
+    text = clean_text(data["text"] or "")
     if not text:
         raise FactdbError("a claim text cannot be empty")
-    said, said_text = _said(fields["said_on"]) if fields["said_on"] else (None, None)
-    speaker_id = fields["speaker_id"]
-    original = clean_text(fields["original_text"]) if fields["original_text"] else None
-    return {
-        "text": text,
-        "quote_kind": _checked("quote_kind", fields["quote_kind"]),
-        "language": _checked("language", fields["language"]),
-        "original_text": original or None,
-        "original_language": _checked("language", fields["original_language"]),
-        "said_on": said.start if said else None,
-        "said_precision": said.precision if said else None,
-        "context": clean_text(fields["context"]) if fields["context"] else None,
-        "speaker_id": speaker_id,
+    get = data.get
+    said_on = get("said_on")
+    said, said_text, said_stored = _said(said_on, sqlite) if said_on else (None, None, None)
+    original = get("original_text")
+    original = clean_text(original) if original else None
+    context = get("context")
+    return (
+        text,
+        _checked("quote_kind", get("quote_kind") or spec.DEFAULT_QUOTE_KIND),
+        _checked("language", get("language", language)),
+        original or None,
+        _checked("language", get("original_language")),
+        said_stored,
+        said.precision if said else None,
+        clean_text(context) if context else None,
+        speaker_id,
         # the bulk importer's key: the same as content_key, faster on cleaned ASCII text
-        "content_key": bulkwrite.clean_content_key(speaker_id, text, said_text),
-        "origin": origin,
-        "external_id": external,
-    }
+        bulkwrite.clean_content_key(speaker_id, text, said_text),
+        origin,
+        external,
+    ), said
 
 
-@functools.lru_cache(maxsize=4096)
-def _said(value: str) -> tuple[PartialDate, str]:
-    # a date as written: the date and its canonical text (the content key's), once each
+# where statement_values puts the content key
+KEY_AT = STATEMENT_ROW_COLUMNS.index("content_key")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _said(value: str, sqlite: bool) -> tuple[PartialDate, str, Any]:
+    # a date as written: the date, its canonical text (the content key's) and its stored form,
+    # once each
     said = parse_partial(value)
-    return said, str(said)
+    return said, str(said), said.start.isoformat() if sqlite else said.start
 
 
 def has_claims(session: Session) -> bool:
@@ -266,6 +276,9 @@ def new_ids(session: Session, n: int) -> list[int]:
 def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[tuple[Any, ...]]:
     """Attribution rows of a new claim's chain, exactly as written (source ids resolved), as
     values of CHAIN_COLUMNS."""
+    if len(wanted) == 1 and len(wanted[0][1]) == 1:
+        # the common chain: one source named, nothing else said of it
+        return [(claim_id, wanted[0][0], _checked("role", spec.DEFAULT_ROLE), None, 1)]
     taken: set[int] = set()
     rows = []
     for i, (source_id, item) in enumerate(wanted, start=1):
@@ -279,34 +292,61 @@ def chain_rows(claim_id: int, wanted: list[tuple[int, dict[str, Any]]]) -> list[
     return rows
 
 
-def event_row(
+def event_values(
     claim_id: int,
     said: PartialDate | None,
     code: str,
     item: dict[str, Any],
     default_by: str,
-    now: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """A status_events row of a new claim (the date may not be before the claim's); ``now``:
-    the recorded-at of an event the file gives none (the time of the load)."""
-    when = _partial(item["on"])
+    now: Any,
+    stamp: Any,
+    sqlite: bool,
+) -> tuple[Any, ...]:
+    """A status_events row of a new claim without its evidence (the first ten EVENT_COLUMNS),
+    dates and times as the writer stores them (``stamp``: its form of a date and time; ``now``:
+    the stored recorded-at of an event the file gives none, the time of the load). The event
+    may not be dated before the claim."""
+    when, effective = _event_day(item["on"], sqlite)
     if said is not None and ends_before(when, said.start):
         raise FactdbError(
             f"status {code!r} dated {when} is before claim {claim_id} was made ({said}); refused"
         )
-    recorded = utc_timestamp(item.get("recorded_at"))
-    return {
-        "statement_id": claim_id,
-        "status_code": code,
-        "effective_on": when.start,
-        "effective_precision": when.precision,
-        "recorded_at": recorded or now or dt.datetime.now(dt.UTC).replace(tzinfo=None),
-        "note": item.get("note") or None,
-        "recorded_by": item.get("recorded_by", default_by) or None,
-        "withdrawn_at": utc_timestamp(item.get("withdrawn_at")),
-        "withdrawn_by": item.get("withdrawn_by") or None,
-        "withdrawn_note": item.get("withdrawn_note") or None,
-    }
+    if len(item) == 2:
+        # only its status and date (both required): the common event, its other columns empty
+        return (
+            claim_id,
+            code,
+            effective,
+            when.precision,
+            now,
+            None,
+            default_by or None,
+            None,
+            None,
+            None,
+        )
+    get = item.get
+    recorded = get("recorded_at")
+    withdrawn = get("withdrawn_at")
+    return (
+        claim_id,
+        code,
+        effective,
+        when.precision,
+        stamp(utc_timestamp(recorded)) if recorded else now,
+        get("note") or None,
+        get("recorded_by", default_by) or None,
+        stamp(utc_timestamp(withdrawn)) if withdrawn else None,
+        get("withdrawn_by") or None,
+        get("withdrawn_note") or None,
+    )
+
+
+@functools.lru_cache(maxsize=65_536)
+def _event_day(value: str, sqlite: bool) -> tuple[PartialDate, Any]:
+    # dates repeat across a story's events: parsed, and put in their stored form, once each
+    when = parse_partial(value)
+    return when, when.start.isoformat() if sqlite else when.start
 
 
 def utc_timestamp(value: str | None) -> dt.datetime | None:

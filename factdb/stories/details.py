@@ -41,11 +41,9 @@ class ClaimDetails:
         from factdb.services.statuses import check_status
 
         codes = self.codes
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-        stamp, day = self.writer.stamp, self.writer.day
-        now_stored = stamp(now)
-        # dates repeat: each stored form made once
-        days: dict[Any, Any] = {}
+        now = self.writer.stamp(dt.datetime.now(dt.UTC).replace(tzinfo=None))
+        stamp, sqlite, origin = self.writer.stamp, self.writer.sqlite, story.origin
+        values = bulk.event_values
         rows = []
         fresh, said, claim_ids = self.fresh, self.said, story.claim_ids
         for i, data in enumerate(story.claims):
@@ -59,36 +57,26 @@ class ClaimDetails:
                 if not item:
                     continue
                 try:
-                    if item["status"] not in codes:
+                    code = codes.get(item["status"])
+                    if code is None:
                         self.quiet()
-                        codes[item["status"]] = check_status(self.session, item["status"]).code
-                    row = bulk.event_row(
-                        claim_id,
-                        said[claim_id],
-                        codes[item["status"]],
-                        item,
-                        story.origin,
-                        now,
-                    )
-                    evidence = item.get("evidence_claim")
-                    row["evidence_statement_id"] = (
-                        self.claim_ref(story, evidence) if evidence else None
-                    )
-                    source = item.get("evidence_source")
-                    row["evidence_source_id"] = self.source_ref(source).id if source else None
+                        code = codes[item["status"]] = check_status(
+                            self.session, item["status"]
+                        ).code
+                    row = values(claim_id, said[claim_id], code, item, origin, now, stamp, sqlite)
+                    evidence = item.get("evidence_claim") if len(item) > 2 else None
+                    source = item.get("evidence_source") if len(item) > 2 else None
+                    if evidence or source:
+                        row += (
+                            self.claim_ref(story, evidence) if evidence else None,
+                            self.source_ref(source).id if source else None,
+                        )
+                    else:
+                        row += (None, None)
                 except FactdbError as exc:
                     where = ("claims", i, "status", item["status"])
                     raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None
-                recorded = row["recorded_at"]
-                row["recorded_at"] = now_stored if recorded is now else stamp(recorded)
-                effective = row["effective_on"]
-                stored = days.get(effective)
-                if stored is None:
-                    stored = days[effective] = day(effective)
-                row["effective_on"] = stored
-                if row["withdrawn_at"] is not None:
-                    row["withdrawn_at"] = stamp(row["withdrawn_at"])
-                rows.append(tuple(row.values()))
+                rows.append(row)
         self.writer.insert(StatusEvent, bulk.EVENT_COLUMNS, rows)
         self.count("status events added", len(rows))
 

@@ -1,14 +1,19 @@
 """The speakers and sources a load can match, read once: a story of thousands of speakers and
 sources costs one query per table instead of a few per name, and new ones are created without
-a round trip each (validated as the services validate them, written in one flush).
+a round trip each (validated as the services validate them, written together).
+
+A load whose speakers and sources are all new writes them by one multi-row insert per table,
+with the audit entries a flush would log (:meth:`Known.write_new`); from the first one it
+matches, they go through the session as before (:meth:`Known.to_session`), so that edits and
+new rows reach the database, and the audit log, in the order they always did.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from factdb.dates import parse_partial
 from factdb.errors import FactdbError
@@ -39,6 +44,22 @@ class Known:
             if source.url:
                 self.by_url[source.url] = source
             self.by_name.setdefault(source.name_key, source)
+        # new speakers and sources not in the session yet, in the order they were made (their
+        # aliases hang on them); None once they go through the session
+        self.pending: list[Any] | None = []
+
+    def to_session(self) -> None:
+        """From now on, new speakers and sources go into the session at once (as they did
+        before the bulk path), those made so far first, in the order they were made."""
+        pending, self.pending = self.pending, None
+        for row in pending or []:
+            self.session.add(row)
+
+    def _add(self, row: Any) -> None:
+        if self.pending is None:
+            self.session.add(row)
+        else:
+            self.pending.append(row)
 
     def speaker(self, names: list[str]) -> Speaker | None:
         """The speaker answering to any of ``names``."""
@@ -64,7 +85,7 @@ class Known:
             external_ids={k: v for k, v in (data.get("external_ids") or {}).items() if v} or None,
             notes=data.get("notes") or None,
         )
-        self.session.add(speaker)
+        self._add(speaker)
         self.speakers[speaker.name_key] = speaker
         for alias in data.get("aliases") or []:
             self.new_alias(speaker, alias)
@@ -78,7 +99,10 @@ class Known:
         if owner is not None and owner is not speaker:
             raise FactdbError(f"the name {cleaned!r} is already used by speaker {owner.name!r}")
         if owner is None:
-            self.session.add(SpeakerAlias(speaker=speaker, alias=cleaned, alias_key=key))
+            alias = SpeakerAlias(speaker=speaker, alias=cleaned, alias_key=key)
+            if not inspect(speaker).transient:
+                self.session.add(alias)
+            # else it goes in with its speaker (the session's cascade)
             self.speakers[key] = speaker
 
     def new_source(self, data: dict[str, Any]) -> Source:
@@ -102,8 +126,37 @@ class Known:
             credit=data.get("credit"),
             notes=data.get("notes"),
         )
-        self.session.add(source)
+        self._add(source)
         if url:
             self.by_url[url] = source
         self.by_name.setdefault(source.name_key, source)
         return source
+
+    def write_new(self) -> None:
+        """Write the new sources, then the new speakers (the order of a flush), each table by
+        one multi-row insert with the audit entries a flush would log, and make them the
+        session's persistent rows; their aliases are added to the session, for the caller's
+        flush. Nothing to do once :meth:`to_session` was called."""
+        from factdb.audit import insert_entries
+
+        pending, self.pending = self.pending, None
+        for model in (Source, Speaker):
+            objects = [row for row in pending or [] if type(row) is model]
+            if not objects:
+                continue
+            table = model.__table__  # type: ignore[attr-defined]
+            # the columns the objects were given, as the flush would insert them
+            given = inspect(objects[0]).dict
+            columns = [c.name for c in table.columns if c.name in given]
+            rows = [{c: inspect(o).dict[c] for c in columns} for o in objects]
+            written = self.session.execute(
+                insert(table).returning(
+                    table.c.id, table.c.created_at, sort_by_parameter_order=True
+                ),
+                rows,
+            ).all()
+            for row, (row_id, created) in zip(objects, written, strict=True):
+                row.id, row.created_at = row_id, created
+                make_transient_to_detached(row)
+                self.session.add(row)  # persistent; its new aliases become pending
+            insert_entries(self.session, objects)

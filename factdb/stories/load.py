@@ -69,7 +69,9 @@ def _apply(session: Session, stories: list[Story], applier: Applier) -> None:
             run_step(story, ("speakers", i), applier.speaker, data)
         for i, data in enumerate(story.sources):
             run_step(story, ("sources", i), applier.source, data)
-    # new speakers and sources in one flush (edits of known ones were flushed by the services)
+    # new speakers and sources written together (edits of known ones were flushed by the
+    # services), then their aliases
+    applier.known.write_new()
     session.flush()
     for story in stories:
         for i, data in enumerate(story.speakers):

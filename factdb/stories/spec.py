@@ -157,3 +157,22 @@ def required_keys(shape: Spec) -> frozenset[str]:
         keys = frozenset(k for k, (_t, need) in shape.items() if need)
         found = _REQUIRED[id(shape)] = (shape, keys)
     return found[1]
+
+
+# what :func:`fast_shape` works out, by spec (kept with it, as _REQUIRED)
+_FAST: dict[int, tuple[Spec, Any]] = {}
+
+
+def fast_shape(
+    shape: Spec,
+) -> tuple[frozenset[str], dict[str, type], tuple[str, ...], tuple[tuple[str, type], ...]]:
+    """A spec as the common case is checked: its required keys, each key's exact type (a list
+    for a list of items), the required string keys (not to be blank) and the list keys with the
+    type of their items."""
+    found = _FAST.get(id(shape))
+    if found is None or found[0] is not shape:
+        types = {k: (t[0] if isinstance(t, tuple) else t) for k, (t, _need) in shape.items()}
+        nonblank = tuple(k for k, (t, need) in shape.items() if need and t is str)
+        lists = tuple((k, t[1]) for k, (t, _need) in shape.items() if isinstance(t, tuple))
+        found = _FAST[id(shape)] = (shape, (required_keys(shape), types, nonblank, lists))
+    return found[1]  # type: ignore[no-any-return]
