@@ -70,10 +70,15 @@ def match_terms(value: str) -> list[str]:
     Stopwords are dropped unless nothing else is left (a query of only common words still
     matches something). Underscores separate words, as in the index.
     """
-    words = [fold(w) for w in _WORD.findall(clean_text(value, keep_date=True).replace("_", " "))]
-    words = [w for w in words if w]
+    words = _folded_words(clean_text(value, keep_date=True))
     kept = [w for w in words if w not in STOPWORDS and not (len(w) == 1 and w.isascii())]
     return list(dict.fromkeys(kept or words))
+
+
+def _folded_words(value: str) -> list[str]:
+    # the words of ``value`` folded as the index folds them; underscores separate words, as in
+    # the index
+    return [w for w in map(fold, _WORD.findall(value.replace("_", " "))) if w]
 
 
 def word_forms(term: str) -> list[str]:
@@ -133,4 +138,4 @@ def stem(word: str) -> str:
 def stemmed_words(value: str) -> list[str]:
     """Every word of ``value``, folded as the index folds it and stemmed, stopwords included
     (they count towards a text's length as they do in the index)."""
-    return [stem(w) for w in (fold(x) for x in _WORD.findall(value.replace("_", " "))) if w]
+    return [stem(w) for w in _folded_words(value)]

@@ -21,7 +21,6 @@ Document frequencies are read from the index's vocabulary on SQLite.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, literal, literal_column, select, text
@@ -37,7 +36,6 @@ WEIGHTS = (1.0, 0.6, 0.1)
 COMMON_TERM_DOCS = 20_000
 # at most this many terms are ORed (the rarest first): a long paragraph stays cheap
 MAX_TERMS = 32
-_WORD = re.compile(r"\w+")
 # how many of the index's best hits are scored again with stems and context (``_rescored``),
 # and that scoring's constants: bm25's k1 and b, and the weights of the claim's text and its
 # context; tuned on CheckThat! 2020 train and dev
@@ -131,9 +129,11 @@ def lexical_hits(
     depth = max(fetch, CANDIDATES)
     forms = {t: word_forms(t) for t in terms}
     ored = list(dict.fromkeys(f for t in terms[:MAX_TERMS] for f in forms[t]))
-    counts: dict[str, int] | None = None
+    # document frequencies and the collection's size, when read here (SQLite)
+    stats: tuple[dict[str, int], int] | None = None
     if session.get_bind().dialect.name == "sqlite":
-        counts = doc_counts(session, list(dict.fromkeys(f for fs in forms.values() for f in fs)))[0]
+        stats = doc_counts(session, list(dict.fromkeys(f for fs in forms.values() for f in fs)))
+        counts = stats[0]
         # a term is as frequent as its commonest form: "shootings" is found as "shooting"
         chosen, all_common = _select_terms({t: max(counts[f] for f in forms[t]) for t in terms})
         if not chosen:
@@ -181,8 +181,8 @@ def lexical_hits(
             .limit(depth)
         )
         rows = [(int(i), float(s)) for i, s in session.execute(stmt)]
-    rows = _rescored(session, rows, terms, forms, counts)
-    return [LexicalHit(i, s) for i, s in rows if i != exclude][:limit]
+    ranked = _rescored(session, [i for i, _ in rows], terms, forms, stats)
+    return [LexicalHit(i, s) for i, s in ranked if i != exclude][:limit]
 
 
 def rescore(session: Session, query: str, ids: list[int]) -> list[LexicalHit]:
@@ -193,8 +193,7 @@ def rescore(session: Session, query: str, ids: list[int]) -> list[LexicalHit]:
     if not terms or not ids:
         return []
     forms = {t: word_forms(t) for t in terms}
-    rows = _rescored(session, [(i, 0.0) for i in ids], terms, forms, None)
-    return [LexicalHit(i, s) for i, s in rows]
+    return [LexicalHit(i, s) for i, s in _rescored(session, ids, terms, forms, None)]
 
 
 def _field_tf(words: list[str], stems: set[str], average: float) -> dict[str, float]:
@@ -212,12 +211,12 @@ def _field_tf(words: list[str], stems: set[str], average: float) -> dict[str, fl
 
 def _rescored(
     session: Session,
-    rows: list[tuple[int, float]],
+    ids: list[int],
     terms: list[str],
     forms: dict[str, list[str]],
-    counts: dict[str, int] | None,
+    stats: tuple[dict[str, int], int] | None,
 ) -> list[tuple[int, float]]:
-    """``rows`` (claim id, relevance) ranked again by BM25F over stems, best first.
+    """Claims ``ids`` ranked by BM25F over stems, best first: (claim id, score) pairs.
 
     The index is built for search: unstemmed, and without the claim's context (a free-text
     note: where and how it was said, or a fact-checker's headline for it). Matching wants
@@ -225,23 +224,21 @@ def _rescored(
     original-language text) and its context are read, folded and stemmed (``clean.stem``),
     and scored by BM25F (per-field length normalisation, ``FIELD_WEIGHTS``, k1 ``K1``) for
     the query's stems, each weighted by the idf of its commonest form in the index.
+    ``stats``: the forms' document frequencies and the collection's size (``doc_counts``), when
+    the caller has read them already.
     """
-    if not rows:
-        return rows
+    if not ids:
+        return []
     st = tables.statements
     fields: dict[int, tuple[list[str], list[str]]] = {
         i: (stemmed_words(f"{txt} {orig or ''}"), stemmed_words(ctx or ""))
         for i, txt, orig, ctx in session.execute(
-            select(st.c.id, st.c.text, st.c.original_text, st.c.context).where(
-                st.c.id.in_([i for i, _ in rows])
-            )
+            select(st.c.id, st.c.text, st.c.original_text, st.c.context).where(st.c.id.in_(ids))
         )
     }
-    every_form = list(dict.fromkeys(f for t in terms for f in forms[t]))
-    if counts is None:
-        counts, total = doc_counts(session, every_form)
-    else:
-        total = session.scalar(select(func.max(st.c.id))) or 0
+    counts, total = stats or doc_counts(
+        session, list(dict.fromkeys(f for t in terms for f in forms[t]))
+    )
     # a stem is as frequent as the commonest form of the query words that have it
     df: dict[str, int] = {}
     for term in terms:
@@ -254,7 +251,7 @@ def _rescored(
         for k in range(2)
     ]
     scored = []
-    for claim_id, _relevance in rows:
+    for claim_id in ids:
         text_words, context_words = fields.get(claim_id, ([], []))
         tf = {s: 0.0 for s in stems}
         for weight, words, average in zip(
