@@ -338,9 +338,11 @@ class Applier(ClaimDetails):
 
     def _speaker_id(self, name: str) -> tuple[Speaker, int]:
         """The speaker a claim names (by the name as written) and its id, kept by that name
-        (an ORM attribute costs more than a dict)."""
-        speaker = self.speaker_ref(name)
-        found = self.speaker_ids[name] = (speaker, speaker.id)
+        (an ORM attribute costs more than a dict; :meth:`_new_rows` reads the dict inline)."""
+        found = self.speaker_ids.get(name)
+        if found is None:
+            speaker = self.speaker_ref(name)
+            found = self.speaker_ids[name] = (speaker, speaker.id)
         return found
 
     def _write_new(
@@ -360,7 +362,6 @@ class Applier(ClaimDetails):
         self._make_tags({name for found in names.values() for name in found})
         statements, tag_rows, chains = [], [], []
         key_at = bulk.KEY_AT
-        # a claim's own chain is used as written when the story adds no shared links
         plain = not story.chain and not story.outlet
         fresh, said_of, claim_ids, tag_ids = self.fresh, self.said, story.claim_ids, self.tag_ids
         source_id, latest_code, chain_rows = self.source_id, self._latest_code, bulk.chain_rows
@@ -380,15 +381,12 @@ class Applier(ClaimDetails):
             statements.append((claim_id, *row, code or latest_code(data)))
             for tag in names[claim_id]:
                 tag_rows.append((claim_id, tag_ids[tag]))
-            if plain:
-                wanted = data.get("attributions")
-                if wanted:
-                    chains.extend(
-                        chain_rows(claim_id, [(source_id(w["source"]), w) for w in wanted if w])
-                    )
-            else:
-                wanted = self.wanted_chain(story, data)
-                chains.extend(chain_rows(claim_id, [(source_id(w["source"]), w) for w in wanted]))
+            # as written when the story adds no shared links (no copy of each link then)
+            wanted = data.get("attributions") if plain else self.wanted_chain(story, data)
+            if wanted:
+                chains.extend(
+                    chain_rows(claim_id, [(source_id(w["source"]), w) for w in wanted if w])
+                )
         writer.insert(Statement, STATEMENT_COLUMNS, statements)
         writer.insert(StatementTag, ("statement_id", "tag_id"), tag_rows)
         writer.insert(Attribution, bulk.CHAIN_COLUMNS, chains)
@@ -478,10 +476,7 @@ class Applier(ClaimDetails):
     def _claim_fields(self, story: Story, data: dict[str, Any]) -> dict[str, Any]:
         own = data.get("tags")
         tags = list(dict.fromkeys([*story.tags, *own])) if own else list(story.tags)
-        found = self.speaker_ids.get(data["speaker"])
-        if found is None:
-            found = self._speaker_id(data["speaker"])
-        speaker, speaker_id = found
+        speaker, speaker_id = self._speaker_id(data["speaker"])
         return {
             "text": data["text"],
             "speaker": speaker,

@@ -212,7 +212,7 @@ def statement_values(
         raise FactdbError("a claim text cannot be empty")
     get = data.get
     said_on = get("said_on")
-    said, said_text, said_stored = _said(said_on, sqlite) if said_on else (None, None, None)
+    said, said_text, said_stored = _date(said_on, sqlite) if said_on else (None, None, None)
     original = get("original_text")
     original = clean_text(original) if original else None
     context = get("context")
@@ -238,9 +238,9 @@ KEY_AT = STATEMENT_ROW_COLUMNS.index("content_key")
 
 
 @functools.lru_cache(maxsize=65_536)
-def _said(value: str, sqlite: bool) -> tuple[PartialDate, str, Any]:
-    # a date as written: the date, its canonical text (the content key's) and its stored form,
-    # once each
+def _date(value: str, sqlite: bool) -> tuple[PartialDate, str, Any]:
+    # a date as written: the date, its canonical text (a content key's) and its stored form,
+    # once each (dates repeat across a story's claims and events)
     said = parse_partial(value)
     return said, str(said), said.start.isoformat() if sqlite else said.start
 
@@ -306,7 +306,7 @@ def event_values(
     dates and times as the writer stores them (``stamp``: its form of a date and time; ``now``:
     the stored recorded-at of an event the file gives none, the time of the load). The event
     may not be dated before the claim."""
-    when, effective = _event_day(item["on"], sqlite)
+    when, _text, effective = _date(item["on"], sqlite)
     if said is not None and ends_before(when, said.start):
         raise FactdbError(
             f"status {code!r} dated {when} is before claim {claim_id} was made ({said}); refused"
@@ -340,13 +340,6 @@ def event_values(
         get("withdrawn_by") or None,
         get("withdrawn_note") or None,
     )
-
-
-@functools.lru_cache(maxsize=65_536)
-def _event_day(value: str, sqlite: bool) -> tuple[PartialDate, Any]:
-    # dates repeat across a story's events: parsed, and put in their stored form, once each
-    when = parse_partial(value)
-    return when, when.start.isoformat() if sqlite else when.start
 
 
 def utc_timestamp(value: str | None) -> dt.datetime | None:
