@@ -270,6 +270,26 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def second_engine(db_url: str, tmp_path: Path, sqlite_template: Path, request) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
+    """Another empty database on the same backend as ``engine``."""
+    if db_url.startswith("sqlite"):
+        path = tmp_path / "second.db"
+        shutil.copyfile(sqlite_template, path)
+        eng = make_engine(f"sqlite:///{path}")
+        yield eng
+        eng.dispose()
+        return
+    databases = request.getfixturevalue("pg_databases")
+    url = databases.take()
+    eng = make_engine(url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        databases.give_back(url)
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session on the fresh database; the test decides whether to commit."""
     with Session(engine, expire_on_commit=False) as s:

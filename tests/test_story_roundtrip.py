@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -78,26 +77,6 @@ def round_trip(source: Engine, target: Engine, tmp_path: Path) -> Path:
     with Session(target) as session, session.begin():
         load_stories(session, [path])
     return path
-
-
-@pytest.fixture
-def second_engine(db_url: str, tmp_path: Path, sqlite_template: Path, request) -> Iterator[Engine]:  # type: ignore[no-untyped-def]
-    """Another empty database on the same backend as ``engine``."""
-    if db_url.startswith("sqlite"):
-        path = tmp_path / "second.db"
-        shutil.copyfile(sqlite_template, path)
-        eng = make_engine(f"sqlite:///{path}")
-        yield eng
-        eng.dispose()
-        return
-    databases = request.getfixturevalue("pg_databases")
-    url = databases.take()
-    eng = make_engine(url)
-    try:
-        yield eng
-    finally:
-        eng.dispose()
-        databases.give_back(url)
 
 
 def test_seed_story_round_trips_losslessly(

@@ -8,6 +8,7 @@ because storing it would make two records of one person or outlet.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -21,16 +22,58 @@ def _did_you_mean(candidates: list[str]) -> str:
     return f"; did you mean {' or '.join(repr(c) for c in candidates)}?" if candidates else ""
 
 
-class Names:
-    """The speakers, sources, statuses and scales known to a load: the files' and the database's."""
+@dataclass(frozen=True)
+class KnownNames:
+    """What the database knows of names, read once (plain data: a process checking a story
+    aside, see :mod:`factdb.stories.aside`, gets a copy)."""
 
-    def __init__(self, session: Session, stories: list[Story]) -> None:
+    speakers: dict[str, str]
+    sources: dict[str, str]
+    statuses: frozenset[str]
+    scales: frozenset[str]
+
+    @classmethod
+    def read(cls, session: Session) -> KnownNames:
+        """The speakers' and sources' names and aliases (by key, and sources by URL), the
+        status codes and the rating scales' keys."""
         from sqlalchemy import select
 
         from factdb.models import RatingScale, Source, SourceAlias, Speaker, SpeakerAlias
         from factdb.services.statuses import status_codes
 
-        self.session = session
+        speakers = {
+            key: name for name, key in session.execute(select(Speaker.name, Speaker.name_key))
+        }
+        speakers.update(
+            {
+                key: name
+                for name, key in session.execute(
+                    select(Speaker.name, SpeakerAlias.alias_key).join(SpeakerAlias.speaker)
+                )
+            }
+        )
+        sources: dict[str, str] = {}
+        for name, key, url in session.execute(select(Source.name, Source.name_key, Source.url)):
+            sources.setdefault(key, name)
+            if url:
+                sources[url] = name
+        # a source's other names ("AP") resolve to it, and suggest its name
+        for name, key in session.execute(
+            select(Source.name, SourceAlias.alias_key).join(SourceAlias.source)
+        ):
+            sources.setdefault(key, name)
+        return cls(
+            speakers=speakers,
+            sources=sources,
+            statuses=frozenset(status_codes(session)),
+            scales=frozenset(spec.key(n) for n in session.scalars(select(RatingScale.name))),
+        )
+
+
+class Names:
+    """The speakers, sources, statuses and scales known to a load: the files' and the database's."""
+
+    def __init__(self, stories: list[Story], known: KnownNames) -> None:
         self.speakers: dict[str, str] = {}
         self.sources: dict[str, str] = {}
         for story in stories:
@@ -42,29 +85,10 @@ class Names:
                 self.sources.setdefault(spec.key(s["name"]), s["name"])
                 if s.get("url"):
                     self.sources.setdefault(s["url"].strip(), s["name"])
-        self.db_speakers = {
-            key: name for name, key in session.execute(select(Speaker.name, Speaker.name_key))
-        }
-        self.db_speakers.update(
-            {
-                key: name
-                for name, key in session.execute(
-                    select(Speaker.name, SpeakerAlias.alias_key).join(SpeakerAlias.speaker)
-                )
-            }
-        )
-        self.db_sources: dict[str, str] = {}
-        for name, key, url in session.execute(select(Source.name, Source.name_key, Source.url)):
-            self.db_sources.setdefault(key, name)
-            if url:
-                self.db_sources[url] = name
-        # a source's other names ("AP") resolve to it, and suggest its name
-        for name, key in session.execute(
-            select(Source.name, SourceAlias.alias_key).join(SourceAlias.source)
-        ):
-            self.db_sources.setdefault(key, name)
-        self.statuses = set(status_codes(session))
-        self.scales = {spec.key(n) for n in session.scalars(select(RatingScale.name))}
+        self.db_speakers = known.speakers
+        self.db_sources = known.sources
+        self.statuses = known.statuses
+        self.scales = known.scales
 
     def speaker_problem(self, ref: str) -> str | None:
         """Why a speaker reference cannot be resolved, or None."""
@@ -123,7 +147,12 @@ class Names:
 
 def resolve(session: Session, stories: list[Story]) -> dict[str, list[Problem]]:
     """Every name problem of every story, by file path (empty when all resolve)."""
-    names = Names(session, stories)
+    return resolve_names(stories, KnownNames.read(session))
+
+
+def resolve_names(stories: list[Story], known: KnownNames) -> dict[str, list[Problem]]:
+    """:func:`resolve` against names read from the database before (``known``)."""
+    names = Names(stories, known)
     # a story names the same few speakers, sources and statuses in every claim: each name is
     # judged once
     for method in ("speaker_problem", "source_problem", "status_problem"):
