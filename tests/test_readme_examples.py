@@ -33,6 +33,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
+# the story the project was founded on (not in the repository: it is a news article)
+FOUNDING_ARTICLE = ROOT.parent / "shared" / "seeds" / "000_d44905238723bdf6.txt"
 ELLIPSIS = "…"
 TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d(?:\.\d+)?)?")
 WRITTEN_ON = "2026-12-02"  # "today" in the README's examples
@@ -153,6 +155,11 @@ def drifted(results: list[tuple[Example, str, int]]) -> list[tuple[Example, str,
 
 def test_every_console_example_prints_what_the_readme_shows(tmp_path: Path) -> None:
     examples = readme_examples(README.read_text(encoding="utf-8"))
+    if not FOUNDING_ARTICLE.is_file() and any("../shared" in e.command for e in examples):
+        pytest.skip(
+            "the README's examples read the founding article, ../shared/seeds/"
+            f"{FOUNDING_ARTICLE.name}, which is not beside this checkout"
+        )
     drift = [
         f"README.md:{example.line}: $ {example.command}\n"
         "--- the README shows:\n" + "\n".join(example.expected) + "\n"
