@@ -1,9 +1,11 @@
 """Load story files: check every file whole (shape, then names against the database), then
 apply them all in the caller's transaction.
 
-Nothing is written unless every file passes the checks; a refusal while writing (an alias that
-belongs to another speaker, say) is a StoryError at the line concerned, and the caller's
-rollback leaves the database as it was.
+Nothing is kept unless every file passes the checks: a small load checks before it writes; a
+big one checks in a second process while it writes (:mod:`factdb.stories.aside`) and raises
+the checks' error before it returns. A refusal while writing (an alias that belongs to another
+speaker, say) is a StoryError at the line concerned. Either way the caller's rollback leaves
+the database as it was.
 """
 
 from __future__ import annotations
