@@ -11,7 +11,9 @@ the database as it was.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
@@ -30,6 +32,8 @@ from factdb.stories.read import (
 )
 from factdb.stories.resolve import KnownNames, resolve, resolve_names
 
+T = TypeVar("T")
+
 # story files of this size or more are checked aside while they load (a 10,000-claim story;
 # below, starting a process costs more than it saves)
 ASIDE_BYTES = 3_500_000
@@ -39,13 +43,7 @@ def check_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> lis
     """Read and check every file; raise one StoryError listing every problem of every file."""
     if not paths:
         raise FactdbError("no story files given")
-    stories: list[Story] = []
-    errors: list[StoryError] = []
-    for path in paths:
-        try:
-            stories.append(read_unchecked(Path(path)))
-        except StoryError as exc:
-            errors.append(exc)
+    stories, errors = _each_checked(paths, lambda path: read_unchecked(Path(path)))
     # names are checked even in a file with other problems: the user fixes all in one pass
     _raise_problems(stories, errors, resolve(session, stories))
     return stories
@@ -54,14 +52,25 @@ def check_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> lis
 def check_parsed(parsed: list[Parsed], known: KnownNames) -> None:
     """:func:`check_stories` of files parsed already, against names the database was found to
     have before (``known``); raises the same StoryError."""
+    stories, errors = _each_checked(
+        parsed, lambda item: check_data(item.path, item.data, item.lines)
+    )
+    _raise_problems(stories, errors, resolve_names(stories, known))
+
+
+def _each_checked(
+    items: Sequence[T], check: Callable[[T], Story]
+) -> tuple[list[Story], list[StoryError]]:
+    """Each file's Story (``check``), or the StoryError that leaves none: every file is
+    checked, so that one error reports the problems of all."""
     stories: list[Story] = []
     errors: list[StoryError] = []
-    for item in parsed:
+    for item in items:
         try:
-            stories.append(check_data(item.path, item.data, item.lines))
+            stories.append(check(item))
         except StoryError as exc:
             errors.append(exc)
-    _raise_problems(stories, errors, resolve_names(stories, known))
+    return stories, errors
 
 
 def _raise_problems(
@@ -158,10 +167,15 @@ def load_stories(session: Session, paths: list[Path] | tuple[Path, ...]) -> Load
         if sum(_size(path) for path in paths) >= ASIDE_BYTES and aside.available():
             report = _load_checking_aside(session, paths)
         if report is None:
-            stories = check_stories(session, paths)
-            with bulk.bigger_cache(session):
-                report = apply_stories(session, stories)
-            bulk.check_references(session)
+            report = _write(session, check_stories(session, paths))
+    return report
+
+
+def _write(session: Session, stories: list[Story]) -> LoadReport:
+    # the stories applied, then every reference they wrote checked (see bulk.check_references)
+    with bulk.bigger_cache(session):
+        report = apply_stories(session, stories)
+    bulk.check_references(session)
     return report
 
 
@@ -184,10 +198,7 @@ def _load_checking_aside(
     known = KnownNames.read(session)
     with aside.CheckAside(functools.partial(check_parsed, parsed, known)) as checker:
         try:
-            stories = [trusted_story(item) for item in parsed]
-            with bulk.bigger_cache(session):
-                report = apply_stories(session, stories)
-            bulk.check_references(session)
+            report = _write(session, [trusted_story(item) for item in parsed])
         except Exception:
             # a file with problems can make writing fail in any way: its problems are the error
             checker.raise_problems()
