@@ -66,13 +66,10 @@ class ClaimDetails:
                     row = values(claim_id, said[claim_id], code, item, origin, now, stamp, sqlite)
                     evidence = item.get("evidence_claim") if len(item) > 2 else None
                     source = item.get("evidence_source") if len(item) > 2 else None
-                    if evidence or source:
-                        row += (
-                            self.claim_ref(story, evidence) if evidence else None,
-                            self.source_ref(source).id if source else None,
-                        )
-                    else:
-                        row += (None, None)
+                    row += (
+                        self.claim_ref(story, evidence) if evidence else None,
+                        self.source_ref(source).id if source else None,
+                    )
                 except FactdbError as exc:
                     where = ("claims", i, "status", item["status"])
                     raise StoryError(story.path, [Problem(story.line(*where), str(exc))]) from None

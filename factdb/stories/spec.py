@@ -145,21 +145,8 @@ def has_type(value: Any, expected: Any) -> bool:
 key = lru_cache(maxsize=100_000)(name_key)
 
 
-# the specs are module constants: their required keys are worked out once each (the spec is
-# kept with them, so that an id reused by another dict is never mistaken for it)
-_REQUIRED: dict[int, tuple[Spec, frozenset[str]]] = {}
-
-
-def required_keys(shape: Spec) -> frozenset[str]:
-    """The required keys of a table's spec (a set, to compare with a table's keys at once)."""
-    found = _REQUIRED.get(id(shape))
-    if found is None or found[0] is not shape:
-        keys = frozenset(k for k, (_t, need) in shape.items() if need)
-        found = _REQUIRED[id(shape)] = (shape, keys)
-    return found[1]
-
-
-# what :func:`fast_shape` works out, by spec (kept with it, as _REQUIRED)
+# the specs are module constants: what :func:`fast_shape` works out is worked out once each
+# (the spec is kept with it, so that an id reused by another dict is never mistaken for it)
 _FAST: dict[int, tuple[Spec, Any]] = {}
 
 
@@ -174,5 +161,6 @@ def fast_shape(
         types = {k: (t[0] if isinstance(t, tuple) else t) for k, (t, _need) in shape.items()}
         nonblank = tuple(k for k, (t, need) in shape.items() if need and t is str)
         lists = tuple((k, t[1]) for k, (t, _need) in shape.items() if isinstance(t, tuple))
-        found = _FAST[id(shape)] = (shape, (required_keys(shape), types, nonblank, lists))
+        required = frozenset(k for k, (_t, need) in shape.items() if need)
+        found = _FAST[id(shape)] = (shape, (required, types, nonblank, lists))
     return found[1]  # type: ignore[no-any-return]
