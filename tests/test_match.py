@@ -112,29 +112,39 @@ def _claims(engine: Engine, *claims: tuple[str, str | None]) -> list[int]:
     return ids
 
 
-def test_an_inflection_ranks_the_claim_that_has_it_first(engine: Engine) -> None:
-    # both claims share "minister" and "report"; only the second, longer one (which bm25 alone
-    # ranks lower) also has "denies", as "denied"
-    read, denied = _claims(
-        engine,
-        ("The minister read the report.", None),
-        ("The minister strongly denied the whole report on Monday evening.", None),
-    )
+@pytest.mark.parametrize(
+    ("claims", "query"),
+    [
+        # both claims share "minister" and "report"; only the second, longer one (which bm25
+        # alone ranks lower) also has "denies", as "denied"
+        (
+            [
+                ("The minister read the report.", None),
+                ("The minister strongly denied the whole report on Monday evening.", None),
+            ],
+            "minister denies report",
+        ),
+        # nearly the same text twice: the context (a fact-check's headline) tells them apart
+        (
+            [
+                ("A photograph shows a crowd at the stadium.", None),
+                (
+                    "A photograph shows a crowd at the stadium on Sunday.",
+                    "Did a hologram show fill it?",
+                ),
+            ],
+            "hologram show at the stadium",
+        ),
+    ],
+    ids=["an inflection", "a claim's context"],
+)
+def test_stems_and_context_rank_the_second_claim_first(
+    engine: Engine, claims: list[tuple[str, str | None]], query: str
+) -> None:
+    first, second = _claims(engine, *claims)
     with Session(engine) as session:
-        found = [m.claim_id for m in match_claims(session, "minister denies report")]
-    assert found[:2] == [denied, read]
-
-
-def test_a_claims_context_ranks_it(engine: Engine) -> None:
-    # nearly the same text twice: the context (a fact-check's headline) tells them apart
-    plain, headlined = _claims(
-        engine,
-        ("A photograph shows a crowd at the stadium.", None),
-        ("A photograph shows a crowd at the stadium on Sunday.", "Did a hologram show fill it?"),
-    )
-    with Session(engine) as session:
-        found = [m.claim_id for m in match_claims(session, "hologram show at the stadium")]
-    assert found[:2] == [headlined, plain]
+        found = [m.claim_id for m in match_claims(session, query)]
+    assert found[:2] == [second, first]
 
 
 def test_a_candidate_the_index_missed_is_ranked_by_its_context(engine: Engine) -> None:
