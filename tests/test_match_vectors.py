@@ -38,10 +38,12 @@ def _store(engine: Engine, rows: dict[int, bytes], model: str = semantic.MODEL) 
 
 
 def _random_vectors(ids: list[int], seed: int = 7) -> dict[int, Any]:
-    """Unit float vectors, one per id, and their int8 bytes as ``store`` writes them."""
+    """Float vectors, one per id, each model's part a unit vector (as ``embed`` gives them),
+    and their int8 bytes as ``store`` writes them."""
     rng = np.random.default_rng(seed)
     floats = rng.standard_normal((len(ids), semantic.DIM)).astype(np.float32)
-    floats /= np.linalg.norm(floats, axis=1, keepdims=True)
+    for _name, start, end in semantic.PARTS:
+        floats[:, start:end] /= np.linalg.norm(floats[:, start:end], axis=1, keepdims=True)
     return dict(zip(ids, zip(floats, semantic.to_bytes(floats), strict=True), strict=True))
 
 
@@ -61,13 +63,17 @@ def test_vectors_read_back_in_blocks_score_like_a_float_reference(
     assert sum(len(b) for b in index.blocks) == len(ids)
     assert all(len(b) <= block for b in index.blocks)
     cosines = index.cosines(query)
-    for n, claim_id in enumerate(index.ids.tolist()):
-        stored = np.frombuffer(vectors[claim_id][1], dtype=np.int8).astype(np.float64)
-        expected = stored @ query / np.linalg.norm(stored)
-        assert cosines[n] == pytest.approx(expected, abs=1e-5)
-        # int8 storage keeps the cosine of the float vectors within rounding
-        assert cosines[n] == pytest.approx(float(vectors[claim_id][0] @ query), abs=0.01)
-    assert int(index.ids[int(np.argmax(cosines))]) == ids[2]
+    assert cosines.shape == (len(semantic.PARTS), len(ids))
+    for m, (_name, start, end) in enumerate(semantic.PARTS):
+        for n, claim_id in enumerate(index.ids.tolist()):
+            raw = np.frombuffer(vectors[claim_id][1], dtype=np.int8).astype(np.float64)
+            stored = raw[start:end]
+            expected = stored @ query[start:end] / np.linalg.norm(stored)
+            assert cosines[m, n] == pytest.approx(expected, abs=1e-5)
+            # int8 storage keeps each model's cosine of the float vectors within rounding
+            exact = float(vectors[claim_id][0][start:end] @ query[start:end])
+            assert cosines[m, n] == pytest.approx(exact, abs=0.01)
+        assert int(index.ids[int(np.argmax(cosines[m]))]) == ids[2]
     # the norms are kept from the first query: a second one scores the same
     assert np.array_equal(index.cosines(query), cosines)
 
@@ -87,8 +93,12 @@ def test_positions_find_stored_claims_and_leave_out_the_others(engine: Engine) -
 def test_other_models_vectors_are_not_read_and_none_is_a_clear_error(engine: Engine) -> None:
     ids = _claims(engine)
     _store(engine, {i: raw for i, (_, raw) in _random_vectors(ids).items()}, model="other-v1")
-    with Session(engine) as session, pytest.raises(semantic.NoVectors, match="match index"):
+    with Session(engine) as session, pytest.raises(semantic.NoVectors) as refused:
         semantic.load_vectors(session)
+    assert str(refused.value) == (
+        "this database's claim vectors are of another model (other-v1): "
+        "run 'factdb match index' to build this version's"
+    )
 
 
 def test_a_zero_vector_scores_zero_and_a_damaged_one_is_refused(engine: Engine) -> None:
@@ -99,14 +109,14 @@ def test_a_zero_vector_scores_zero_and_a_damaged_one_is_refused(engine: Engine) 
         index = semantic.load_vectors(session)
         cosines = index.cosines(vectors[ids[1]][0])
     assert np.isfinite(cosines).all()
-    assert cosines[index.positions([ids[0]])[ids[0]]] == 0.0
+    assert (cosines[:, index.positions([ids[0]])[ids[0]]] == 0.0).all()
     with Session(engine) as session:
         session.execute(
             t.claim_vectors.update()
             .where(t.claim_vectors.c.statement_id == ids[1])
             .values(vector=b"\x01\x02")
         )
-        with pytest.raises(FactdbError, match="not 512 bytes"):
+        with pytest.raises(FactdbError, match="not 896 bytes"):
             semantic.load_vectors(session)
 
 
@@ -119,10 +129,13 @@ def test_the_ranker_scores_its_shortlist_and_the_other_candidates(engine: Engine
         session.commit()
         rank = semantic.ranker(session)
         found = rank(session, f"claim number {ids[0]} about bread", 2, ids[1], [ids[-1], -5])
-    assert ids[1] not in found  # excluded
-    assert ids[-1] in found and -5 not in found  # another candidate with a vector is scored
-    assert max(found, key=found.__getitem__) == ids[0]
-    assert all(-1.0 <= value <= 1.0 for value in found.values())
+    assert set(found) == {name for name, _start, _end in semantic.PARTS}
+    for cosines in found.values():
+        assert ids[1] not in cosines  # excluded
+        assert ids[-1] in cosines and -5 not in cosines  # another candidate is scored
+        assert max(cosines, key=cosines.__getitem__) == ids[0]
+        assert all(-1.0 <= value <= 1.0 for value in cosines.values())
+    assert found[semantic.PARTS[0][0]].keys() == found[semantic.PARTS[1][0]].keys()
 
 
 def test_the_build_finds_the_claims_without_a_vector_of_this_model(engine: Engine) -> None:

@@ -197,7 +197,7 @@ def index(app: AppContext, batch: int) -> None:
     """Embed every claim that has no vector yet (interrupt at will; run again to resume)."""
     from factdb.match import semantic
 
-    semantic.encoder()  # the extra's absence is one clear line, before any work
+    semantic.encoders()  # the extra's absence is one clear line, before any work
     done = 0
     with app.session(write=False) as session:
         todo = semantic.missing(session)

@@ -9,18 +9,26 @@ of the two sentence embeddings.
 
 With the lexical layer alone, matches are ordered by the layer's own relevance (bm25 /
 ts_rank), which ranks better than the overlap score on CheckThat! 2020 dev; the overlap score
-is what is shown and what ``min_score`` and the repeat threshold compare. With both layers
-the score shown (and compared) is ``SEMANTIC_WEIGHT`` × cosine + the rest × relevance
-relative to the best lexical hit, plus ``SPEAKER_BONUS`` when the query names the claim's
-speaker; the order is a weighted reciprocal-rank fusion of the two layers' ranks (each
-candidate's ``SEMANTIC_SHARE`` / (``RRF_K`` + its rank by cosine) + the rest / (``RRF_K`` +
-its lexical rank)) plus ``COSINE_WEIGHT`` × its cosine, the speaker bonus moving a claim up a
-rank's worth. Every candidate has a lexical rank: the semantic layer's finds are scored by the
-lexical layer too (``lexical.rescore``). Ranks rather than
-scores because the two layers' scores are on scales that vary from query to query: on
-CheckThat! 2020 train and dev the rank fusion beats every weighting of the scores (see
-bench/bench_match.py). The semantic layer embeds the query as cleaned for matching (no
-URLs, handles split into names), which ranks better than the raw tweet.
+is what is shown and what ``min_score`` and the repeat threshold compare.
+
+With both layers the order is a weighted reciprocal-rank fusion of three rankings, the
+lexical layer's and each embedding model's (``factdb.match.semantic``: USE for translations,
+e5 for rewordings): each candidate's ``share`` / (``rrf_k`` + its rank) summed over the three
+(the lexical layer has what the models' shares leave), plus each model's ``cosine_weights`` ×
+its cosine, since ranks hide how far apart two cosines are ("lemons cure cancer" at 0.84
+against a claim at 0.43 that shares the query's one English word). A claim whose speaker the
+query names ("NATO says ...") moves up one rank in each. Ranks rather than scores because the
+layers' scores are on scales that vary from query to query. The constants (``FUSION``) were
+chosen on CheckThat! 2020 train by bench/tune_match_fusion.py and checked on dev. Every
+candidate has a lexical rank: the semantic layer's finds are scored by the lexical layer too
+(``lexical.rescore``). The semantic layer embeds the query as cleaned for matching (no URLs,
+handles split into names), which ranks better than the raw tweet.
+
+The score shown (and compared with ``min_score`` and the repeat threshold) is
+``SEMANTIC_WEIGHT`` × USE's cosine + the rest × relevance relative to the best lexical hit,
+plus ``SPEAKER_BONUS`` when the query names the claim's speaker: USE's cosines spread from
+about 0.1 (unrelated) to 0.9 (the same claim), where e5's crowd into 0.75-0.95 whatever the
+pair, so USE's read as a degree of likeness and the thresholds stay where they were set.
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ from factdb.dates import format_partial
 from factdb.errors import FactdbError
 from factdb.match.clean import clean_text, match_terms
 from factdb.match.lexical import doc_counts, lexical_hits, rescore
+from factdb.match.semantic import E5Small, UniversalSentenceEncoder
+
+USE, E5 = UniversalSentenceEncoder.name, E5Small.name
 
 # how many candidates each layer proposes before the fused score re-ranks them
 SHORTLIST = 50
@@ -45,15 +56,6 @@ SEMANTIC_WEIGHT = 0.85
 # added to the fused score of a claim whose speaker the query names ("NATO says ..."): who said
 # it is half of what makes two claims the same claim
 SPEAKER_BONUS = 0.05
-# the rank fusion's weight of the semantic rank, and its constant (a small one lets the first
-# few ranks of either layer count for much more than the rest); tuned on CheckThat! 2020
-# train and dev
-SEMANTIC_SHARE = 0.45
-RRF_K = 5
-# ranks hide how far apart two cosines are ("lemons cure cancer" at 0.84 against a claim at
-# 0.43 that shares the query's one English word): a little of the cosine itself is added to the
-# rank fusion (CheckThat! 2020 dev 0.863 -> 0.867; cross-language Spanish 90% -> 96%)
-COSINE_WEIGHT = 0.05
 # "probably repeats": the score at or above which add and import report a resemblance
 REPEAT_SCORE = {"lexical": 0.75, "semantic": 0.8}
 
@@ -159,9 +161,124 @@ def describe(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     return out
 
 
-# (session, query, shortlist size, excluded id, other candidates) -> cosine of each claim in
-# the semantic shortlist and of each other candidate that has a vector
-SemanticRanker = Callable[[Session, str, int, int | None, list[int]], dict[int, float]]
+# (session, query, shortlist size, excluded id, other candidates) -> each model's cosine
+# ({model name: {claim id: cosine}}) of each claim in its shortlists and of each other candidate
+# that has a vector
+SemanticRanker = Callable[[Session, str, int, int | None, list[int]], dict[str, dict[int, float]]]
+
+
+@dataclass
+class Candidate:
+    """What both layers say of one candidate claim, before the fusion orders them."""
+
+    claim_id: int
+    # the lexical layer's rank (0 first; the shortlist's size when it does not rank the claim)
+    # and relevance relative to its best hit (bm25 / ts_rank, in [0, 1])
+    lexical_rank: int
+    relevance: float
+    # the overlap score shown for the lexical layer (module docstring)
+    overlap: float
+    # each model's cosine and rank among the semantic candidates (0 first); empty for the
+    # lexical layer alone
+    cosines: dict[str, float] = field(default_factory=dict)
+    semantic_ranks: dict[str, int] = field(default_factory=dict)
+    speaker_named: bool = False
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """The constants of the fused order (module docstring): each model's share of the
+    reciprocal-rank fusion (the lexical layer has the rest), its constant, and each model's
+    cosine weight."""
+
+    shares: dict[str, float]
+    rrf_k: float
+    cosine_weights: dict[str, float]
+
+    def key(self, c: Candidate) -> float:
+        """What a candidate is ordered by, best highest."""
+        up = 1 if c.speaker_named else 0  # a named speaker moves it up one rank in each layer
+        lexical_share = 1 - sum(self.shares.values())
+        key = lexical_share / (self.rrf_k + c.lexical_rank - up)
+        for model, share in self.shares.items():
+            key += share / (self.rrf_k + c.semantic_ranks[model] - up)
+            key += self.cosine_weights[model] * c.cosines[model]
+        return key
+
+
+# chosen on CheckThat! 2020 train by bench/tune_match_fusion.py (train 0.915, dev 0.913), USE's
+# cosine weight kept at 0.3 or more for the cross-language set's sake (see that script): e5
+# ranks rewordings, USE's cosine keeps translations first
+FUSION = Fusion(
+    shares={USE: 0.0, E5: 0.3},
+    rrf_k=5,
+    cosine_weights={USE: 0.3, E5: 0.75},
+)
+
+
+def candidates(
+    session: Session,
+    query: str,
+    *,
+    shortlist: int = SHORTLIST,
+    exclude: int | None = None,
+    semantic: SemanticRanker | None = None,
+) -> list[Candidate]:
+    """Each layer's ``shortlist`` best claims for ``query``, with what every layer says of
+    each (a claim the semantic layer finds without a vector of every model is left out).
+    EmptyQuery when the query has no words at all."""
+    terms = match_terms(query)
+    if not terms:
+        raise EmptyQuery("the query has no words to match on")
+    hits = lexical_hits(session, query, limit=shortlist, exclude=exclude)
+    lexical_ids = [h.claim_id for h in hits]
+    cleaned = clean_text(query) or query
+    cosines = semantic(session, cleaned, shortlist, exclude, lexical_ids) if semantic else {}
+    scored = set.intersection(*(set(c) for c in cosines.values())) if cosines else set()
+    ids = list(dict.fromkeys(lexical_ids + sorted(scored)))
+    if semantic is not None:
+        # every candidate ranked lexically, the semantic layer's finds too: a claim the index
+        # missed (its context has the query's words, its text not) gets the rank it deserves
+        hits = rescore(session, query, ids)
+        lexical_ids = [h.claim_id for h in hits if h.relevance > 0]
+        ids = [i for i in ids if i in scored]  # a claim without vectors: lexical layer only
+    overlap = lexical_scores(session, terms, _texts(session, ids))
+    # the lexical layer's own relevance, scaled to [0, 1] by the best hit (bm25 / ts_rank):
+    # on CheckThat! dev it ranks better than the overlap score, which is what is shown
+    best = max((h.relevance for h in hits), default=0.0) or 1.0
+    relevance = {h.claim_id: h.relevance / best for h in hits}
+    lexical_rank = {c: n for n, c in enumerate(lexical_ids)}
+    named = named_speakers(session, terms, ids) if semantic is not None else set()
+    found = {
+        i: Candidate(i, lexical_rank.get(i, shortlist), relevance.get(i, 0.0), overlap.get(i, 0.0))
+        for i in ids
+    }
+    for model, by_claim in cosines.items():
+        order = sorted(scored, key=lambda c: (-by_claim[c], lexical_rank.get(c, shortlist), -c))
+        for n, claim_id in enumerate(order):
+            found[claim_id].cosines[model] = by_claim[claim_id]
+            found[claim_id].semantic_ranks[model] = n
+    for claim_id in named:
+        found[claim_id].speaker_named = True
+    return list(found.values())
+
+
+def fused(candidates_: list[Candidate], fusion: Fusion = FUSION) -> list[Match]:
+    """The candidates as matches, best first: by the fusion (module docstring) when they carry
+    the semantic layer's cosines, else by the lexical layer's relevance; among equals the
+    lexical order, then the newer claim."""
+    matches = []
+    for c in candidates_:
+        if c.cosines:
+            shown = c.cosines[USE]  # the cosine shown and compared: see the module docstring
+            score = SEMANTIC_WEIGHT * shown + (1 - SEMANTIC_WEIGHT) * c.relevance
+            score = min(score + (SPEAKER_BONUS if c.speaker_named else 0.0), 1.0)
+            matches.append(Match(c.claim_id, max(score, 0.0), c.overlap, shown, fusion.key(c)))
+        else:
+            matches.append(Match(c.claim_id, c.overlap, c.overlap, None, c.relevance))
+    rank = {c.claim_id: c.lexical_rank for c in candidates_}
+    matches.sort(key=lambda m: (-m.rank_key, rank[m.claim_id], -m.claim_id))
+    return matches
 
 
 def match_claims(
@@ -179,51 +296,10 @@ def match_claims(
     lexical layer alone. ``exclude``: a claim id never returned (the claim queried with
     ``--claim``). EmptyQuery when the query has no words at all.
     """
-    terms = match_terms(query)
-    if not terms:
-        raise EmptyQuery("the query has no words to match on")
-    shortlist = max(SHORTLIST, limit)
-    hits = lexical_hits(session, query, limit=shortlist, exclude=exclude)
-    lexical_ids = [h.claim_id for h in hits]
-    cleaned = clean_text(query) or query
-    cosines = semantic(session, cleaned, shortlist, exclude, lexical_ids) if semantic else {}
-    ids = list(dict.fromkeys(lexical_ids + list(cosines)))
-    if cosines:
-        # every candidate ranked lexically, the semantic layer's finds too: a claim the index
-        # missed (its context has the query's words, its text not) gets the rank it deserves
-        hits = rescore(session, query, ids)
-        lexical_ids = [h.claim_id for h in hits if h.relevance > 0]
-    lexical = lexical_scores(session, terms, _texts(session, ids))
-    # the lexical layer's own relevance, scaled to [0, 1] by the best hit (bm25 / ts_rank):
-    # on CheckThat! dev it ranks better than the overlap score, which is what is shown
-    best = max((h.relevance for h in hits), default=0.0) or 1.0
-    relevance = {h.claim_id: h.relevance / best for h in hits}
-    named = named_speakers(session, terms, ids) if semantic is not None else set()
-    lexical_rank = {c: n for n, c in enumerate(lexical_ids)}
-    by_cosine = sorted(cosines, key=lambda c: (-cosines[c], lexical_rank.get(c, shortlist)))
-    semantic_rank = {c: n for n, c in enumerate(by_cosine)}
-    matches = []
-    for claim_id in ids:
-        lex = lexical.get(claim_id, 0.0)
-        if semantic is not None:
-            cos = cosines.get(claim_id)
-            if cos is None:
-                continue  # a claim without a vector is ranked by the lexical layer only
-            fused = SEMANTIC_WEIGHT * cos + (1 - SEMANTIC_WEIGHT) * relevance.get(claim_id, 0.0)
-            fused = min(fused + (SPEAKER_BONUS if claim_id in named else 0.0), 1.0)
-            # a named speaker moves the claim up one rank in both layers
-            up = 1 if claim_id in named else 0
-            key = SEMANTIC_SHARE / (RRF_K + semantic_rank[claim_id] - up) + (1 - SEMANTIC_SHARE) / (
-                RRF_K + lexical_rank.get(claim_id, shortlist) - up
-            )
-            key += COSINE_WEIGHT * cos
-            matches.append(Match(claim_id, max(fused, 0.0), lex, cos, key))
-        else:
-            matches.append(Match(claim_id, lex, lex, None, relevance.get(claim_id, 0.0)))
-    # best rank key first; among equals the lexical layer's order, then the newer claim
-    order = {c: n for n, c in enumerate(lexical_ids)}
-    matches.sort(key=lambda m: (-m.rank_key, order.get(m.claim_id, len(order)), -m.claim_id))
-    matches = [m for m in matches if m.score >= min_score][:limit]
+    found = candidates(
+        session, query, shortlist=max(SHORTLIST, limit), exclude=exclude, semantic=semantic
+    )
+    matches = [m for m in fused(found) if m.score >= min_score][:limit]
     rows = describe(session, [m.claim_id for m in matches])
     for m in matches:
         m.row = rows[m.claim_id]
