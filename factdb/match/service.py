@@ -5,7 +5,7 @@ Scores are in [0, 1]. The lexical score of a claim is the geometric mean of how 
 query's information (idf-weighted terms) the claim covers and how much of the claim's words
 the query has: an identical claim scores 1, a tweet quoting a claim among other words scores
 high, a claim sharing one common word scores low. The semantic score is the cosine similarity
-of the two sentence embeddings.
+of the two texts' Universal Sentence Encoder embeddings (below).
 
 With the lexical layer alone, matches are ordered by the layer's own relevance (bm25 /
 ts_rank), which ranks better than the overlap score on CheckThat! 2020 dev; the overlap score
@@ -26,9 +26,10 @@ handles split into names), which ranks better than the raw tweet.
 
 The score shown (and compared with ``min_score`` and the repeat threshold) is
 ``SEMANTIC_WEIGHT`` × USE's cosine + the rest × relevance relative to the best lexical hit,
-plus ``SPEAKER_BONUS`` when the query names the claim's speaker: USE's cosines spread from
-about 0.1 (unrelated) to 0.9 (the same claim), where e5's crowd into 0.75-0.95 whatever the
-pair, so USE's read as a degree of likeness and the thresholds stay where they were set.
+plus ``SPEAKER_BONUS`` when the query names the claim's speaker: on CheckThat! 2020 dev, 90 %
+of the claims score 0.01-0.30 against a tweet by USE's cosine and the best one 0.51 (middle
+value), by e5's 0.75-0.81 and 0.87; USE's read as a degree of likeness, and the thresholds
+stay where they were set.
 """
 
 from __future__ import annotations
@@ -241,7 +242,8 @@ def candidates(
         # missed (its context has the query's words, its text not) gets the rank it deserves
         hits = rescore(session, query, ids)
         lexical_ids = [h.claim_id for h in hits if h.relevance > 0]
-        ids = [i for i in ids if i in scored]  # a claim without vectors: lexical layer only
+        # a claim without vectors has no place in the fused order (lexical matches show it)
+        ids = [i for i in ids if i in scored]
     overlap = lexical_scores(session, terms, _texts(session, ids))
     # the lexical layer's own relevance, scaled to [0, 1] by the best hit (bm25 / ts_rank):
     # on CheckThat! dev it ranks better than the overlap score, which is what is shown
