@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from factdb.match import semantic
 from factdb.match.clean import clean_text, match_terms, stem, stemmed_words, word_forms
 from factdb.match.lexical import lexical_hits, rescore
-from factdb.match.service import EmptyQuery, match_claims
+from factdb.match.service import E5, USE, Candidate, EmptyQuery, fused, match_claims
 from factdb.models import Statement
 from factdb.services.claims import add_claim
 from factdb.services.seeding import default_seed_files, load_seed_files
@@ -366,3 +366,44 @@ def test_a_far_higher_cosine_is_not_outranked_by_one_shared_word(engine: Engine)
         found = match_claims(session, query, semantic=ranker)
     assert [m.claim_id for m in found] == [lemons, sunscreen]
     assert found[0].semantic > found[1].semantic + 0.2
+
+
+# --- the fusion, on candidates made by hand ---------------------------------------------------
+
+
+def _candidate(claim_id: int, rank: int, cos_use: float, cos_e5: float, **kw) -> Candidate:
+    return Candidate(
+        claim_id,
+        lexical_rank=rank,
+        relevance=1.0 / (1 + rank),
+        overlap=0.5,
+        cosines={USE: cos_use, E5: cos_e5},
+        semantic_ranks={USE: rank, E5: rank},
+        **kw,
+    )
+
+
+def test_the_fusion_puts_first_what_every_layer_puts_first() -> None:
+    found = fused(
+        [_candidate(1, 2, 0.3, 0.80), _candidate(2, 0, 0.7, 0.90), _candidate(3, 1, 0.5, 0.85)]
+    )
+    assert [m.claim_id for m in found] == [2, 3, 1]
+    assert found[0].semantic == 0.7  # USE's cosine is the one shown
+
+
+def test_a_named_speaker_breaks_a_tie_and_a_far_higher_cosine_beats_a_rank() -> None:
+    tied = [_candidate(1, 1, 0.5, 0.85), _candidate(2, 1, 0.5, 0.85, speaker_named=True)]
+    assert [m.claim_id for m in fused(tied)][0] == 2
+    # a translation: USE is sure (0.8 against 0.2) where e5 and the words say little
+    translation = _candidate(1, 3, 0.8, 0.84)
+    wordy = _candidate(2, 0, 0.2, 0.83)
+    wordy.semantic_ranks = {USE: 3, E5: 0}
+    translation.semantic_ranks = {USE: 0, E5: 3}
+    assert [m.claim_id for m in fused([wordy, translation])] == [1, 2]
+
+
+def test_without_cosines_the_lexical_relevance_orders() -> None:
+    plain = [Candidate(1, 1, 0.4, 0.9), Candidate(2, 0, 1.0, 0.2)]
+    found = fused(plain)
+    assert [m.claim_id for m in found] == [2, 1]
+    assert [m.score for m in found] == [0.2, 0.9] and found[0].semantic is None
