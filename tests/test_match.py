@@ -335,6 +335,33 @@ def test_editing_a_claims_text_drops_its_stale_vector(engine: Engine) -> None:
         assert session.get(ClaimVector, claim + 1) is not None
 
 
+def test_renaming_or_merging_a_speaker_drops_the_vectors_of_its_claims(engine: Engine) -> None:
+    from factdb.models import ClaimVector, Speaker
+    from factdb.services.speakers import edit_speaker, merge_speakers
+
+    _seed(engine)
+    with Session(engine) as session:
+        rows = session.execute(select(Statement.id, Speaker.name).join(Speaker)).all()
+        for claim_id, _name in rows:
+            session.add(ClaimVector(statement_id=claim_id, model=semantic.MODEL, vector=b"\0"))
+        session.flush()
+        every = {claim_id for claim_id, _name in rows}
+
+        def kept() -> set[int]:
+            return set(session.scalars(select(ClaimVector.statement_id)))
+
+        def of(name: str) -> set[int]:
+            return {claim_id for claim_id, speaker in rows if speaker == name}
+
+        edit_speaker(session, "Oana Lungescu", role="NATO spokesperson")  # not embedded
+        assert kept() == every
+        edit_speaker(session, "Oana Lungescu", name="O. Lungescu")  # its vectors are stale
+        assert of("Oana Lungescu") and kept() == every - of("Oana Lungescu")
+        merge_speakers(session, "Russian Foreign Ministry", "Sergey Lavrov")
+        assert of("Russian Foreign Ministry")
+        assert kept() == every - of("Oana Lungescu") - of("Russian Foreign Ministry")
+
+
 def test_common_terms_are_anded_on_a_big_database(engine: Engine, monkeypatch) -> None:
     """With every term 'common' (threshold lowered), claims having them all come first."""
     from factdb.match import lexical

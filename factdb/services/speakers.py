@@ -12,12 +12,12 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from factdb.dates import format_partial
 from factdb.errors import Conflict, FactdbError, NotFound
-from factdb.models import SPEAKER_KINDS, Speaker, SpeakerAlias, Statement
+from factdb.models import SPEAKER_KINDS, ClaimVector, Speaker, SpeakerAlias, Statement
 from factdb.services.chains import cycle_through
 from factdb.services.locks import lock_name
 from factdb.services.names import (
@@ -419,6 +419,14 @@ def speaker_detail(session: Session, ref: str | int) -> dict[str, Any]:
     }
 
 
+def _drop_vectors(session: Session, speaker_id: int) -> None:
+    """Drop the claim vectors of a speaker's claims: each embeds the speaker's name (semantic
+    matching), so a rename or a merge makes them stale; 'factdb match index' (or the next
+    add/import) embeds the claims again."""
+    claims = select(Statement.id).where(Statement.speaker_id == speaker_id)
+    session.execute(delete(ClaimVector).where(ClaimVector.statement_id.in_(claims)))
+
+
 def edit_speaker(
     session: Session, ref: str | int, *, force: bool = False, **changes: Any
 ) -> Speaker:
@@ -455,6 +463,8 @@ def edit_speaker(
                 speaker.aliases.remove(alias)
         # the alias row must be gone before another row may claim its key on flush
         session.flush()
+        if new != speaker.name:
+            _drop_vectors(session, speaker.id)
         speaker.name, speaker.name_key = new, key
     if changes.get("kind") is not None:
         speaker.kind = check_kind(changes["kind"])
@@ -519,6 +529,7 @@ def merge_speakers(session: Session, source: str | int, target: str | int) -> di
     _refuse_clashes(session, old, new, moves)
 
     if moves:
+        _drop_vectors(session, old.id)
         # ORM bulk UPDATE by primary key: one executemany, not one object load per claim
         session.execute(update(Statement), moves)
     moved_aliases = [a.alias for a in old.aliases]
