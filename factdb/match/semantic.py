@@ -24,9 +24,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import delete, exists, func, insert, select, type_coerce
+from sqlalchemy import delete, exists, func, insert, select
 from sqlalchemy.orm import Session
-from sqlalchemy.types import NullType
 
 from factdb import tables as t
 from factdb.errors import FactdbError
@@ -335,23 +334,36 @@ class VectorIndex:
 def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
     """Every stored vector of this model, in one query read ``block`` rows at a time.
 
-    The blobs are read as the driver returns them (no per-row conversion) and joined into one
-    int8 array a block. NoVectors when there is none.
+    The rows come from the driver's own cursor in the session's transaction (a server-side
+    one on PostgreSQL), as plain tuples: SQLAlchemy's Row objects cost ~0.1 s of interpreter
+    time a 100,000 claims, time taken from the models loading in another thread meanwhile.
+    Each block's blobs are joined into one int8 array. NoVectors when there is none.
     """
     import numpy as np
 
     cv = t.claim_vectors
-    # NullType: no result processing, the driver's bytes as they come (bytes on both backends)
-    query = select(cv.c.statement_id, type_coerce(cv.c.vector, NullType())).where(
-        cv.c.model == MODEL
-    )
+    query = select(cv.c.statement_id, cv.c.vector).where(cv.c.model == MODEL)
+    dialect = session.get_bind().dialect
+    compiled = query.compile(dialect=dialect)
+    params: Any = compiled.params
+    if compiled.positiontup is not None:  # SQLite's "?" placeholders
+        params = tuple(compiled.params[name] for name in compiled.positiontup)
+    driver: Any = session.connection().connection.dbapi_connection
+    # a named cursor is psycopg's server-side one: the rows stream instead of arriving at once
+    named = dialect.name == "postgresql"
+    cursor = driver.cursor(name="factdb_vectors") if named else driver.cursor()
     ids, blocks = [], []
-    for rows in session.execute(query, execution_options={"yield_per": block}).partitions():
-        ids.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        raw = b"".join(bytes(r[1]) for r in rows)
-        if len(raw) != len(rows) * DIM:
-            raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
-        blocks.append(np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM))
+    try:
+        cursor.execute(str(compiled), params)
+        while rows := cursor.fetchmany(block):
+            claim_ids, blobs = zip(*rows, strict=True)
+            ids.append(np.array(claim_ids, dtype=np.int64))
+            raw = b"".join(blobs)  # bytes, or memoryviews on some drivers: both join
+            if len(raw) != len(rows) * DIM:
+                raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
+            blocks.append(np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM))
+    finally:
+        cursor.close()
     if not blocks:
         raise _no_vectors(session)
     return VectorIndex(np.concatenate(ids), blocks)
