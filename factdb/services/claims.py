@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from factdb.dates import PartialDate, format_partial, parse_partial
@@ -22,6 +22,7 @@ from factdb.models import (
     ATTRIBUTION_ROLES,
     QUOTE_KINDS,
     Attribution,
+    ClaimVector,
     Statement,
     StatementLink,
     StatusEvent,
@@ -296,6 +297,16 @@ _EDITABLE = {
 }
 
 
+def drop_claim_vectors(session: Session, claims: Select[Any] | list[int]) -> None:
+    """Drop the vectors (semantic matching) of ``claims``, ids or a query of ids.
+
+    A vector embeds its claim's speaker and text, so editing either, or renaming or merging
+    the speaker, makes it stale; 'factdb match index' (or the next add/import) embeds the
+    claims again.
+    """
+    session.execute(delete(ClaimVector).where(ClaimVector.statement_id.in_(claims)))
+
+
 def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
     """Change fields of a claim; only the keys given change.
 
@@ -359,11 +370,7 @@ def edit_claim(session: Session, claim_id: int, **changes: Any) -> Statement:
     # several audit entries
     tags = _tag_rows(session, changes["tags"] or ()) if "tags" in changes else None
     if "text" in values or "speaker" in values:
-        # the claim's vector (semantic matching) embeds its speaker and text: a stale one is
-        # dropped, and 'factdb match index' (or the next add/import) embeds the claim again
-        from factdb.models import ClaimVector
-
-        session.execute(delete(ClaimVector).where(ClaimVector.statement_id == statement.id))
+        drop_claim_vectors(session, [statement.id])
     if tags is not None:
         # before the columns: replacing the list loads the old one (a query)
         statement.tags = tags

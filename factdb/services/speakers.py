@@ -12,13 +12,14 @@ from collections.abc import Iterator, Mapping
 from contextlib import suppress
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from factdb.dates import format_partial
 from factdb.errors import Conflict, FactdbError, NotFound
-from factdb.models import SPEAKER_KINDS, ClaimVector, Speaker, SpeakerAlias, Statement
+from factdb.models import SPEAKER_KINDS, Speaker, SpeakerAlias, Statement
 from factdb.services.chains import cycle_through
+from factdb.services.claims import drop_claim_vectors
 from factdb.services.locks import lock_name
 from factdb.services.names import (
     NAME_MAX,
@@ -420,11 +421,8 @@ def speaker_detail(session: Session, ref: str | int) -> dict[str, Any]:
 
 
 def _drop_vectors(session: Session, speaker_id: int) -> None:
-    """Drop the claim vectors of a speaker's claims: each embeds the speaker's name (semantic
-    matching), so a rename or a merge makes them stale; 'factdb match index' (or the next
-    add/import) embeds the claims again."""
-    claims = select(Statement.id).where(Statement.speaker_id == speaker_id)
-    session.execute(delete(ClaimVector).where(ClaimVector.statement_id.in_(claims)))
+    """Drop the vectors of a speaker's claims (each embeds the speaker's name)."""
+    drop_claim_vectors(session, select(Statement.id).where(Statement.speaker_id == speaker_id))
 
 
 def edit_speaker(
