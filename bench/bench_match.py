@@ -66,6 +66,16 @@ def build_db(data: Path) -> Path:
     return db
 
 
+def read_gold(qrels: Path) -> dict[str, set[str]]:
+    """Each tweet's relevant claims, from a lab qrels file (tweet, 0, claim, relevance)."""
+    gold: dict[str, set[str]] = {}
+    for line in qrels.read_text().splitlines():
+        qid, _zero, doc, rel = line.split()
+        if int(rel) > 0:
+            gold.setdefault(qid, set()).add(doc)
+    return gold
+
+
 def map_at_k(run: dict[str, list[str]], gold: dict[str, set[str]], k: int = 5) -> float:
     """MAP@k as trectools computes it: AP over the first k results / number relevant."""
     total = 0.0
@@ -100,11 +110,7 @@ def main() -> None:
 
     db = build_db(args.data)
     engine = make_engine(f"sqlite:///{db}")
-    gold: dict[str, set[str]] = {}
-    for line in qrels_file.read_text().splitlines():
-        qid, _zero, doc, rel = line.split()
-        if int(rel) > 0:
-            gold.setdefault(qid, set()).add(doc)
+    gold = read_gold(qrels_file)
     tweets = read_tsv(queries_file)[: args.limit]
     gold = {q: d for q, d in gold.items() if q in {row[0] for row in tweets}}
     semantic = None

@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_match import DEFAULT_DATA, ROOT, SPLITS, build_db, map_at_k, read_tsv  # noqa: E402
+from bench_match import (
+    DEFAULT_DATA,
+    ROOT,
+    SPLITS,
+    build_db,
+    map_at_k,
+    read_gold,
+    read_tsv,
+)  # noqa: E402
 
 # USE's cosine weight is kept at least this: below it the cross-language set's Arabic queries
 # fall under 90 % (bench_crosslang.py: 79 % at 0.1 with e5's share 0.3; chosen on that set,
@@ -47,11 +55,7 @@ def gather(session: Any, ranker: Any, data: Path, split: str) -> Gathered:
     from factdb.match.service import candidates
 
     queries_file, qrels_file = (data / p for p in SPLITS[split])
-    gold: dict[str, set[str]] = {}
-    for line in qrels_file.read_text().splitlines():
-        qid, _zero, doc, rel = line.split()
-        if int(rel) > 0:
-            gold.setdefault(qid, set()).add(doc)
+    gold = read_gold(qrels_file)
     gathered = []
     for qid, tweet in read_tsv(queries_file):
         gathered.append((qid, candidates(session, tweet, semantic=ranker)))
