@@ -108,15 +108,23 @@ class MiniLMEncoder:
     def __init__(self) -> None:
         from factdb.match.minilm import MiniLM
 
-        self._model = MiniLM()
+        self._loader = MiniLM
+        self._model: Any = None
+
+    def _loaded(self) -> Any:
+        # its files are read (and their hashes checked) on first use, as the other models do:
+        # in the loading thread of ``ranker``, not in the command's own
+        if self._model is None:
+            self._model = self._loader()
+        return self._model
 
     def documents(self, texts: list[str]) -> Any:
         """(len(texts), dim) unit vectors of claims."""
-        return self._model.encode(texts)
+        return self._loaded().encode(texts)
 
     def query(self, text: str) -> Any:
         """(dim,) unit vector of a query."""
-        return self._model.encode([text])[0]
+        return self._loaded().encode([text])[0]
 
 
 ENCODERS: tuple[type[UniversalSentenceEncoder] | type[E5Small] | type[MiniLMEncoder], ...] = (
