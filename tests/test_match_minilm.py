@@ -64,3 +64,14 @@ def test_a_file_that_is_not_the_official_one_is_refused(tmp_path) -> None:
     (copy / "model.safetensors").write_bytes(b"not weights")
     with pytest.raises(WeightsMismatch, match="model.safetensors is not the official"):
         MiniLM(copy)
+
+
+def test_a_runtime_missing_at_first_use_is_the_extras_message() -> None:
+    encoder = semantic.MiniLMEncoder()
+
+    def missing() -> None:
+        raise ImportError("No module named 'tokenizers'")
+
+    encoder._loader = missing
+    with pytest.raises(semantic.SemanticUnavailable, match="needs the 'match' extra"):
+        encoder.query("were the envoys spies?")

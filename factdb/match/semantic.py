@@ -115,7 +115,10 @@ class MiniLMEncoder:
         # its files are read (and their hashes checked) on first use, as the other models do:
         # in the loading thread of ``ranker``, not in the command's own
         if self._model is None:
-            self._model = self._loader()
+            try:
+                self._model = self._loader()
+            except ImportError:
+                raise SemanticUnavailable(NEEDS_EXTRA) from None
         return self._model
 
     def documents(self, texts: list[str]) -> Any:
@@ -147,6 +150,9 @@ PARTS = tuple(
     (e.name, sum(p.dim for p in ENCODERS[:n]), sum(p.dim for p in ENCODERS[: n + 1]))
     for n, e in enumerate(ENCODERS)
 )
+
+
+NEEDS_EXTRA = "the semantic layer needs the 'match' extra: pip install -e '.[match]'"
 
 
 class SemanticUnavailable(FactdbError):
@@ -194,9 +200,7 @@ def encoders() -> list[Any]:
         try:
             models = [e() for e in ENCODERS]
         except ImportError:
-            raise SemanticUnavailable(
-                "the semantic layer needs the 'match' extra: pip install -e '.[match]'"
-            ) from None
+            raise SemanticUnavailable(NEEDS_EXTRA) from None
         _loaded.extend(models)
     return _loaded
 
