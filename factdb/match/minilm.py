@@ -119,23 +119,24 @@ class MiniLM:
         x = _layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         # padding takes no part in attention
         hide = ((1.0 - mask) * np.float32(-1e9))[:, None, None, :]
-        n, width_, dim = x.shape
+        n, dim = len(batch), x.shape[-1]
         head = dim // HEADS
+
+        def split(v: Any) -> Any:
+            # (tokens, dim) -> (text, head, token, head's part)
+            return v.reshape(n, width, HEADS, head).transpose(0, 2, 1, 3)
+
         # dense layers on (tokens, dim) matrices: one BLAS call each
-        x = x.reshape(n * width_, dim)
+        x = x.reshape(n * width, dim)
         for layer in range(LAYERS):
             p = f"encoder.layer.{layer}."
-
-            def split(v: Any) -> Any:
-                return v.reshape(n, width_, HEADS, head).transpose(0, 2, 1, 3)
-
             q = split(x @ w[p + "attention.self.query.weight"] + w[p + "attention.self.query.bias"])
             k = split(x @ w[p + "attention.self.key.weight"] + w[p + "attention.self.key.bias"])
             v = split(x @ w[p + "attention.self.value.weight"] + w[p + "attention.self.value.bias"])
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(head)) + hide
             scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
             scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n * width_, dim)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(n * width, dim)
             attended = context @ w[p + "attention.output.dense.weight"]
             attended += w[p + "attention.output.dense.bias"]
             x = _layer_norm(
@@ -149,6 +150,6 @@ class MiniLM:
                 w[p + "output.LayerNorm.weight"],
                 w[p + "output.LayerNorm.bias"],
             )
-        x = x.reshape(n, width_, dim)
+        x = x.reshape(n, width, dim)
         pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)[:, None]
         return pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
