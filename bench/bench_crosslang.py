@@ -35,9 +35,9 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    from factdb.match import semantic
+    from factdb.match import embedding, semantic
 
-    if not semantic.available():
+    if not embedding.available():
         print("skipped: the 'match' extra is not installed (pip install -e '.[match]')")
         return
     from sqlalchemy.orm import Session

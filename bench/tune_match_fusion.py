@@ -119,9 +119,9 @@ def main() -> None:
         print(f"skipped: CheckThat! 2020 Task 2 data not found under {args.data}")
         return
     sys.path.insert(0, str(ROOT))
-    from factdb.match import semantic
+    from factdb.match import embedding, semantic
 
-    if not semantic.available():
+    if not embedding.available():
         print("skipped: the 'match' extra is not installed (pip install -e '.[match]')")
         return
     from sqlalchemy import text

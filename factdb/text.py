@@ -155,3 +155,9 @@ def inert_json(serialised: str) -> str:
     if serialised.isprintable():
         return serialised
     return serialised.translate(_JSON)
+
+
+def fold(value: str) -> str:
+    """Case- and accent-folded form of a word, close to the full-text index's own folding."""
+    decomposed = unicodedata.normalize("NFKD", value)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()

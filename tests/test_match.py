@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from factdb.match import semantic
+from factdb.match import embedding, semantic
 from factdb.match.clean import clean_text, match_terms, stem, stemmed_words, word_forms
 from factdb.match.lexical import lexical_hits, rescore
 from factdb.match.service import E5, USE, Candidate, EmptyQuery, fused, match_claims
@@ -25,7 +25,7 @@ from factdb.services.seeding import default_seed_files, load_seed_files
 SPY_QUERY_LEXICAL = "were the expelled Russian diplomats secretly intelligence officers?"
 SPY_QUERY_REWORDED = "NATO says the Russian envoys it expelled were spies"
 SPY_QUERY_RUSSIAN = "НАТО заявило, что высланные российские дипломаты были шпионами"
-needs_model = pytest.mark.skipif(not semantic.available(), reason="the 'match' extra is absent")
+needs_model = pytest.mark.skipif(not embedding.available(), reason="the 'match' extra is absent")
 
 
 def _seed(engine: Engine) -> None:
@@ -302,9 +302,9 @@ def test_semantic_layer_finds_rewording_and_translation(run, query: str) -> None
 def test_vectors_round_trip_as_int8() -> None:
     import numpy as np
 
-    vectors = semantic.embed(["NATO expels eight Russians", "Bread is dear in Paris"])
+    vectors = embedding.embed(["NATO expels eight Russians", "Bread is dear in Paris"])
     back = np.frombuffer(b"".join(semantic.to_bytes(vectors)), dtype=np.int8).reshape(2, -1)
-    for _name, start, end in semantic.PARTS:  # each model's part is a unit vector
+    for _name, start, end in embedding.PARTS:  # each model's part is a unit vector
         part = back[:, start:end] / np.linalg.norm(back[:, start:end], axis=1, keepdims=True)
         assert np.allclose((part * vectors[:, start:end]).sum(axis=1), 1.0, atol=1e-3)
 
@@ -325,7 +325,7 @@ def test_editing_a_claims_text_drops_its_stale_vector(engine: Engine) -> None:
     with Session(engine) as session:
         claim = _spy_claim(session)
         for claim_id in (claim, claim + 1):
-            session.add(ClaimVector(statement_id=claim_id, model=semantic.MODEL, vector=b"\0"))
+            session.add(ClaimVector(statement_id=claim_id, model=embedding.MODEL, vector=b"\0"))
         session.flush()
         edit_claim(session, claim, context="at a briefing")  # not embedded: the vector stays
         assert session.get(ClaimVector, claim) is not None
@@ -343,7 +343,7 @@ def test_renaming_or_merging_a_speaker_drops_the_vectors_of_its_claims(engine: E
     with Session(engine) as session:
         rows = session.execute(select(Statement.id, Speaker.name).join(Speaker)).all()
         for claim_id, _name in rows:
-            session.add(ClaimVector(statement_id=claim_id, model=semantic.MODEL, vector=b"\0"))
+            session.add(ClaimVector(statement_id=claim_id, model=embedding.MODEL, vector=b"\0"))
         session.flush()
         every = {claim_id for claim_id, _name in rows}
 

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from factdb import tables as t
 from factdb.errors import FactdbError
-from factdb.match import semantic
+from factdb.match import embedding, semantic
 from factdb.services.seeding import default_seed_files, load_seed_files
 
 np = pytest.importorskip("numpy")
-needs_model = pytest.mark.skipif(not semantic.available(), reason="the 'match' extra is absent")
+needs_model = pytest.mark.skipif(not embedding.available(), reason="the 'match' extra is absent")
 
 
 def _claims(engine: Engine) -> list[int]:
@@ -28,7 +28,7 @@ def _claims(engine: Engine) -> list[int]:
         return list(session.scalars(t.statements.select().with_only_columns(t.statements.c.id)))
 
 
-def _store(engine: Engine, rows: dict[int, bytes], model: str = semantic.MODEL) -> None:
+def _store(engine: Engine, rows: dict[int, bytes], model: str = embedding.MODEL) -> None:
     with Session(engine) as session:
         session.execute(
             insert(t.claim_vectors),
@@ -41,8 +41,8 @@ def _random_vectors(ids: list[int], seed: int = 7) -> dict[int, Any]:
     """Float vectors, one per id, each model's part a unit vector (as ``embed`` gives them),
     and their int8 bytes as ``store`` writes them."""
     rng = np.random.default_rng(seed)
-    floats = rng.standard_normal((len(ids), semantic.DIM)).astype(np.float32)
-    for _name, start, end in semantic.PARTS:
+    floats = rng.standard_normal((len(ids), embedding.DIM)).astype(np.float32)
+    for _name, start, end in embedding.PARTS:
         floats[:, start:end] /= np.linalg.norm(floats[:, start:end], axis=1, keepdims=True)
     return dict(zip(ids, zip(floats, semantic.to_bytes(floats), strict=True), strict=True))
 
@@ -63,8 +63,8 @@ def test_vectors_read_back_in_blocks_score_like_a_float_reference(
     assert sum(len(b) for b in index.blocks) == len(ids)
     assert all(len(b) <= block for b in index.blocks)
     cosines = index.cosines(query)
-    assert cosines.shape == (len(semantic.PARTS), len(ids))
-    for m, (_name, start, end) in enumerate(semantic.PARTS):
+    assert cosines.shape == (len(embedding.PARTS), len(ids))
+    for m, (_name, start, end) in enumerate(embedding.PARTS):
         for n, claim_id in enumerate(index.ids.tolist()):
             raw = np.frombuffer(vectors[claim_id][1], dtype=np.int8).astype(np.float64)
             stored = raw[start:end]
@@ -104,7 +104,7 @@ def test_other_models_vectors_are_not_read_and_none_is_a_clear_error(engine: Eng
 def test_a_zero_vector_scores_zero_and_a_damaged_one_is_refused(engine: Engine) -> None:
     ids = _claims(engine)
     vectors = _random_vectors(ids[1:])
-    _store(engine, {ids[0]: bytes(semantic.DIM)} | {i: raw for i, (_, raw) in vectors.items()})
+    _store(engine, {ids[0]: bytes(embedding.DIM)} | {i: raw for i, (_, raw) in vectors.items()})
     with Session(engine) as session:
         index = semantic.load_vectors(session)
         cosines = index.cosines(vectors[ids[1]][0])
@@ -116,7 +116,7 @@ def test_a_zero_vector_scores_zero_and_a_damaged_one_is_refused(engine: Engine) 
             .where(t.claim_vectors.c.statement_id == ids[1])
             .values(vector=b"\x01\x02")
         )
-        with pytest.raises(FactdbError, match=f"not {semantic.DIM} bytes"):
+        with pytest.raises(FactdbError, match=f"not {embedding.DIM} bytes"):
             semantic.load_vectors(session)
 
 
@@ -140,13 +140,13 @@ def test_the_ranker_scores_its_shortlist_and_the_other_candidates(engine: Engine
         "claim number {} about bread",
         lambda ids: [(f"claim number {ids[0]} about bread", ids[1], [ids[-1], -5])],
     )
-    assert set(found) == {name for name, _start, _end in semantic.PARTS}
+    assert set(found) == {name for name, _start, _end in embedding.PARTS}
     for cosines in found.values():
         assert ids[1] not in cosines  # excluded
         assert ids[-1] in cosines and -5 not in cosines  # another candidate is scored
         assert max(cosines, key=cosines.__getitem__) == ids[0]
         assert all(-1.0 <= value <= 1.0 for value in cosines.values())
-    assert found[semantic.PARTS[0][0]].keys() == found[semantic.PARTS[1][0]].keys()
+    assert found[embedding.PARTS[0][0]].keys() == found[embedding.PARTS[1][0]].keys()
 
 
 @needs_model
@@ -159,11 +159,11 @@ def test_the_english_model_counts_for_english_queries_only(engine: Engine) -> No
             ("пекарня действительно продавала этот хлеб?", None, []),
         ],
     )
-    every = [name for name, _start, _end in semantic.PARTS]
-    assert semantic.query_language("пекарня действительно продавала этот хлеб?") == "ru"
+    every = [name for name, _start, _end in embedding.PARTS]
+    assert embedding.query_language("пекарня действительно продавала этот хлеб?") == "ru"
     assert list(english) == every
-    assert list(russian) == [n for n in every if n != semantic.MiniLMEncoder.name]
-    assert semantic.models_for("en") == every
+    assert list(russian) == [n for n in every if n != embedding.MiniLMEncoder.name]
+    assert embedding.models_for("en") == every
 
 
 def test_the_build_finds_the_claims_without_a_vector_of_this_model(engine: Engine) -> None:

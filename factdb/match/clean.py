@@ -7,7 +7,7 @@ import functools
 import re
 from typing import Any
 
-from factdb.services.search import fold
+from factdb.text import fold
 
 _URL = re.compile(r"(?:https?://|www\.|pic\.twitter\.com/)\S*", re.IGNORECASE)
 _MENTION = re.compile(r"(?<!\w)@(\w+)")

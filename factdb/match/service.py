@@ -47,8 +47,8 @@ from factdb import tables as t
 from factdb.dates import format_partial
 from factdb.errors import FactdbError
 from factdb.match.clean import clean_text, match_terms
+from factdb.match.embedding import E5Small, MiniLMEncoder, UniversalSentenceEncoder
 from factdb.match.lexical import doc_counts, lexical_hits, rescore
-from factdb.match.semantic import E5Small, MiniLMEncoder, UniversalSentenceEncoder
 
 USE, E5, MINILM = UniversalSentenceEncoder.name, E5Small.name, MiniLMEncoder.name
 

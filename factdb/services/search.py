@@ -20,7 +20,6 @@ Results are ranked by relevance: bm25 on SQLite, ts_rank on PostgreSQL.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from factdb import tables
 from factdb.errors import FactdbError
+from factdb.text import fold
 
 
 class SearchSyntaxError(FactdbError):
@@ -308,12 +308,6 @@ def pg_tsquery(session: Session, node: Node) -> str:
 # --- highlighting (table output) -----------------------------------------------------------------
 
 _WORD = re.compile(r"\w+")
-
-
-def fold(value: str) -> str:
-    """Case- and accent-folded form of a word, close to the index's own folding."""
-    decomposed = unicodedata.normalize("NFKD", value)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _matchers(expression: str) -> tuple[set[str], tuple[str, ...]]:
