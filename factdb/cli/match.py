@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,11 @@ def start_models_early(app: AppContext, layer: str) -> None:
     path = app.path
     if path is None or not embedding.available() or not stored_vectors_in(path, embedding.MODEL):
         return
+    if "numpy" not in sys.modules:
+        # a query's matrix products are small: OpenBLAS's second thread would then spin for
+        # a while after each, on the core e5's OpenMP threads need (e5's query took 0.11 s
+        # instead of 0.015 s); numpy reads this when it loads
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     # a command that fails before its first query loads no further model
     click.get_current_context().call_on_close(embedding.start_loading().cancel)
 
