@@ -144,7 +144,7 @@ class VectorIndex:
 
         self.ids = ids
         self.blocks = blocks
-        # 1 / the norm of each vector's part of each model, (rows, models) (``cosines``; the
+        # 1 / the norm of each vector's part of each model, (rows, models) (``take_norms``; the
         # stored int8 scale is arbitrary: the cosine re-normalises)
         self.inverse_norms: Any = None
         # claim ids in ascending order and where each is, for looking single claims up
@@ -174,29 +174,36 @@ class VectorIndex:
                 yield start + at, wide
             start += len(block)
 
-    def cosines(self, query: Any) -> Any:
-        """(models, rows): the cosine similarity of each model's part of the query (its unit
-        vectors side by side, as ``embed_query`` gives) to that part of every stored vector.
-
-        The first call also takes each stored vector's norms, in the same pass over the
-        vectors (widening them to float32 is most of a pass's cost).
-        """
+    def take_norms(self) -> None:
+        """Take 1 / the norm of each vector's part of each model (once; the first ``cosines``
+        does it): exact sums of the int8 squares."""
         import numpy as np
 
-        rows = len(self.ids)
+        if self.inverse_norms is not None:
+            return
+        norms = np.empty((len(self.ids), len(PARTS)), dtype=np.float32)
+        start = 0
+        for block in self.blocks:
+            for n, (_name, first, end) in enumerate(PARTS):
+                part = block[:, first:end]
+                squares = np.einsum("ij,ij->i", part, part, dtype=np.int32)
+                norms[start : start + len(block), n] = squares
+            start += len(block)
+        norms = np.sqrt(norms)
+        norms[norms == 0] = 1.0  # an all-zero part scores 0 against everything
+        self.inverse_norms = 1.0 / norms
+
+    def cosines(self, query: Any) -> Any:
+        """(models, rows): the cosine similarity of each model's part of the query (its unit
+        vectors side by side, as ``embed_query`` gives) to that part of every stored vector."""
+        import numpy as np
+
+        self.take_norms()
         # the query's parts in separate columns: one product gives every model's dot products
         by_part = self._parts * query[:, None]
-        out = np.empty((rows, len(PARTS)), dtype=np.float32)
-        norms = None if self.inverse_norms is not None else np.empty_like(out)
+        out = np.empty((len(self.ids), len(PARTS)), dtype=np.float32)
         for start, wide in self._widened():
             np.dot(wide, by_part, out=out[start : start + len(wide)])
-            if norms is not None:
-                np.square(wide, out=wide)
-                np.dot(wide, self._parts, out=norms[start : start + len(wide)])
-        if norms is not None:
-            norms = np.sqrt(norms)
-            norms[norms == 0] = 1.0  # an all-zero part scores 0 against everything
-            self.inverse_norms = 1.0 / norms
         out *= self.inverse_norms
         return out.T
 
@@ -327,8 +334,6 @@ def ranker(session: Session) -> Any:
         raise _no_vectors(session)
     loading = start_loading()
     try:
-        # their norms are taken by the first query, after the load: taken beside it, the
-        # hundred numpy calls each waited for the interpreter lock USE's load holds
         vectors = load_vectors(session)
     except BaseException:
         loading.cancel()
