@@ -104,7 +104,7 @@ class MiniLMEncoder:
 
     def _loaded(self) -> Any:
         # its files are read (and their hashes checked) on first use, as the other models do:
-        # in the loading thread of ``ranker``, not in the command's own
+        # in the loading thread (``start_loading``), not in the command's own
         if self._model is None:
             try:
                 self._model = self._loader()
